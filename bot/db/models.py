@@ -1,0 +1,454 @@
+"""SQLAlchemy 2 models for the whole vocabulary of the design.
+
+Money is Numeric(14, 2) read as Decimal; every timestamp is stored in UTC and read back aware.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+MONEY = Numeric(14, 2, asdecimal=True)
+ZERO = Decimal("0.00")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC (only for default column values; domain code is given `now`)."""
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: MONEY, dict[str, Any]: JSON}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as the value string in a VARCHAR with no database CHECK type, so adding a value
+    # later needs no ALTER TYPE on PostgreSQL.
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Role(enum.StrEnum):
+    COLLECTOR = "collector"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class CustomerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    AGENCY = "agency"
+    LEGAL = "legal"
+    CLOSED = "closed"
+
+
+class InvoiceStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+
+
+class Outcome(enum.StrEnum):
+    REACHED = "reached"
+    LEFT_VOICEMAIL = "left_voicemail"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    PROMISE_TO_PAY = "promise_to_pay"
+    PAID = "paid"
+    DISPUTE = "dispute"
+    CALLBACK_REQUESTED = "callback_requested"
+    REFUSED = "refused"
+    NOTE = "note"
+
+
+class PromiseStatus(enum.StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    PARTIALLY_KEPT = "partially_kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class DisputeStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class EscalationLevel(enum.StrEnum):
+    MANAGER = "manager"
+    AGENCY = "agency"
+    LEGAL = "legal"
+
+
+class EscalationStatus(enum.StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class TeamMember(Base):
+    """A collector, manager or admin; identified in Slack by `slack_user_id`."""
+
+    __tablename__ = "team_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.COLLECTOR)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    backup_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    # None: use Slack's users.info tz, then the team default.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    daily_call_target: Mapped[int] = mapped_column(Integer, default=25)
+    # ISO weekday numbers, Monday=1: "1,2,3,4,5".
+    working_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
+    morning_time: Mapped[time | None] = mapped_column(Time)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    manager: Mapped[TeamMember | None] = relationship(
+        remote_side="TeamMember.id", foreign_keys=[manager_id]
+    )
+    backup: Mapped[TeamMember | None] = relationship(
+        remote_side="TeamMember.id", foreign_keys=[backup_id]
+    )
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """Working days as ISO weekday numbers (Monday=1)."""
+        return frozenset(int(d) for d in self.working_days.split(",") if d.strip())
+
+
+class Customer(Base):
+    """An account: who owes, who to call, and which collector owns it."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(20), default="standard")
+    status: Mapped[CustomerStatus] = mapped_column(
+        _enum(CustomerStatus), default=CustomerStatus.ACTIVE
+    )
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"), index=True)
+    # A snooze set by a manager or a collector: left off lists until this date.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    collector: Mapped[TeamMember | None] = relationship()
+
+
+class Invoice(Base):
+    """One invoice; open balance = amount - amount_paid."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (Index("ix_invoices_customer_status", "customer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    status: Mapped[InvoiceStatus] = mapped_column(_enum(InvoiceStatus), default=InvoiceStatus.OPEN)
+    settled_date: Mapped[date | None] = mapped_column(Date)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class Payment(Base):
+    """Money received, against one invoice or on account."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(80), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    paid_on: Mapped[date] = mapped_column(Date, index=True)
+    method: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactAttempt(Base):
+    """One call or message and its outcome."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (Index("ix_contact_attempts_customer_at", "customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    collector_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"), index=True)
+    at: Mapped[datetime] = mapped_column()
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    source: Mapped[str] = mapped_column(String(20))  # button, modal, command, import
+    note: Mapped[str | None] = mapped_column(Text)
+    callback_at: Mapped[datetime | None] = mapped_column()
+    # One per Slack action (a retry or double click carries the same key).
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PromiseToPay(Base):
+    """An amount a customer said they would pay by a date."""
+
+    __tablename__ = "promises_to_pay"
+    __table_args__ = (Index("ix_promises_status_date", "status", "promised_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    collector_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_attempts.id", ondelete="CASCADE")
+    )
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    promised_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[PromiseStatus] = mapped_column(
+        _enum(PromiseStatus), default=PromiseStatus.OPEN
+    )
+    amount_received: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dispute(Base):
+    """A customer contests one or more invoices; disputed balances are not chased."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact_attempts.id", ondelete="CASCADE")
+    )
+    reason: Mapped[str] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[DisputeStatus] = mapped_column(
+        _enum(DisputeStatus), default=DisputeStatus.OPEN
+    )
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+    invoices: Mapped[list[Invoice]] = relationship(secondary="dispute_invoices")
+
+
+class DisputeInvoice(Base):
+    __tablename__ = "dispute_invoices"
+
+    dispute_id: Mapped[int] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), primary_key=True
+    )
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+
+
+class Escalation(Base):
+    """An account going stale, raised to a level for a decision."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    level: Mapped[EscalationLevel] = mapped_column(_enum(EscalationLevel))
+    status: Mapped[EscalationStatus] = mapped_column(
+        _enum(EscalationStatus), default=EscalationStatus.OPEN
+    )
+    decision: Mapped[str | None] = mapped_column(String(30))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class Policy(Base):
+    """One version of the team's strategies; the newest version is in force."""
+
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(Text)  # the file as the team wrote it
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Objective(Base):
+    """One number for a period: metric, baseline, target."""
+
+    __tablename__ = "objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(40))
+    baseline: Mapped[Decimal] = mapped_column(Numeric(14, 4, asdecimal=True))
+    target: Mapped[Decimal] = mapped_column(Numeric(14, 4, asdecimal=True))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    goals: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallList(Base):
+    """One collector's list for one local day, as it was computed."""
+
+    __tablename__ = "call_lists"
+    __table_args__ = (UniqueConstraint("collector_id", "list_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collector_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
+    list_date: Mapped[date] = mapped_column(Date)
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    past_due_book: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list[CallListEntry]] = relationship(
+        order_by="CallListEntry.position", cascade="all, delete-orphan"
+    )
+
+
+class CallListEntry(Base):
+    __tablename__ = "call_list_entries"
+    __table_args__ = (UniqueConstraint("call_list_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_list_id: Mapped[int] = mapped_column(ForeignKey("call_lists.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    score: Mapped[Decimal] = mapped_column(MONEY)
+    reason: Mapped[str] = mapped_column(String(300))
+    past_due: Mapped[Decimal] = mapped_column(MONEY)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class Delivery(Base):
+    """One message the bot sends; the unique key makes every send happen once."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient: Mapped[str] = mapped_column(String(64))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
+    channel: Mapped[str | None] = mapped_column(String(64))
+    # Every Slack message this delivery produced: [{"channel": ..., "ts": ...}, ...].
+    messages: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who changed what, when: every write a person or a job makes."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # Slack user id, "cli", "scheduler"
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ARSnapshot(Base):
+    """The team's receivables at the end of one day, for trends and DSO."""
+
+    __tablename__ = "ar_snapshots"
+
+    snapshot_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    total_ar: Mapped[Decimal] = mapped_column(MONEY)
+    current: Mapped[Decimal] = mapped_column(MONEY)
+    days_1_30: Mapped[Decimal] = mapped_column(MONEY)
+    days_31_60: Mapped[Decimal] = mapped_column(MONEY)
+    days_61_90: Mapped[Decimal] = mapped_column(MONEY)
+    days_91_120: Mapped[Decimal] = mapped_column(MONEY)
+    days_120_plus: Mapped[Decimal] = mapped_column(MONEY)
+    credit_sales: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    collections: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,120 @@
+"""Configuration, read once from the environment and a `.env` file."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob collectbot has, with the environment variable that sets it."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'collectbot.sqlite3'}",
+        validation_alias="DATABASE_URL",
+    )
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, validation_alias="SLACK_API_URL")
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
+    team_channel: str | None = Field(default=None, validation_alias="COLLECTBOT_TEAM_CHANNEL")
+    timezone: str = Field(default="UTC", validation_alias="COLLECTBOT_TIMEZONE")
+    country: str = Field(default="US", validation_alias="COLLECTBOT_COUNTRY")
+    morning_time: time = Field(default=time(8, 30), validation_alias="COLLECTBOT_MORNING_TIME")
+    list_cutoff_time: time = Field(default=time(12, 0), validation_alias="COLLECTBOT_LIST_CUTOFF")
+    out_of_office_markers: str = Field(
+        default=":palm_tree:,:face_with_thermometer:,out of office,ooo,on vacation,on leave",
+        validation_alias="COLLECTBOT_OOO_MARKERS",
+    )
+    policy_file: Path | None = Field(default=None, validation_alias="COLLECTBOT_POLICY_FILE")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            backend = url.get_backend_name()
+            raise ValueError(f"unsupported database {backend!r} (sqlite or postgresql)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name like America/New_York)"
+            ) from None
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _check_country(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"unknown country {value!r} (an ISO 3166 code like US, GB, DE)")
+        return code
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value if value.endswith("/") else value + "/"
+
+    @cached_property
+    def url(self) -> URL:
+        """The database URL, parsed."""
+        return make_url(self.database_url)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The team's default time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def ooo_markers(self) -> tuple[str, ...]:
+        """Lower-cased texts/emoji in a Slack status that mean out of office."""
+        return tuple(m.strip().lower() for m in self.out_of_office_markers.split(",") if m.strip())
+
+
+_ALIASES = {
+    name: (field.validation_alias if isinstance(field.validation_alias, str) else name)
+    for name, field in Settings.model_fields.items()
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value raises SettingsError with one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        variable = _ALIASES.get(field, field)
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message}") from None

@@ -1,0 +1,1 @@
+"""Slack listeners: one folder per surface, each with register(app)."""

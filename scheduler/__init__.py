@@ -1,0 +1,1 @@
+"""The routine's clock: APScheduler jobs run by one leader."""

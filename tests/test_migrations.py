@@ -1,0 +1,56 @@
+"""Migrations build an empty database on both engines and match the models."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from bot.db import Database
+from bot.db.engine import make_engine
+from bot.db.migrate import current_revision, head_revision
+from bot.db.models import Base
+from tests.conftest import PG_SKIP_REASON, PG_URL
+
+
+def _assert_built(database: Database) -> None:
+    database.upgrade()
+    assert current_revision(database.engine) == head_revision(database.engine)
+    tables = set(inspect(database.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    with database.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    database.upgrade()  # a second upgrade is a no-op
+    assert current_revision(database.engine) == head_revision(database.engine)
+
+
+def test_migrations_build_empty_sqlite(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/fresh.sqlite3")
+    _assert_built(database)
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    database.dispose()
+
+
+def test_migrations_build_empty_postgresql() -> None:
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+    schema = f"m_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        database = Database(url)
+        _assert_built(database)
+        database.dispose()
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
