@@ -30,6 +30,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain.vocabulary import (
+    CustomerStatus,
+    DeliveryStatus,
+    DisputeStatus,
+    EscalationLevel,
+    EscalationStatus,
+    InvoiceStatus,
+    Outcome,
+    PromiseStatus,
+    Role,
+)
+
 MONEY = Numeric(14, 2, asdecimal=True)
 ZERO = Decimal("0.00")
 
@@ -83,70 +95,6 @@ def _enum(cls: type[enum.Enum]) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class Role(enum.StrEnum):
-    COLLECTOR = "collector"
-    MANAGER = "manager"
-    ADMIN = "admin"
-
-
-class CustomerStatus(enum.StrEnum):
-    ACTIVE = "active"
-    ON_HOLD = "on_hold"
-    AGENCY = "agency"
-    LEGAL = "legal"
-    CLOSED = "closed"
-
-
-class InvoiceStatus(enum.StrEnum):
-    OPEN = "open"
-    PAID = "paid"
-    VOID = "void"
-
-
-class Outcome(enum.StrEnum):
-    REACHED = "reached"
-    LEFT_VOICEMAIL = "left_voicemail"
-    NO_ANSWER = "no_answer"
-    WRONG_NUMBER = "wrong_number"
-    PROMISE_TO_PAY = "promise_to_pay"
-    PAID = "paid"
-    DISPUTE = "dispute"
-    CALLBACK_REQUESTED = "callback_requested"
-    REFUSED = "refused"
-    NOTE = "note"
-
-
-class PromiseStatus(enum.StrEnum):
-    OPEN = "open"
-    KEPT = "kept"
-    PARTIALLY_KEPT = "partially_kept"
-    BROKEN = "broken"
-    CANCELLED = "cancelled"
-
-
-class DisputeStatus(enum.StrEnum):
-    OPEN = "open"
-    RESOLVED = "resolved"
-
-
-class EscalationLevel(enum.StrEnum):
-    MANAGER = "manager"
-    AGENCY = "agency"
-    LEGAL = "legal"
-
-
-class EscalationStatus(enum.StrEnum):
-    OPEN = "open"
-    DECIDED = "decided"
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
 
 
 class TeamMember(Base):

@@ -1,0 +1,62 @@
+"""Plain data about one account, as the priority rules see it and as a call list shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from bot.domain.vocabulary import CustomerStatus, Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseState:
+    """A promise to pay as priority needs it."""
+
+    amount: Decimal
+    promised_date: date
+    broken_on: date | None = None  # set when the promise was marked broken
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """Everything the priority rules need to know about one customer, loaded in bulk."""
+
+    customer_id: int
+    external_ref: str
+    name: str
+    tier: str
+    status: CustomerStatus
+    collector_id: int | None
+    past_due: Decimal  # open past-due balance on invoices not in dispute
+    disputed: Decimal  # open balance on disputed invoices
+    open_balance: Decimal  # every open invoice, current included, disputed included
+    oldest_due: date | None  # due date of the oldest past-due invoice not in dispute
+    contact_name: str | None = None
+    phone: str | None = None
+    last_attempt_at: datetime | None = None
+    last_outcome: Outcome | None = None
+    # Attempts since the last payment or kept promise (what escalation counts).
+    attempts: int = 0
+    open_promise: PromiseState | None = None
+    broken_promise: PromiseState | None = None  # the latest broken one not yet followed up
+    callback_at: datetime | None = None  # a callback the customer asked for
+    snoozed_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallListItem:
+    """One line of a collector's morning list, in order."""
+
+    position: int
+    customer_id: int
+    external_ref: str
+    name: str
+    past_due: Decimal
+    days_past_due: int
+    score: Decimal
+    reason: str
+    contact_name: str | None = None
+    phone: str | None = None
+    last_outcome: Outcome | None = None
+    last_attempt_at: datetime | None = None

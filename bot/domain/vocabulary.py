@@ -1,0 +1,97 @@
+"""The product's vocabulary as enums; the database stores their values."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    COLLECTOR = "collector"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class CustomerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    AGENCY = "agency"
+    LEGAL = "legal"
+    CLOSED = "closed"
+
+
+class InvoiceStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+
+
+class Outcome(enum.StrEnum):
+    REACHED = "reached"
+    LEFT_VOICEMAIL = "left_voicemail"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    PROMISE_TO_PAY = "promise_to_pay"
+    PAID = "paid"
+    DISPUTE = "dispute"
+    CALLBACK_REQUESTED = "callback_requested"
+    REFUSED = "refused"
+    NOTE = "note"
+
+
+class PromiseStatus(enum.StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    PARTIALLY_KEPT = "partially_kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class DisputeStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class EscalationLevel(enum.StrEnum):
+    MANAGER = "manager"
+    AGENCY = "agency"
+    LEGAL = "legal"
+
+
+class EscalationStatus(enum.StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.REACHED: "Reached",
+    Outcome.LEFT_VOICEMAIL: "Left voicemail",
+    Outcome.NO_ANSWER: "No answer",
+    Outcome.WRONG_NUMBER: "Wrong number",
+    Outcome.PROMISE_TO_PAY: "Promise to pay",
+    Outcome.PAID: "Paid",
+    Outcome.DISPUTE: "Dispute",
+    Outcome.CALLBACK_REQUESTED: "Callback requested",
+    Outcome.REFUSED: "Refused",
+    Outcome.NOTE: "Note",
+}
+
+# A conversation with the right party happened (right-party-contact rate counts these).
+RIGHT_PARTY_OUTCOMES = frozenset(
+    {
+        Outcome.REACHED,
+        Outcome.PROMISE_TO_PAY,
+        Outcome.PAID,
+        Outcome.DISPUTE,
+        Outcome.CALLBACK_REQUESTED,
+        Outcome.REFUSED,
+    }
+)
+# Outcomes that count as a call made (a note is not a call).
+CALL_OUTCOMES = frozenset(Outcome) - {Outcome.NOTE}
