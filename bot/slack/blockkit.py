@@ -1,0 +1,352 @@
+"""Slack Block Kit limits and a validator that names every broken one before Slack does.
+
+Limits, as documented by Slack (docs.slack.dev / api.slack.com, Block Kit reference):
+- Blocks per surface: "up to 50 blocks in each message, and 100 blocks in modals or Home tabs"
+  (reference/block-kit/blocks); view objects: "blocks ... Max of 100 blocks" (reference/views).
+- block_id: "Maximum length for this field is 255 characters" and should be unique per message.
+- Section block: text "Maximum length ... 3000 characters"; fields "Maximum number of items is 10.
+  Maximum length for the text in each item is 2000 characters".
+- Header block: text "in the form of a plain_text text object. Maximum length ... 150 characters".
+- Context block: elements "image elements and text objects. Maximum number of items is 10".
+- Actions block: "There is a maximum of 25 elements in each action block".
+- Button element: text plain_text "Maximum length ... 75 characters"; action_id "Maximum length ...
+  255 characters" and "unique among all other action_ids in the containing block"; url "Maximum
+  length ... 3000 characters"; value "Maximum length ... 2000 characters".
+- Overflow menu: "Maximum number of options is 5, minimum is 2" (the current page says "up to
+  five"; we keep the older, stricter minimum so a one-option overflow is caught).
+- Static / multi static select: options "Maximum number of options is 100"; option object text
+  "Maximum length ... 75 characters", value "Maximum length ... 150 characters".
+- Plain-text input: max_length "Maximum value is 3000"; input block label 2000, hint 2000;
+  placeholder 150 characters.
+- Modal view: title plain_text "max length of 24 characters", submit and close "Max length of 24
+  characters", private_metadata "Max length of 3000 characters", callback_id "Max length of 255
+  characters"; Home tab: blocks, private_metadata and callback_id as for modals.
+- chat.postMessage text: Slack truncates messages over 40,000 characters (changelog
+  2018-04-truncating-really-long-messages) and recommends keeping text under 4,000; when blocks
+  are sent, text is the notification / accessibility fallback and should always be present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+Surface = Literal["message", "modal", "home"]
+
+MAX_BLOCKS_MESSAGE = 50
+MAX_BLOCKS_VIEW = 100
+MAX_BLOCKS: dict[str, int] = {
+    "message": MAX_BLOCKS_MESSAGE,
+    "modal": MAX_BLOCKS_VIEW,
+    "home": MAX_BLOCKS_VIEW,
+}
+MAX_BLOCK_ID = 255
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_SECTION_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_ACTION_ID = 255
+MAX_BUTTON_VALUE = 2000
+MAX_URL = 3000
+MIN_OVERFLOW_OPTIONS = 2
+MAX_OVERFLOW_OPTIONS = 5
+MAX_SELECT_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_PLACEHOLDER = 150
+MAX_INPUT_LABEL = 2000
+MAX_INPUT_HINT = 2000
+MAX_TEXT_INPUT_LENGTH = 3000
+MAX_MESSAGE_TEXT = 40_000
+RECOMMENDED_MESSAGE_TEXT = 4_000
+MAX_VIEW_TITLE = 24
+MAX_VIEW_BUTTON = 24
+MAX_CALLBACK_ID = 255
+MAX_PRIVATE_METADATA = 3000
+
+BLOCK_TYPES = frozenset(
+    {"section", "header", "context", "actions", "divider", "input", "image", "rich_text"}
+)
+TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
+SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
+INTERACTIVE_TYPES = frozenset(
+    {
+        "button",
+        "overflow",
+        "static_select",
+        "multi_static_select",
+        "datepicker",
+        "timepicker",
+        "plain_text_input",
+        "checkboxes",
+        "radio_buttons",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "number_input",
+    }
+)
+
+
+def validate_blocks(
+    blocks: Sequence[Mapping[str, Any]], *, surface: Surface = "message"
+) -> list[str]:
+    """Every Block Kit limit the blocks break, as readable sentences; empty when they are valid."""
+    errors: list[str] = []
+    if surface not in MAX_BLOCKS:
+        return [f"unknown surface {surface!r} (message, modal or home)"]
+    limit = MAX_BLOCKS[surface]
+    if len(blocks) > limit:
+        errors.append(f"{len(blocks)} blocks; a {surface} holds at most {limit}")
+    seen_block_ids: dict[str, int] = {}
+    for index, block in enumerate(blocks, start=1):
+        where = _block_label(index, block)
+        if not isinstance(block, Mapping):
+            errors.append(f"block {index}: not an object")
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if not isinstance(block_id, str) or not block_id:
+                errors.append(f"{where}: block_id must be a non-empty string")
+            else:
+                if len(block_id) > MAX_BLOCK_ID:
+                    errors.append(_too_long(where, "block_id", block_id, MAX_BLOCK_ID))
+                if block_id in seen_block_ids:
+                    errors.append(
+                        f"{where}: block_id {block_id!r} repeats block {seen_block_ids[block_id]}"
+                    )
+                else:
+                    seen_block_ids[block_id] = index
+        errors.extend(_check_block(where, block))
+    return errors
+
+
+def validate_message(text: str | None, blocks: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Limits of one chat.postMessage or chat.update: fallback text present, valid blocks."""
+    errors: list[str] = []
+    if text is None or not text.strip():
+        errors.append("message: fallback text is missing (notifications and screen readers use it)")
+    elif len(text) > MAX_MESSAGE_TEXT:
+        errors.append(_too_long("message", "text", text, MAX_MESSAGE_TEXT))
+    errors.extend(validate_blocks(blocks, surface="message"))
+    return errors
+
+
+def validate_view(view: Mapping[str, Any]) -> list[str]:
+    """Limits of a modal or Home tab view object, its blocks included."""
+    errors: list[str] = []
+    kind = view.get("type")
+    if kind not in ("modal", "home"):
+        return [f"view: type must be 'modal' or 'home', not {kind!r}"]
+    if kind == "modal":
+        if "title" not in view:
+            errors.append("view: a modal needs a title")
+        else:
+            errors.extend(_check_text("view", "title", view["title"], MAX_VIEW_TITLE, plain=True))
+    for key in ("submit", "close"):
+        if key in view:
+            errors.extend(_check_text("view", key, view[key], MAX_VIEW_BUTTON, plain=True))
+    callback_id = view.get("callback_id")
+    if callback_id is not None:
+        errors.extend(_check_str("view", "callback_id", callback_id, MAX_CALLBACK_ID))
+    metadata = view.get("private_metadata")
+    if metadata is not None:
+        errors.extend(_check_str("view", "private_metadata", metadata, MAX_PRIVATE_METADATA))
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        errors.append("view: blocks must be a list")
+        return errors
+    if (
+        kind == "modal"
+        and "submit" not in view
+        and any(isinstance(block, Mapping) and block.get("type") == "input" for block in blocks)
+    ):
+        errors.append("view: a modal with input blocks needs a submit button")
+    errors.extend(validate_blocks(blocks, surface=kind))
+    return errors
+
+
+def _block_label(index: int, block: Any) -> str:
+    if not isinstance(block, Mapping):
+        return f"block {index}"
+    kind = block.get("type", "?")
+    block_id = block.get("block_id")
+    suffix = f" {block_id!r}" if isinstance(block_id, str) and len(block_id) <= 40 else ""
+    return f"block {index} ({kind}{suffix})"
+
+
+def _too_long(where: str, field: str, value: str, limit: int) -> str:
+    return f"{where}: {field} is {len(value)} characters; the limit is {limit}"
+
+
+def _check_str(where: str, field: str, value: Any, limit: int) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{where}: {field} must be a string"]
+    if len(value) > limit:
+        return [_too_long(where, field, value, limit)]
+    return []
+
+
+def _check_text(where: str, field: str, obj: Any, limit: int, *, plain: bool = False) -> list[str]:
+    """A text object: the right type, non-empty, within its limit."""
+    if not isinstance(obj, Mapping):
+        return [f"{where}: {field} must be a text object"]
+    kind = obj.get("type")
+    if kind not in TEXT_TYPES:
+        return [f"{where}: {field} has text type {kind!r} (plain_text or mrkdwn)"]
+    if plain and kind != "plain_text":
+        return [f"{where}: {field} must be plain_text, not {kind}"]
+    text = obj.get("text")
+    if not isinstance(text, str) or not text:
+        return [f"{where}: {field} text is empty"]
+    if len(text) > limit:
+        return [_too_long(where, field, text, limit)]
+    return []
+
+
+def _check_block(where: str, block: Mapping[str, Any]) -> list[str]:
+    kind = block.get("type")
+    if kind not in BLOCK_TYPES:
+        return [f"{where}: unknown block type {kind!r}"]
+    errors: list[str] = []
+    if kind == "section":
+        text = block.get("text")
+        fields = block.get("fields")
+        if text is None and not fields:
+            errors.append(f"{where}: a section needs text or fields")
+        if text is not None:
+            errors.extend(_check_text(where, "text", text, MAX_SECTION_TEXT))
+        if fields is not None:
+            if not isinstance(fields, list):
+                errors.append(f"{where}: fields must be a list")
+            else:
+                if len(fields) > MAX_SECTION_FIELDS:
+                    errors.append(
+                        f"{where}: {len(fields)} fields; the limit is {MAX_SECTION_FIELDS}"
+                    )
+                for number, field in enumerate(fields, start=1):
+                    errors.extend(
+                        _check_text(where, f"field {number}", field, MAX_SECTION_FIELD_TEXT)
+                    )
+        accessory = block.get("accessory")
+        if accessory is not None:
+            errors.extend(_check_element(where, accessory))
+    elif kind == "header":
+        errors.extend(_check_text(where, "text", block.get("text"), MAX_HEADER_TEXT, plain=True))
+    elif kind == "context":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            errors.append(f"{where}: a context needs at least one element")
+        else:
+            if len(elements) > MAX_CONTEXT_ELEMENTS:
+                errors.append(
+                    f"{where}: {len(elements)} elements; the limit is {MAX_CONTEXT_ELEMENTS}"
+                )
+            for number, element in enumerate(elements, start=1):
+                if isinstance(element, Mapping) and element.get("type") == "image":
+                    continue
+                errors.extend(_check_text(where, f"element {number}", element, MAX_SECTION_TEXT))
+    elif kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not elements:
+            errors.append(f"{where}: an actions block needs at least one element")
+        else:
+            if len(elements) > MAX_ACTIONS_ELEMENTS:
+                errors.append(
+                    f"{where}: {len(elements)} elements; the limit is {MAX_ACTIONS_ELEMENTS}"
+                )
+            seen: set[str] = set()
+            for element in elements:
+                errors.extend(_check_element(where, element))
+                action_id = element.get("action_id") if isinstance(element, Mapping) else None
+                if isinstance(action_id, str):
+                    if action_id in seen:
+                        errors.append(f"{where}: action_id {action_id!r} is used twice")
+                    seen.add(action_id)
+    elif kind == "input":
+        errors.extend(_check_text(where, "label", block.get("label"), MAX_INPUT_LABEL, plain=True))
+        if "hint" in block:
+            errors.extend(_check_text(where, "hint", block["hint"], MAX_INPUT_HINT, plain=True))
+        element = block.get("element")
+        if element is None:
+            errors.append(f"{where}: an input block needs an element")
+        else:
+            errors.extend(_check_element(where, element))
+    return errors
+
+
+def _check_element(where: str, element: Any) -> list[str]:
+    if not isinstance(element, Mapping):
+        return [f"{where}: element is not an object"]
+    kind = element.get("type")
+    if kind == "image":
+        return []
+    if kind not in INTERACTIVE_TYPES:
+        return [f"{where}: unknown element type {kind!r}"]
+    action_id = element.get("action_id")
+    label = f"{where} {kind}" + (f" {action_id!r}" if isinstance(action_id, str) else "")
+    errors: list[str] = []
+    if action_id is not None:
+        errors.extend(_check_str(label, "action_id", action_id, MAX_ACTION_ID))
+    if "placeholder" in element:
+        errors.extend(
+            _check_text(label, "placeholder", element["placeholder"], MAX_PLACEHOLDER, plain=True)
+        )
+    if kind == "button":
+        errors.extend(_check_text(label, "text", element.get("text"), MAX_BUTTON_TEXT, plain=True))
+        if "value" in element:
+            errors.extend(_check_str(label, "value", element["value"], MAX_BUTTON_VALUE))
+        if "url" in element:
+            errors.extend(_check_str(label, "url", element["url"], MAX_URL))
+    elif kind == "overflow":
+        options = element.get("options")
+        count = len(options) if isinstance(options, list) else 0
+        if not MIN_OVERFLOW_OPTIONS <= count <= MAX_OVERFLOW_OPTIONS:
+            errors.append(
+                f"{label}: {count} options; an overflow holds "
+                f"{MIN_OVERFLOW_OPTIONS} to {MAX_OVERFLOW_OPTIONS}"
+            )
+        errors.extend(_check_options(label, options if isinstance(options, list) else []))
+    elif kind in SELECT_TYPES:
+        options = element.get("options")
+        if options is None and "option_groups" not in element:
+            errors.append(f"{label}: a static select needs options")
+        elif isinstance(options, list):
+            if not options:
+                errors.append(f"{label}: a static select needs at least one option")
+            if len(options) > MAX_SELECT_OPTIONS:
+                errors.append(f"{label}: {len(options)} options; the limit is {MAX_SELECT_OPTIONS}")
+            errors.extend(_check_options(label, options))
+            values = [o.get("value") for o in options if isinstance(o, Mapping)]
+            if len(set(values)) != len(values):
+                errors.append(f"{label}: option values repeat")
+    elif kind == "plain_text_input":
+        max_length = element.get("max_length")
+        if max_length is not None and (
+            not isinstance(max_length, int) or not 1 <= max_length <= MAX_TEXT_INPUT_LENGTH
+        ):
+            errors.append(
+                f"{label}: max_length {max_length!r} is outside 1..{MAX_TEXT_INPUT_LENGTH}"
+            )
+        initial = element.get("initial_value")
+        if initial is not None:
+            errors.extend(_check_str(label, "initial_value", initial, MAX_TEXT_INPUT_LENGTH))
+    return errors
+
+
+def _check_options(where: str, options: list[Any]) -> list[str]:
+    errors: list[str] = []
+    for number, option in enumerate(options, start=1):
+        if not isinstance(option, Mapping):
+            errors.append(f"{where}: option {number} is not an object")
+            continue
+        errors.extend(
+            _check_text(where, f"option {number} text", option.get("text"), MAX_OPTION_TEXT)
+        )
+        errors.extend(
+            _check_str(where, f"option {number} value", option.get("value"), MAX_OPTION_VALUE)
+        )
+    return errors
