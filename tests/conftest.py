@@ -20,6 +20,8 @@ from bot.db import Database
 from bot.db.engine import make_engine
 from bot.db.models import Base
 
+pytest_plugins = ["tests.slack_fixtures"]
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL runs skipped (.ci/run sets it)"
 

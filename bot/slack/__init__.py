@@ -1,0 +1,1 @@
+"""Everything that talks to Slack: the gateway, Block Kit checks, deliveries and the sandbox."""

@@ -1,0 +1,405 @@
+"""SlackGateway: the only code that calls the Slack Web API (retries, rate limits, error codes)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from http.client import HTTPException
+from typing import Any
+from urllib.error import URLError
+
+from pydantic import SecretStr
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry import (
+    BackoffRetryIntervalCalculator,
+    HttpRequest,
+    HttpResponse,
+    Jitter,
+    RetryHandler,
+    RetryIntervalCalculator,
+    RetryState,
+)
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# slack_sdk logs whole request bodies whenever its logger's own level is DEBUG or NOTSET; giving it
+# a logger pinned at INFO keeps payloads out of the log even under `collectbot -v`.
+_sdk_logger = logging.getLogger("bot.slack.sdk")
+_sdk_logger.setLevel(logging.INFO)
+
+_ERROR_CODE = re.compile(r"^[a-z0-9_]{1,80}$")
+
+Sleep = Callable[[float], None]
+
+
+class SlackError(Exception):
+    """A Web API call failed after its retries; `code` is Slack's error code (e.g. invalid_auth)."""
+
+    def __init__(
+        self, method: str, code: str, *, status: int | None = None, details: Sequence[str] = ()
+    ) -> None:
+        self.method = method
+        self.code = code
+        self.status = status
+        self.details = list(details)
+        super().__init__(f"Slack {method} failed: {code}")
+
+    @classmethod
+    def from_api_error(cls, method: str, error: SlackApiError) -> SlackError:
+        """Slack's error code from an SDK error (HTTP status when the body carries none)."""
+        response = error.response
+        status = int(response.status_code)
+        data = response.data if isinstance(response.data, dict) else {}
+        code = str(data.get("error") or "")
+        if not _ERROR_CODE.match(code):
+            code = f"http_{status}"
+        details = [str(e) for e in data.get("errors") or ()]
+        details += [str(m) for m in (data.get("response_metadata") or {}).get("messages") or ()]
+        return cls(method, code, status=status, details=details)
+
+
+class _SleepMixin:
+    """Retry handlers share an injectable sleep so tests wait milliseconds, not seconds."""
+
+    sleep: Sleep = time.sleep
+
+
+class _RetryAfterHandler(_SleepMixin, RateLimitErrorRetryHandler):
+    """429: wait exactly the Retry-After seconds Slack asks for, then retry."""
+
+    def __init__(self, max_retry_count: int, sleep: Sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        seconds = 1.0
+        for name, values in (response.headers if response is not None else {}).items():
+            if name.lower() == "retry-after" and values:
+                try:
+                    seconds = max(0.0, float(values[0]))
+                except ValueError:
+                    seconds = 1.0
+        state.next_attempt_requested = True
+        self.sleep(seconds)
+        state.increment_current_attempt()
+
+
+class _ProportionalJitter(Jitter):
+    """Jitter up to the interval itself (the SDK's adds up to a whole second, even to 10 ms)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random())
+
+
+def _backoff(factor: float) -> BackoffRetryIntervalCalculator:
+    return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=_ProportionalJitter())
+
+
+class _BackoffMixin(_SleepMixin):
+    interval_calculator: RetryIntervalCalculator
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
+class _ConnectionRetryHandler(_BackoffMixin, ConnectionErrorRetryHandler):
+    """Retry only failures to connect or send (urllib wraps those in URLError).
+
+    A connection dropped while waiting for the answer (RemoteDisconnected, reset, read timeout) may
+    come after Slack already posted the message; retrying it blindly could post twice, so it is
+    left to the delivery layer, which looks for the earlier message before sending again.
+    """
+
+    def __init__(self, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
+        super().__init__(
+            max_retry_count=max_retry_count,
+            interval_calculator=_backoff(backoff),
+            error_types=[URLError],
+        )
+        self.sleep = sleep
+
+
+class _ServerErrorHandler(_BackoffMixin, ServerErrorRetryHandler):
+    """Retry 500, 502, 503 and 504 with exponential backoff."""
+
+    def __init__(self, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
+        super().__init__(
+            max_retry_count=max_retry_count,
+            interval_calculator=_backoff(backoff),
+        )
+        self.sleep = sleep
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
+
+
+def retry_handlers(
+    *, max_retries: int = 4, backoff: float = 0.5, sleep: Sleep = time.sleep
+) -> list[RetryHandler]:
+    """The retry policy: 429 after Retry-After, connect failures and 5xx with backoff."""
+    return [
+        _RetryAfterHandler(max_retries, sleep),
+        _ConnectionRetryHandler(max_retries, backoff, sleep),
+        _ServerErrorHandler(max_retries, backoff, sleep),
+    ]
+
+
+@dataclass(frozen=True)
+class MetadataMessage:
+    """A message found in a channel's history with its metadata payload."""
+
+    ts: str
+    event_type: str
+    payload: dict[str, Any]
+
+
+def slack_ts(moment: datetime) -> str:
+    """A Slack timestamp string for an aware datetime (for `oldest`/`latest`)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given where a Slack timestamp is needed")
+    return f"{moment.timestamp():.6f}"
+
+
+class SlackGateway:
+    """Typed calls to the Web API returning plain data; failures raise SlackError."""
+
+    def __init__(
+        self,
+        token: SecretStr,
+        base_url: str,
+        *,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        sleep: Sleep = time.sleep,
+        timeout: int = 30,
+    ) -> None:
+        if not base_url.endswith("/"):
+            raise ValueError(f"Slack API base URL must end with '/': {base_url!r}")
+        self.base_url = base_url
+        self._client = WebClient(
+            token=token.get_secret_value(),
+            base_url=base_url,
+            timeout=timeout,
+            logger=_sdk_logger,
+            retry_handlers=retry_handlers(max_retries=max_retries, backoff=backoff, sleep=sleep),
+        )
+        self._dm_channels: dict[str, str] = {}
+        self._dm_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> SlackGateway:
+        """A gateway for SLACK_BOT_TOKEN at SLACK_API_URL."""
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        return cls(settings.slack_bot_token, settings.slack_api_url, **options)
+
+    def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        try:
+            response = self._client.api_call(method, **arguments)
+        except SlackApiError as exc:
+            error = SlackError.from_api_error(method, exc)
+            logger.warning("slack %s failed: %s (HTTP %s)", method, error.code, error.status)
+            raise error from exc
+        except URLError as exc:
+            logger.warning("slack %s failed: cannot connect (%s)", method, exc.reason)
+            raise SlackError(method, "connection_failed") from exc
+        except (OSError, HTTPException) as exc:
+            # The request went out; whether Slack acted on it is unknown.
+            logger.warning("slack %s failed: connection lost (%s)", method, type(exc).__name__)
+            raise SlackError(method, "connection_lost") from exc
+        data = response.data
+        if not isinstance(data, dict):
+            raise SlackError(method, "unexpected_response", status=response.status_code)
+        return data
+
+    def auth_test(self) -> dict[str, Any]:
+        """Who the token belongs to: team_id, user_id, bot_id, url."""
+        return self._call("auth.test")
+
+    def user_info(self, user_id: str) -> dict[str, Any]:
+        """The Slack user object (id, name, real_name, tz, tz_offset, deleted, profile)."""
+        user: dict[str, Any] = self._call("users.info", params={"user": user_id})["user"]
+        return user
+
+    def user_status(self, user_id: str) -> tuple[str, str]:
+        """The user's status (text, emoji), empty strings when none is set."""
+        data = self._call("users.profile.get", params={"user": user_id})
+        profile = data.get("profile") or {}
+        return str(profile.get("status_text") or ""), str(profile.get("status_emoji") or "")
+
+    def open_dm(self, user_id: str) -> str:
+        """The id of the bot's DM channel with a user (cached for this process)."""
+        with self._dm_lock:
+            channel = self._dm_channels.get(user_id)
+        if channel is not None:
+            return channel
+        data = self._call("conversations.open", params={"users": user_id})
+        channel = str(data["channel"]["id"])
+        with self._dm_lock:
+            self._dm_channels[user_id] = channel
+        return channel
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Post a message; returns its ts."""
+        body: dict[str, Any] = {"channel": channel, "text": text}
+        if blocks is not None:
+            body["blocks"] = [dict(b) for b in blocks]
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        data = self._call("chat.postMessage", json=body)
+        logger.debug("slack message posted channel=%s ts=%s", data.get("channel"), data.get("ts"))
+        return str(data["ts"])
+
+    def update_message(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None = None,
+    ) -> str:
+        """Replace a message's text and blocks; returns its ts."""
+        body: dict[str, Any] = {"channel": channel, "ts": ts, "text": text}
+        if blocks is not None:
+            body["blocks"] = [dict(b) for b in blocks]
+        return str(self._call("chat.update", json=body)["ts"])
+
+    def post_ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None = None,
+    ) -> str:
+        """Show a message only `user` sees in `channel`; returns its message_ts."""
+        body: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if blocks is not None:
+            body["blocks"] = [dict(b) for b in blocks]
+        return str(self._call("chat.postEphemeral", json=body)["message_ts"])
+
+    def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> str:
+        """Open a modal; returns the view id."""
+        data = self._call("views.open", json={"trigger_id": trigger_id, "view": dict(view)})
+        return str(data["view"]["id"])
+
+    def update_view(self, view_id: str, view: Mapping[str, Any], hash: str | None = None) -> str:
+        """Replace an open modal (hash guards against a lost race); returns the view id."""
+        body: dict[str, Any] = {"view_id": view_id, "view": dict(view)}
+        if hash is not None:
+            body["hash"] = hash
+        return str(self._call("views.update", json=body)["view"]["id"])
+
+    def publish_home(self, user_id: str, view: Mapping[str, Any]) -> str:
+        """Publish a user's App Home tab; returns the view id."""
+        data = self._call("views.publish", json={"user_id": user_id, "view": dict(view)})
+        return str(data["view"]["id"])
+
+    def upload_file(
+        self,
+        channel: str,
+        filename: str,
+        content: bytes,
+        title: str,
+        initial_comment: str | None = None,
+    ) -> str:
+        """Upload a file and share it in `channel` (files_upload_v2's 3 steps); returns its id."""
+        try:
+            data = self._client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=initial_comment,
+            ).data
+        except SlackApiError as exc:
+            raise SlackError.from_api_error("files.upload", exc) from exc
+        except SlackRequestError as exc:
+            raise SlackError("files.upload", "upload_failed") from exc
+        except URLError as exc:
+            raise SlackError("files.upload", "connection_failed") from exc
+        except (OSError, HTTPException) as exc:
+            raise SlackError("files.upload", "connection_lost") from exc
+        if not isinstance(data, dict):
+            raise SlackError("files.upload", "unexpected_response")
+        file_id = str(data["files"][0]["id"])
+        logger.info("slack file uploaded channel=%s file=%s", channel, file_id)
+        return file_id
+
+    def metadata_messages(
+        self, channel: str, event_type: str, oldest: datetime
+    ) -> list[MetadataMessage]:
+        """Messages in `channel` since `oldest` whose metadata has `event_type`, oldest first."""
+        found: list[MetadataMessage] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "channel": channel,
+                "oldest": slack_ts(oldest),
+                "include_all_metadata": "true",
+                "limit": 200,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            data = self._call("conversations.history", params=params)
+            for message in data.get("messages") or ():
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == event_type:
+                    payload = metadata.get("event_payload") or {}
+                    found.append(MetadataMessage(str(message["ts"]), event_type, dict(payload)))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not data.get("has_more") or not cursor:
+                break
+        found.sort(key=lambda m: float(m.ts))
+        return found
+
+    def find_messages_with_metadata(
+        self, channel: str, event_type: str, key: str, oldest: datetime
+    ) -> list[str]:
+        """The ts of messages since `oldest` with metadata `event_type` and payload key `key`."""
+        return [
+            m.ts
+            for m in self.metadata_messages(channel, event_type, oldest)
+            if m.payload.get("key") == key
+        ]
