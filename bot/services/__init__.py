@@ -1,0 +1,1 @@
+"""Services: one unit of work per request or job."""
