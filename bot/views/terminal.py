@@ -1,0 +1,160 @@
+"""Slack views read in a terminal: for `make demo` and `collectbot preview`."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.domain.accounts import CallListItem
+from bot.views.text import ELLIPSIS, money, one_line
+
+# <@U123> mentions, <url|label> links and <!here> pings, as Slack would show them.
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
+_SPECIAL = re.compile(r"<!([a-z]+)>")
+
+
+def _mrkdwn_to_text(text: str) -> str:
+    text = _LINK.sub(r"\2", text)
+    text = _MENTION.sub(r"@\1", text)
+    text = _SPECIAL.sub(r"@\1", text)
+    return html.unescape(text)
+
+
+def _text_of(obj: Any) -> str:
+    if not isinstance(obj, Mapping):
+        return ""
+    text = obj.get("text", "")
+    if not isinstance(text, str):
+        return ""
+    return _mrkdwn_to_text(text) if obj.get("type") == "mrkdwn" else text
+
+
+def _element_text(element: Mapping[str, Any]) -> str:
+    kind = element.get("type")
+    if kind == "button":
+        return f"[{_text_of(element.get('text'))}]"
+    if kind == "overflow":
+        labels = [_text_of(option.get("text")) for option in element.get("options", [])]
+        return "[⋯ " + " / ".join(labels) + "]"
+    if kind in ("static_select", "multi_static_select"):
+        return f"[{_text_of(element.get('placeholder')) or 'Select'} ▾]"
+    if kind == "datepicker":
+        return f"[📅 {element.get('initial_date', 'date')}]"
+    if kind == "timepicker":
+        return f"[🕒 {element.get('initial_time', 'time')}]"
+    if kind in ("plain_text_input", "number_input"):
+        initial = element.get("initial_value")
+        return f"[{initial}]" if initial else "[____]"
+    return f"[{kind}]"
+
+
+def blocks_to_text(blocks: Sequence[Mapping[str, Any]]) -> str:
+    """How the blocks read to a person: headers, text, context lines and [Buttons]."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            title = _text_of(block.get("text"))
+            lines.extend([title, "=" * display_width(title)])
+        elif kind == "section":
+            if "text" in block:
+                lines.append(_text_of(block["text"]))
+            lines.extend(_text_of(field) for field in block.get("fields", []))
+            accessory = block.get("accessory")
+            if isinstance(accessory, Mapping) and accessory.get("type") != "image":
+                lines.append(_element_text(accessory))
+        elif kind == "context":
+            parts = [
+                _text_of(element)
+                for element in block.get("elements", [])
+                if isinstance(element, Mapping) and element.get("type") != "image"
+            ]
+            lines.append("  " + " · ".join(parts))
+        elif kind == "actions":
+            lines.append(
+                " ".join(
+                    _element_text(element)
+                    for element in block.get("elements", [])
+                    if isinstance(element, Mapping)
+                )
+            )
+        elif kind == "divider":
+            lines.append("─" * 40)
+        elif kind == "input":
+            element = block.get("element")
+            shown = _element_text(element) if isinstance(element, Mapping) else ""
+            optional = " (optional)" if block.get("optional") else ""
+            lines.append(f"{_text_of(block.get('label'))}{optional}: {shown}")
+            if "hint" in block:
+                lines.append(f"  {_text_of(block['hint'])}")
+        elif kind == "image":
+            lines.append(f"[image: {block.get('alt_text', '')}]")
+    return "\n".join(lines)
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or char in "\u200d\ufe0f":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Terminal columns the text takes (wide CJK and emoji count two)."""
+    return sum(_char_width(char) for char in text)
+
+
+def _fit(text: str, width: int, *, right: bool = False) -> str:
+    """The text cut with "…" or padded with spaces to exactly `width` columns."""
+    text = one_line(text)
+    if display_width(text) > width:
+        kept: list[str] = []
+        used = 0
+        for char in text:
+            if used + _char_width(char) > width - 1:
+                break
+            kept.append(char)
+            used += _char_width(char)
+        text = "".join(kept).rstrip() + ELLIPSIS
+    pad = " " * (width - display_width(text))
+    return pad + text if right else text + pad
+
+
+COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("#", 3, True),
+    ("Account", 32, False),
+    ("Past due", 12, True),
+    ("Days", 5, True),
+    ("Reason", 48, False),
+    ("Phone", 16, False),
+)
+
+
+def call_list_table(items: Sequence[CallListItem]) -> str:
+    """A fixed-width table of a call list: #, account, past due, days, reason, phone."""
+    rows = [[name for name, _, _ in COLUMNS]]
+    for item in items:
+        rows.append(
+            [
+                str(item.position),
+                f"{item.name} ({item.external_ref})",
+                money(item.past_due),
+                str(item.days_past_due),
+                item.reason,
+                item.phone or "",
+            ]
+        )
+    lines = [
+        "  ".join(
+            _fit(cell, width, right=right)
+            for cell, (_, width, right) in zip(row, COLUMNS, strict=True)
+        ).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for _, width, _ in COLUMNS))
+    if not items:
+        lines.append("(no calls: nothing is due)")
+    return "\n".join(lines)
