@@ -306,6 +306,15 @@ def test_parse_callback_rejects_a_time_skipped_by_daylight_saving() -> None:
     }
 
 
+def test_unknown_zone_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Nowhere/Land'"):
+        m.callback_modal(META, customer_name="Acme", tz="Nowhere/Land", today=TODAY)
+    with pytest.raises(ValueError, match="unknown time zone"):
+        m.parse_callback(
+            callback_state("2026-11-23", "10:00"), now=NOW, tz="../etc", horizon_days=9
+        )
+
+
 def test_parse_callback_needs_an_aware_now() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         parse_callback("2026-11-23", "10:00", now=datetime(2026, 11, 23, 9, 0))

@@ -25,6 +25,7 @@ from bot.views.text import (
     plural,
     short_date,
     truncate,
+    zone_named,
 )
 
 # Visible characters per untrusted piece of a row. Escaping can grow each piece up to five-fold
@@ -77,14 +78,14 @@ class CallListView:
     recorded: Mapping[int, RecordedOutcome] = field(default_factory=dict)  # by customer_id
 
     def __post_init__(self) -> None:
-        ZoneInfo(self.tz)  # an unknown zone fails here, not halfway through rendering
+        zone_named(self.tz)  # an unknown zone fails here, not halfway through rendering
         customer_ids = [item.customer_id for item in self.items]
         if len(set(customer_ids)) != len(customer_ids):
             raise ValueError(f"call list {self.call_list_id} lists a customer twice")
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
+        return zone_named(self.tz)
 
     @property
     def done(self) -> int:

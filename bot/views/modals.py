@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.slack.blockkit import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS, MAX_TEXT_INPUT_LENGTH
 from bot.views import actions
-from bot.views.text import Block, money, plain, short_date, truncate
+from bot.views.text import Block, money, plain, short_date, truncate, zone_named
 
 # Block ids double as the keys of the errors dict; action ids match them for simplicity.
 AMOUNT = "amount"
@@ -217,7 +216,7 @@ def callback_modal(
     metadata: actions.ModalMetadata, *, customer_name: str, tz: str, today: date
 ) -> dict[str, Any]:
     """Date and time of the callback the customer asked for, in the collector's own zone."""
-    ZoneInfo(tz)
+    zone_named(tz)
     return _modal(
         actions.CALLBACK_CALLBACK_MODAL,
         "Callback",
@@ -398,7 +397,7 @@ def parse_callback(
     """The callback time read in the collector's zone, returned in UTC; it must be ahead."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    zone = ZoneInfo(tz)
+    zone = zone_named(tz)
     errors: Errors = {}
     day = _date_value(state_values, CALLBACK_DATE)
     if day is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.money import format_money
 
@@ -23,6 +24,14 @@ class Message:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
+
+
+def zone_named(tz: str) -> ZoneInfo:
+    """The IANA time zone, or ValueError naming the unknown zone."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {tz[:60]!r}") from None
 
 
 def truncate(text: str, limit: int) -> str:
