@@ -1,0 +1,160 @@
+"""What every import kind shares: row parsing with per-cell problems, batches, the write context."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import ClassVar, Generic, TypeVar
+
+from sqlalchemy import Column as SAColumn
+from sqlalchemy import Connection, Table, select
+
+from bot.db.models import Base
+from bot.importer.report import ImportReport
+from bot.importer.source import Column
+from bot.importer.values import CellError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+TABLES: Mapping[str, Table] = Base.metadata.tables
+IN_CHUNK = 5000  # keys per IN (...) lookup: well under SQLite (32766) and psycopg (65535) limits
+
+
+class RowInvalid(Exception):
+    """A row has bad cells: (field, message) for each."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+        self.problems = problems
+
+
+class Cells:
+    """The cells of one row by field, collecting every problem before the row is rejected."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+        self.problems: list[tuple[str, str]] = []
+
+    def present(self, name: str) -> bool:
+        return name in self.values
+
+    def blank(self, name: str) -> bool:
+        return not self.values.get(name, "").strip()
+
+    def optional(self, name: str, parse: Callable[[str], R]) -> R | None:
+        """The parsed cell, or None when it is blank or absent (a bad cell is recorded)."""
+        text = self.values.get(name, "")
+        if not text.strip():
+            return None
+        try:
+            return parse(text)
+        except CellError as exc:
+            self.problems.append((name, str(exc)))
+            return None
+
+    def required(self, name: str, parse: Callable[[str], R]) -> R | None:
+        """Like optional, but a blank cell is a problem."""
+        if self.blank(name):
+            self.problems.append((name, "missing"))
+            return None
+        return self.optional(name, parse)
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append((name, message))
+
+    def check(self) -> None:
+        if self.problems:
+            raise RowInvalid(self.problems)
+
+
+def must(value: R | None) -> R:
+    """A value `Cells.check()` has already guaranteed."""
+    if value is None:
+        raise AssertionError("checked value is missing")
+    return value
+
+
+@dataclass(slots=True)
+class Pending(Generic[T]):
+    """A parsed row waiting in a batch, with what the rejects file needs."""
+
+    line: int
+    cells: list[str]
+    row: T
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A parsed row the database side refused."""
+
+    line: int
+    cells: list[str]
+    field: str
+    message: str
+
+
+class TouchedIds:
+    """Ids written by this import, as a bitmap: a key seen twice in one file is an error."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+
+    def add(self, row_id: int) -> bool:
+        """Mark the id; False when it was already marked."""
+        index, bit = divmod(row_id, 8)
+        if index >= len(self._bits):
+            self._bits.extend(bytes(index - len(self._bits) + 1 + len(self._bits) // 2))
+        if self._bits[index] & (1 << bit):
+            return False
+        self._bits[index] |= 1 << bit
+        return True
+
+
+@dataclass(slots=True)
+class ImportContext:
+    """The open transaction and what an import kind reports into."""
+
+    conn: Connection
+    report: ImportReport
+    today: date
+    now: datetime
+    date_format: str | None
+    present: frozenset[str]
+    affected_customers: set[int] = field(default_factory=set)
+
+
+def lookup_ids(
+    conn: Connection, key: SAColumn[str], ident: SAColumn[int], keys: Iterable[str]
+) -> dict[str, int]:
+    """key -> id for the keys that exist, in chunks small enough for any engine."""
+    wanted = list(keys)
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        found.update(iter(conn.execute(select(key, ident).where(key.in_(chunk))).tuples()))
+    return found
+
+
+class KindImporter(ABC, Generic[T]):
+    """Parses rows of one kind and writes them a batch at a time."""
+
+    kind: ClassVar[str]
+    columns: ClassVar[tuple[Column, ...]]
+
+    def __init__(self, context: ImportContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    def parse(self, cells: Cells) -> T:
+        """A typed row; raises RowInvalid naming every bad cell. Never touches the database."""
+
+    @abstractmethod
+    def write(self, batch: list[Pending[T]]) -> list[Rejection]:
+        """Write one batch; rows the database side refuses are returned, the rest are written."""
+
+    def finish(self) -> list[Rejection]:
+        """Work that needs the whole file (most kinds need none)."""
+        return []

@@ -1,0 +1,257 @@
+"""Invoice import: upsert by number, create customers it names, record what was paid."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.domain.vocabulary import CustomerStatus, InvoiceStatus
+from bot.importer.base import (
+    IN_CHUNK,
+    TABLES,
+    Cells,
+    KindImporter,
+    Pending,
+    Rejection,
+    TouchedIds,
+    lookup_ids,
+    must,
+)
+from bot.importer.source import Column
+from bot.importer.values import parse_amount, parse_bool, parse_choice, parse_date, parse_text
+
+ZERO = Decimal("0.00")
+INVOICES = TABLES["invoices"]
+CUSTOMERS = TABLES["customers"]
+PAYMENTS = TABLES["payments"]
+STATUSES = frozenset({"open", "paid", "void"})
+COMPARED = (
+    "customer_id", "issue_date", "due_date", "amount", "amount_paid", "currency", "status",
+    "settled_date", "disputed",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    number: str
+    customer_ref: str
+    customer_name: str | None
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    amount_paid: Decimal
+    currency: str
+    settled_date: date | None
+    disputed: bool
+    void: bool
+
+
+def payment_ref(number: str, amount_paid: Decimal) -> str:
+    """The deterministic reference of the payment that brought an invoice to `amount_paid`."""
+    ref = f"inv:{number}:{amount_paid}"
+    if len(ref) <= 80:
+        return ref
+    return "inv:" + hashlib.sha256(ref.encode()).hexdigest()[:60]
+
+
+class InvoiceImporter(KindImporter[InvoiceRow]):
+    kind = "invoices"
+    columns = (
+        Column("number", True, "invoice number, unique; the key for re-imports"),
+        Column("customer_ref", True, "the customer's external_ref; created if new"),
+        Column("customer_name", False, "name for a customer created by this import"),
+        Column("issue_date", True, "date issued (ISO or --date-format)"),
+        Column("due_date", True, "date due, on or after issue_date"),
+        Column("amount", True, "invoice total, positive ($1,234.50 and 1 234,50 € read)"),
+        Column("amount_paid", False, "paid so far (default 0); a rise is recorded as a payment"),
+        Column("currency", False, "ISO code, default USD"),
+        Column("settled_date", False, "date paid in full; means amount_paid = amount if blank"),
+        Column("disputed", False, "yes/no, default no"),
+        Column("status", False, "open, paid or void (paid and open are checked against amounts)"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer_ids: dict[str, int] = {}
+        self.touched = TouchedIds()
+        dialect = self.context.conn.dialect.name
+        self._insert_payment = (
+            postgresql.insert(PAYMENTS) if dialect == "postgresql" else sqlite.insert(PAYMENTS)
+        ).on_conflict_do_nothing(index_elements=["external_ref"]).returning(PAYMENTS.c.id)
+
+    def parse(self, cells: Cells) -> InvoiceRow:
+        fmt = self.context.date_format
+        number = cells.required("number", lambda t: parse_text(t, limit=64))
+        customer_ref = cells.required("customer_ref", lambda t: parse_text(t, limit=64))
+        customer_name = cells.optional("customer_name", lambda t: parse_text(t, limit=200))
+        issue_date = cells.required("issue_date", lambda t: parse_date(t, fmt))
+        due_date = cells.required("due_date", lambda t: parse_date(t, fmt))
+        amount = cells.required("amount", parse_amount)
+        amount_paid = cells.optional("amount_paid", parse_amount)
+        currency = cells.optional("currency", lambda t: parse_text(t, limit=3).upper())
+        settled_date = cells.optional("settled_date", lambda t: parse_date(t, fmt))
+        disputed = cells.optional("disputed", parse_bool)
+        status = cells.optional("status", lambda t: parse_choice(t, STATUSES))
+        if currency is not None and (len(currency) != 3 or not currency.isalpha()):
+            cells.problem("currency", f"not a 3-letter currency code: {currency!r}")
+        if issue_date and due_date and due_date < issue_date:
+            cells.problem("due_date", f"due {due_date} is before issue date {issue_date}")
+        if amount is not None and amount <= 0:
+            cells.problem("amount", f"must be positive: {amount}")
+        if amount_paid is not None and amount_paid < 0:
+            cells.problem("amount_paid", f"must not be negative: {amount_paid}")
+        if amount and amount_paid and amount_paid > amount > 0:
+            cells.problem("amount_paid", f"{amount_paid} is more than the amount {amount}")
+        cells.check()
+        amount = must(amount)
+        if amount_paid is None and (settled_date is not None or status == "paid"):
+            amount_paid = amount
+        paid = amount_paid or ZERO
+        if settled_date is not None and paid < amount and status != "void":
+            cells.problem("settled_date", f"given, but amount_paid {paid} < amount {amount}")
+        if status == "paid" and paid < amount:
+            cells.problem("status", f"paid, but amount_paid {paid} < amount {amount}")
+        if status == "open" and paid >= amount:
+            cells.problem("status", f"open, but amount_paid {paid} covers the amount")
+        cells.check()
+        return InvoiceRow(
+            number=must(number),
+            customer_ref=must(customer_ref),
+            customer_name=customer_name,
+            issue_date=must(issue_date),
+            due_date=must(due_date),
+            amount=amount,
+            amount_paid=paid,
+            currency=currency or "USD",
+            settled_date=settled_date,
+            disputed=bool(disputed),
+            void=status == "void",
+        )
+
+    def _resolve_customers(self, rows: list[Pending[InvoiceRow]]) -> None:
+        conn = self.context.conn
+        wanted = {p.row.customer_ref for p in rows} - self.customer_ids.keys()
+        if not wanted:
+            return
+        found = lookup_ids(conn, CUSTOMERS.c.external_ref, CUSTOMERS.c.id, wanted)
+        self.customer_ids.update(found)
+        names: dict[str, str] = {}
+        for p in rows:
+            ref = p.row.customer_ref
+            if ref not in found and ref in wanted:
+                names.setdefault(ref, p.row.customer_name or ref)
+        if not names:
+            return
+        now = self.context.now
+        created = conn.execute(
+            insert(CUSTOMERS).returning(CUSTOMERS.c.external_ref, CUSTOMERS.c.id),
+            [
+                {
+                    "external_ref": ref, "name": name, "tier": "standard",
+                    "status": CustomerStatus.ACTIVE, "created_at": now, "updated_at": now,
+                }
+                for ref, name in names.items()
+            ],
+        ).tuples()
+        self.customer_ids.update(iter(created))
+        self.context.report.customers_created += len(names)
+
+    def write(self, batch: list[Pending[InvoiceRow]]) -> list[Rejection]:
+        conn, report, today, now = (
+            self.context.conn, self.context.report, self.context.today, self.context.now,
+        )
+        rejected: list[Rejection] = []
+        first_line: dict[str, int] = {}
+        rows: list[Pending[InvoiceRow]] = []
+        for p in batch:
+            earlier = first_line.setdefault(p.row.number, p.line)
+            if earlier != p.line:
+                rejected.append(Rejection(p.line, p.cells, "number",
+                                          f"invoice {p.row.number} repeats line {earlier}"))
+            else:
+                rows.append(p)
+        self._resolve_customers(rows)
+        existing: dict[str, Any] = {}
+        numbers = [p.row.number for p in rows]
+        for start in range(0, len(numbers), IN_CHUNK):
+            query = select(INVOICES.c.id, INVOICES.c.number, *(INVOICES.c[c] for c in COMPARED))
+            query = query.where(INVOICES.c.number.in_(numbers[start : start + IN_CHUNK]))
+            existing.update((r.number, r) for r in conn.execute(query))
+
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        raises: list[tuple[InvoiceRow, int, Decimal, date]] = []  # row, customer, delta, paid_on
+        for p in rows:
+            row = p.row
+            current = existing.get(row.number)
+            if current is not None and not self.touched.add(current.id):
+                rejected.append(Rejection(p.line, p.cells, "number",
+                                          f"invoice {row.number} appears earlier in the file"))
+                continue
+            if row.void:
+                status, settled = InvoiceStatus.VOID, row.settled_date
+            elif row.amount_paid >= row.amount:
+                kept = current.settled_date if current is not None else None
+                status, settled = InvoiceStatus.PAID, row.settled_date or kept or today
+            else:
+                status, settled = InvoiceStatus.OPEN, None
+            customer_id = self.customer_ids[row.customer_ref]
+            values: dict[str, Any] = {
+                "customer_id": customer_id, "issue_date": row.issue_date,
+                "due_date": row.due_date, "amount": row.amount, "amount_paid": row.amount_paid,
+                "currency": row.currency, "status": status, "settled_date": settled,
+                "disputed": row.disputed,
+            }
+            before = current.amount_paid if current is not None else ZERO
+            if row.amount_paid > before:
+                raises.append((row, customer_id, row.amount_paid - before, settled or today))
+            if status is InvoiceStatus.PAID and (
+                current is None or current.status is not InvoiceStatus.PAID
+            ):
+                report.invoices_settled += 1
+            if current is None:
+                values.update(number=row.number, created_at=now, updated_at=now)
+                inserts.append(values)
+                report.counts.created += 1
+            elif all(values[c] == getattr(current, c) for c in COMPARED):
+                report.counts.unchanged += 1
+            else:
+                values.update(b_id=current.id, updated_at=now)
+                updates.append(values)
+                report.counts.updated += 1
+
+        invoice_ids = {n: r.id for n, r in existing.items()}
+        if inserts:
+            created = conn.execute(
+                insert(INVOICES).returning(INVOICES.c.number, INVOICES.c.id), inserts
+            ).tuples()
+            for number, invoice_id in created:
+                invoice_ids[number] = invoice_id
+                self.touched.add(invoice_id)
+        if updates:
+            conn.execute(update(INVOICES).where(INVOICES.c.id == bindparam("b_id")), updates)
+        if raises:
+            self._record_payments(raises, invoice_ids)
+        return rejected
+
+    def _record_payments(
+        self, raises: list[tuple[InvoiceRow, int, Decimal, date]], invoice_ids: dict[str, int]
+    ) -> None:
+        payments = [
+            {
+                "external_ref": payment_ref(row.number, row.amount_paid),
+                "customer_id": customer_id, "invoice_id": invoice_ids[row.number],
+                "amount": delta, "paid_on": paid_on, "method": "invoice import",
+                "created_at": self.context.now,
+            }
+            for row, customer_id, delta, paid_on in raises
+        ]
+        recorded = self.context.conn.execute(self._insert_payment, payments).all()
+        self.context.report.payments_recorded += len(recorded)
+        self.context.affected_customers.update(customer_id for _, customer_id, _, _ in raises)

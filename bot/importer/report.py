@@ -1,0 +1,137 @@
+"""What an import did (or would do): counts, bad rows, assignment and balances after it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+LISTED_ERRORS = 50  # errors printed by render()
+KEPT_ERRORS = 1000  # errors kept in the report; the rejects file has every one
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One bad cell or row: physical line (header is line 1), the file's column name, why."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+@dataclass(slots=True)
+class KindCounts:
+    """Rows of one kind: created, updated, unchanged, rejected."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def render(self, kind: str) -> str:
+        return (
+            f"{kind}: {self.created:,} created, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged, {self.rejected:,} rejected"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorAssignment:
+    """Accounts given to one collector by auto-assignment."""
+
+    collector_id: int
+    slack_user_id: str
+    name: str
+    accounts: int
+    past_due: Decimal
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The outcome of `import_file`; `ok` is False when any row was bad."""
+
+    kind: str
+    path: Path
+    dry_run: bool = False
+    skip_invalid: bool = False
+    rows: int = 0
+    counts: KindCounts = field(default_factory=KindCounts)
+    customers_created: int = 0  # by an invoice import, for customers it named
+    payments_recorded: int = 0  # by an invoice import (amount paid) or a payments import
+    unapplied: Decimal = Decimal("0.00")  # payment money beyond the open balance it could settle
+    invoices_settled: int = 0
+    promises_kept: int = 0
+    promises_partially_kept: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    rejects_path: Path | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    assignment: list[CollectorAssignment] = field(default_factory=list)
+    unassigned: int = 0  # customers still without a collector (no active collector)
+    committed: bool = False
+    open_balance: Decimal = Decimal("0.00")
+    past_due_balance: Decimal = Decimal("0.00")
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(error)
+
+    def render(self) -> str:
+        """The summary the CLI prints."""
+        lines: list[str] = []
+        if self.error_count:
+            lines.extend(str(e) for e in self.errors[:LISTED_ERRORS])
+            if self.error_count > LISTED_ERRORS:
+                lines.append(f"... and {self.error_count - LISTED_ERRORS:,} more")
+            lines.append(
+                f"{self.error_count:,} error(s) in {self.counts.rejected:,} row(s) "
+                f"of {self.rows:,}"
+            )
+        if self.dry_run:
+            head = "dry run, nothing changed; the import would give"
+        elif self.committed:
+            head = "imported"
+        else:
+            head = "nothing imported (fix the rows above or use --skip-invalid)"
+        lines.append(f"{head}: {self.path.name}")
+        lines.append(self.counts.render(self.kind))
+        if self.customers_created:
+            lines.append(f"customers created from invoices: {self.customers_created:,}")
+        if self.payments_recorded:
+            lines.append(f"payments recorded: {self.payments_recorded:,}")
+        if self.invoices_settled:
+            lines.append(f"invoices settled: {self.invoices_settled:,}")
+        if self.unapplied:
+            lines.append(f"payment money beyond open balances (unapplied): ${self.unapplied:,.2f}")
+        if self.promises_kept or self.promises_partially_kept:
+            lines.append(
+                f"promises to pay: {self.promises_kept:,} kept, "
+                f"{self.promises_partially_kept:,} partially kept"
+            )
+        if self.ignored_columns:
+            lines.append(f"ignored columns: {', '.join(self.ignored_columns)}")
+        if self.rejects_path is not None and self.counts.rejected:
+            verb = "would write" if self.dry_run else "wrote"
+            lines.append(f"{verb} {self.counts.rejected:,} rejected row(s) to {self.rejects_path}")
+        for given in self.assignment:
+            lines.append(
+                f"assigned to {given.name} ({given.slack_user_id}): {given.accounts:,} "
+                f"account(s), ${given.past_due:,.2f} past due"
+            )
+        if self.unassigned:
+            lines.append(f"{self.unassigned:,} customer(s) without a collector "
+                         "(no active collector on the team)")
+        if self.committed or self.dry_run:
+            lines.append(
+                f"open balance ${self.open_balance:,.2f}, "
+                f"past due ${self.past_due_balance:,.2f}"
+            )
+        return "\n".join(lines)

@@ -1,0 +1,245 @@
+"""One import: stream the file in batches through one transaction, then commit or roll back."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import Connection, case, func, select
+
+from bot.db import Database
+from bot.db.models import utcnow
+from bot.domain.vocabulary import InvoiceStatus
+from bot.importer.assign import assign_unowned
+from bot.importer.base import (
+    TABLES,
+    Cells,
+    ImportContext,
+    KindImporter,
+    Pending,
+    Rejection,
+    RowInvalid,
+)
+from bot.importer.customers import CustomerImporter
+from bot.importer.invoices import InvoiceImporter
+from bot.importer.payments import PaymentImporter
+from bot.importer.progress import ProgressBar
+from bot.importer.promise_updates import settle_promises
+from bot.importer.report import ImportReport, RowError
+from bot.importer.source import CsvSource, ImportFileError
+from bot.importer.team import TeamImporter
+
+log = logging.getLogger(__name__)
+
+KINDS: Mapping[str, type[KindImporter[Any]]] = {
+    "customers": CustomerImporter,
+    "invoices": InvoiceImporter,
+    "payments": PaymentImporter,
+    "team": TeamImporter,
+}
+BATCH_ROWS = 5000
+CENT = Decimal("0.01")
+INVOICES = TABLES["invoices"]
+
+
+class _Rejects:
+    """The rejects CSV: the bad rows as they were, plus an `error` column; written beside."""
+
+    def __init__(self, path: Path, header: list[str], delimiter: str) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".part")
+        self.header = header
+        self.delimiter = delimiter
+        self._file: TextIO | None = None
+        self._writer: Any = None
+
+    def write(self, cells: list[str], message: str) -> None:
+        if self._writer is None:
+            self._file = self.partial.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._file, delimiter=self.delimiter)
+            self._writer.writerow([*self.header, "error"])
+        width = len(self.header)
+        padded = cells[:width] + [""] * (width - len(cells))
+        self._writer.writerow([*padded, message])
+
+    def finish(self, keep: bool) -> None:
+        if self._file is None:
+            return
+        self._file.close()
+        if keep:
+            self.partial.replace(self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
+
+
+def _check_date_format(date_format: str | None) -> None:
+    if date_format is None:
+        return
+    if "%" not in date_format:
+        raise ImportFileError(f"--date-format {date_format!r}: use strftime codes like %m/%d/%Y")
+    sample = date(2001, 12, 31)
+    try:
+        parsed = datetime.strptime(sample.strftime(date_format), date_format).date()
+    except ValueError:
+        parsed = None
+    if parsed != sample:
+        raise ImportFileError(
+            f"--date-format {date_format!r} does not give a full date (year, month, day)"
+        )
+
+
+def _balances(conn: Connection, today: date) -> tuple[Decimal, Decimal]:
+    remaining = INVOICES.c.amount - INVOICES.c.amount_paid
+    query = select(
+        func.coalesce(func.sum(remaining), 0),
+        func.coalesce(func.sum(case((INVOICES.c.due_date < today, remaining), else_=0)), 0),
+    ).where(INVOICES.c.status == InvoiceStatus.OPEN)
+    open_total, past_due = conn.execute(query).one()
+    return Decimal(open_total).quantize(CENT), Decimal(past_due).quantize(CENT)
+
+
+def import_file(
+    database: Database,
+    kind: str,
+    path: Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    date_format: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    rejects_path: Path | None = None,
+    assign: bool = True,
+    today: date,
+    actor: str = "cli",
+    progress: bool = False,
+) -> ImportReport:
+    """Import one CSV file of `kind`; bad rows are in the report, a bad file raises."""
+    importer_class = KINDS.get(kind)
+    if importer_class is None:
+        raise ImportFileError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    _check_date_format(date_format)
+    path = Path(path)
+    report = ImportReport(kind=kind, path=path, dry_run=dry_run, skip_invalid=skip_invalid)
+    if skip_invalid:
+        report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
+    with CsvSource(path, importer_class.columns, mapping) as source, database.uow() as uow:
+        report.ignored_columns = source.ignored
+        conn = uow.session.connection()
+        context = ImportContext(
+            conn=conn, report=report, today=today, now=utcnow(), date_format=date_format,
+            present=frozenset(source.fields),
+        )
+        importer = importer_class(context)
+        rejects = (
+            _Rejects(report.rejects_path, source.header, source.delimiter)
+            if report.rejects_path is not None and not dry_run
+            else None
+        )
+        bar = ProgressBar(f"importing {kind}", source.size) if progress else None
+        committed = False
+        try:
+            committed = _stream(source, importer, report, rejects, bar)
+            if committed:
+                _after(uow, context, assign=assign, actor=actor)
+                if dry_run:
+                    committed = False
+                else:
+                    uow.commit()
+                    report.committed = True
+        finally:
+            if rejects is not None:
+                rejects.finish(keep=report.committed)
+    log.info(
+        "import %s %s: rows=%d created=%d updated=%d unchanged=%d rejected=%d committed=%s",
+        kind, path.name, report.rows, report.counts.created, report.counts.updated,
+        report.counts.unchanged, report.counts.rejected, report.committed,
+    )
+    return report
+
+
+def _stream(
+    source: CsvSource,
+    importer: KindImporter[Any],
+    report: ImportReport,
+    rejects: _Rejects | None,
+    bar: ProgressBar | None,
+) -> bool:
+    """Parse and write every row; True when the transaction may be committed."""
+    fields = list(source.fields.items())
+    width = source.width
+
+    def reject(line: int, cells: list[str], problems: list[tuple[str, str]]) -> None:
+        report.counts.rejected += 1
+        errors = [RowError(line, column, message) for column, message in problems]
+        for error in errors:
+            report.add_error(error)
+        if rejects is not None:
+            rejects.write(cells, "; ".join(str(e) for e in errors))
+
+    def flush(batch: list[Pending[Any]]) -> None:
+        for refused in importer.write(batch):
+            _reject_refused(refused, source, reject)
+
+    batch: list[Pending[Any]] = []
+    for line, cells in source.rows():
+        report.rows += 1
+        if len(cells) != width:
+            if len(cells) < width:
+                column = source.header[len(cells)]
+                message = f"missing (the row has {len(cells)} cells, the header {width})"
+            else:
+                column = str(width + 1)
+                message = f"extra cell (the header has {width} columns, the row {len(cells)})"
+            reject(line, cells, [(column, message)])
+            continue
+        try:
+            row = importer.parse(Cells({name: cells[at] for name, at in fields}))
+        except RowInvalid as invalid:
+            reject(line, cells, [(source.column_name(f), m) for f, m in invalid.problems])
+            continue
+        batch.append(Pending(line, cells, row))
+        if len(batch) >= BATCH_ROWS:
+            flush(batch)
+            batch = []
+            if bar is not None:
+                bar.update(source.position(), report.rows)
+    if batch:
+        flush(batch)
+    for refused in importer.finish():
+        _reject_refused(refused, source, reject)
+    if bar is not None:
+        bar.close(report.rows)
+    return report.ok or report.skip_invalid
+
+
+def _reject_refused(refused: Rejection, source: CsvSource, reject: Any) -> None:
+    reject(refused.line, refused.cells, [(source.column_name(refused.field), refused.message)])
+
+
+def _after(uow: Any, context: ImportContext, *, assign: bool, actor: str) -> None:
+    """Promises, auto-assignment, totals and the audit event, in the import's transaction."""
+    report, conn = context.report, context.conn
+    if context.affected_customers:
+        report.promises_kept, report.promises_partially_kept = settle_promises(
+            conn, context.affected_customers, context.today
+        )
+    if assign:
+        report.assignment, report.unassigned = assign_unowned(
+            uow, conn, context.today, actor=actor
+        )
+    report.open_balance, report.past_due_balance = _balances(conn, context.today)
+    counts = report.counts
+    uow.audit(
+        actor, "import", report.kind, report.path.name,
+        rows=report.rows, created=counts.created, updated=counts.updated,
+        unchanged=counts.unchanged, rejected=counts.rejected,
+        customers_created=report.customers_created, payments_recorded=report.payments_recorded,
+        invoices_settled=report.invoices_settled, promises_kept=report.promises_kept,
+        promises_partially_kept=report.promises_partially_kept,
+        assigned=sum(a.accounts for a in report.assignment),
+    )

@@ -1,0 +1,188 @@
+"""Team roster import: members by Slack user id, with managers and backups from the file or DB."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import bindparam, insert, select, update
+
+from bot.domain.vocabulary import Role
+from bot.importer.base import (
+    TABLES,
+    Cells,
+    KindImporter,
+    Pending,
+    Rejection,
+    must,
+)
+from bot.importer.source import Column
+from bot.importer.values import (
+    CellError,
+    parse_bool,
+    parse_choice,
+    parse_email,
+    parse_int,
+    parse_text,
+    parse_time,
+    parse_working_days,
+)
+
+MEMBERS = TABLES["team_members"]
+ROLES = frozenset(r.value for r in Role)
+MAX_DAILY_CALLS = 500  # more than a person can make in a day: a typo
+# A blank cell in these columns clears the stored value; elsewhere a blank keeps it.
+CLEARABLE = ("email", "timezone", "morning_time", "manager", "backup")
+
+
+def parse_slack_id(text: str) -> str:
+    value = text.strip().upper()
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,31}", value):
+        raise CellError(f"not a Slack user id (like U012AB3CD): {text.strip()!r}")
+    return value
+
+
+def parse_zone(text: str) -> str:
+    name = text.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CellError(f"unknown time zone {name!r} (an IANA name like Europe/Paris)") from None
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    slack_user_id: str
+    values: dict[str, Any]  # the columns this row sets, manager/backup excluded
+    manager: str | None
+    backup: str | None
+    sets_manager: bool
+    sets_backup: bool
+
+
+class TeamImporter(KindImporter[MemberRow]):
+    kind = "team"
+    columns = (
+        Column("slack_user_id", True, "the member's Slack user id (U...); the key"),
+        Column("name", True, "display name"),
+        Column("email", False, "email address"),
+        Column("role", False, "collector, manager or admin (default collector)"),
+        Column("manager", False, "Slack id of their manager: in this file or already imported"),
+        Column("timezone", False, "IANA zone, e.g. America/Chicago (blank: Slack's)"),
+        Column("daily_call_target", False, f"calls a day, 1-{MAX_DAILY_CALLS} (default 25)"),
+        Column("working_days", False, "mon-fri, 1,2,3,4,5 or mon,tue,wed (default mon-fri)"),
+        Column("morning_time", False, "HH:MM local time of the morning list"),
+        Column("backup", False, "Slack id of who covers when they are away"),
+        Column("active", False, "yes/no (default yes)"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A roster is tens of rows: it is kept whole so managers can refer to later lines.
+        self.roster: list[Pending[MemberRow]] = []
+
+    def parse(self, cells: Cells) -> MemberRow:
+        slack_id = cells.required("slack_user_id", parse_slack_id)
+        values: dict[str, Any] = {"name": cells.required("name",
+                                                         lambda t: parse_text(t, limit=200))}
+        parsers = {"email": parse_email, "timezone": parse_zone, "morning_time": parse_time}
+        for name, parse in parsers.items():
+            if cells.present(name):
+                values[name] = cells.optional(name, parse)
+        role = cells.optional("role", lambda t: parse_choice(t, ROLES))
+        target = cells.optional("daily_call_target",
+                                lambda t: parse_int(t, low=1, high=MAX_DAILY_CALLS))
+        days = cells.optional("working_days", parse_working_days)
+        active = cells.optional("active", parse_bool)
+        manager = cells.optional("manager", parse_slack_id)
+        backup = cells.optional("backup", parse_slack_id)
+        if slack_id is not None and manager == slack_id:
+            cells.problem("manager", "a member cannot be their own manager")
+        if slack_id is not None and backup == slack_id:
+            cells.problem("backup", "a member cannot be their own backup")
+        cells.check()
+        for name, value in (("role", role and Role(role)), ("daily_call_target", target),
+                            ("working_days", days), ("active", active)):
+            if value is not None:
+                values[name] = value
+        return MemberRow(must(slack_id), values, manager, backup,
+                         cells.present("manager"), cells.present("backup"))
+
+    def write(self, batch: list[Pending[MemberRow]]) -> list[Rejection]:
+        self.roster.extend(batch)
+        return []
+
+    def finish(self) -> list[Rejection]:
+        conn, report, now = self.context.conn, self.context.report, self.context.now
+        rejected: list[Rejection] = []
+        rows: dict[str, Pending[MemberRow]] = {}
+        for p in self.roster:
+            earlier = rows.get(p.row.slack_user_id)
+            if earlier is not None:
+                rejected.append(Rejection(p.line, p.cells, "slack_user_id",
+                                          f"{p.row.slack_user_id} repeats line {earlier.line}"))
+            else:
+                rows[p.row.slack_user_id] = p
+        referenced = {r for p in rows.values() for r in (p.row.manager, p.row.backup) if r}
+        existing = {
+            r.slack_user_id: r
+            for r in conn.execute(select(MEMBERS).where(
+                MEMBERS.c.slack_user_id.in_(sorted(rows.keys() | referenced))))
+        }
+        # Drop rows naming someone who is neither in the DB nor a valid row, until none do.
+        while True:
+            known = rows.keys() | existing.keys()
+            missing = [
+                (p, field, ref) for p in rows.values()
+                for field, ref in (("manager", p.row.manager), ("backup", p.row.backup))
+                if ref and ref not in known
+            ]
+            if not missing:
+                break
+            for p, field, ref in missing:
+                if p.row.slack_user_id in rows:
+                    del rows[p.row.slack_user_id]
+                    rejected.append(Rejection(p.line, p.cells, field,
+                                              f"{ref} is not on the team (not in this file "
+                                              "or already imported)"))
+        new = [p for p in rows.values() if p.row.slack_user_id not in existing]
+        ids = {slack_id: r.id for slack_id, r in existing.items()}
+        if new:
+            defaults = {"email": None, "role": Role.COLLECTOR, "timezone": None,
+                        "daily_call_target": 25, "working_days": "1,2,3,4,5",
+                        "morning_time": None, "active": True}
+            created = conn.execute(
+                insert(MEMBERS).returning(MEMBERS.c.slack_user_id, MEMBERS.c.id),
+                [{**defaults, **p.row.values, "slack_user_id": p.row.slack_user_id,
+                  "created_at": now, "updated_at": now} for p in new],
+            )
+            ids.update(iter(created.tuples()))
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for p in rows.values():
+            row = p.row
+            values = dict(row.values)
+            if row.sets_manager:
+                values["manager_id"] = ids[row.manager] if row.manager else None
+            if row.sets_backup:
+                values["backup_id"] = ids[row.backup] if row.backup else None
+            current = existing.get(row.slack_user_id)
+            if current is None:
+                report.counts.created += 1
+                values = {k: v for k, v in values.items() if k in ("manager_id", "backup_id")}
+                if not any(values.values()):
+                    continue
+            elif all(getattr(current, k) == v for k, v in values.items()):
+                report.counts.unchanged += 1
+                continue
+            else:
+                report.counts.updated += 1
+                values["updated_at"] = now
+            values["b_id"] = ids[row.slack_user_id]
+            updates[tuple(sorted(values))].append(values)
+        for same in updates.values():
+            conn.execute(update(MEMBERS).where(MEMBERS.c.id == bindparam("b_id")), same)
+        return rejected
