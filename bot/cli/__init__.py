@@ -14,6 +14,7 @@ from bot.settings import SettingsError
 # Each module defines register(subparsers) and sets `handler` on its parser.
 SUBCOMMANDS = (
     "bot.cli.db",
+    "bot.cli.importing",
     "bot.cli.policy",
 )
 

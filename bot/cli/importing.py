@@ -1,0 +1,75 @@
+"""`collectbot import KIND FILE [--map SOURCE=FIELD ...] [--date-format FMT] [--dry-run] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.cli.context import CommandError, open_database
+from bot.importer import KINDS, ImportFileError, import_file
+from bot.settings import load_settings
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _mapping(pairs: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, field = pair.partition("=")
+        if not sep or not source.strip() or not field.strip():
+            raise CommandError(f"--map {pair!r}: expected SOURCE=FIELD, e.g. 'Inv #=number'")
+        mapping[source.strip()] = field.strip()
+    return mapping
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import", help="import customers, invoices, payments or the team roster from CSV",
+        description="Import a CSV file. All-or-nothing: any bad row and nothing changes "
+                    "(exit 1) unless --skip-invalid.",
+    )
+    parser.add_argument("kind", choices=sorted(KINDS), metavar="KIND",
+                        help=f"one of {', '.join(KINDS)}")
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.add_argument("--map", action="append", default=[], metavar="SOURCE=FIELD",
+                        help="read the file's column SOURCE as FIELD (repeatable)")
+    parser.add_argument("--date-format", metavar="FMT",
+                        help="strptime format of dates, e.g. %%m/%%d/%%Y (default YYYY-MM-DD)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="check everything and report what would change; change nothing")
+    parser.add_argument("--skip-invalid", action="store_true",
+                        help="import the good rows; write bad rows to a rejects CSV")
+    parser.add_argument("--rejects", type=Path, metavar="PATH",
+                        help="where --skip-invalid writes bad rows (default FILE.rejects.csv)")
+    parser.add_argument("--no-assign", action="store_true",
+                        help="leave customers without a collector unassigned")
+    parser.add_argument("--today", type=_iso_date, metavar="DATE",
+                        help="as-of date for past-due figures (default: today, team zone)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    mapping = _mapping(args.map)
+    settings = load_settings()
+    today = args.today or datetime.now(settings.zone).date()
+    database = open_database(settings)
+    try:
+        report = import_file(
+            database, args.kind, args.file, mapping=mapping, date_format=args.date_format,
+            dry_run=args.dry_run, skip_invalid=args.skip_invalid, rejects_path=args.rejects,
+            assign=not args.no_assign, today=today, actor="cli", progress=sys.stderr.isatty(),
+        )
+    except ImportFileError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        database.dispose()
+    print(report.render(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
