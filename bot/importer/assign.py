@@ -47,20 +47,23 @@ def assign_unowned(
         .outerjoin(past_due, past_due.c.customer_id == CUSTOMERS.c.id)
         .where(CUSTOMERS.c.collector_id.is_(None), CUSTOMERS.c.status != CustomerStatus.CLOSED)
     )
-    accounts = [
-        UnownedAccount(customer_id, Decimal(amount).quantize(Decimal("0.01")))
-        for customer_id, amount in conn.execute(unowned_query).tuples()
-    ]
-    if not accounts:
-        return [], 0
     members = conn.execute(
         select(MEMBERS.c.id, MEMBERS.c.slack_user_id, MEMBERS.c.name).where(
             MEMBERS.c.role == Role.COLLECTOR, MEMBERS.c.active.is_(True)
         )
     ).all()
     if not members:
-        log.info("auto-assignment skipped: no active collector for %d customers", len(accounts))
-        return [], len(accounts)
+        unowned = conn.execute(
+            select(func.count()).select_from(unowned_query.subquery())
+        ).scalar_one()
+        log.info("auto-assignment skipped: no active collector for %d customers", unowned)
+        return [], unowned
+    accounts = [
+        UnownedAccount(customer_id, Decimal(amount).quantize(Decimal("0.01")))
+        for customer_id, amount in conn.execute(unowned_query).tuples()
+    ]
+    if not accounts:
+        return [], 0
     load_query = (
         select(
             CUSTOMERS.c.collector_id,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Column as SAColumn
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.db.models import Base
 from bot.importer.report import ImportReport
@@ -42,12 +43,13 @@ class Cells:
         return name in self.values
 
     def blank(self, name: str) -> bool:
-        return not self.values.get(name, "").strip()
+        text = self.values.get(name)
+        return not text or text.isspace()
 
     def optional(self, name: str, parse: Callable[[str], R]) -> R | None:
         """The parsed cell, or None when it is blank or absent (a bad cell is recorded)."""
-        text = self.values.get(name, "")
-        if not text.strip():
+        text = self.values.get(name)
+        if not text or text.isspace():
             return None
         try:
             return parse(text)
@@ -57,10 +59,15 @@ class Cells:
 
     def required(self, name: str, parse: Callable[[str], R]) -> R | None:
         """Like optional, but a blank cell is a problem."""
-        if self.blank(name):
+        text = self.values.get(name)
+        if not text or text.isspace():
             self.problems.append((name, "missing"))
             return None
-        return self.optional(name, parse)
+        try:
+            return parse(text)
+        except CellError as exc:
+            self.problems.append((name, str(exc)))
+            return None
 
     def problem(self, name: str, message: str) -> None:
         self.problems.append((name, message))
@@ -126,6 +133,13 @@ class ImportContext:
     affected_customers: set[int] = field(default_factory=set)
 
 
+def key_in(conn: Connection, column: SAColumn[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN keys`; on PostgreSQL `= ANY(array)`, one parameter however many keys."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    return column.in_(keys)
+
+
 def lookup_ids(
     conn: Connection, key: SAColumn[str], ident: SAColumn[int], keys: Iterable[str]
 ) -> dict[str, int]:
@@ -134,8 +148,55 @@ def lookup_ids(
     found: dict[str, int] = {}
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
-        found.update(iter(conn.execute(select(key, ident).where(key.in_(chunk))).tuples()))
+        query = select(key, ident).where(key_in(conn, key, chunk))
+        found.update(iter(conn.execute(query).tuples()))
     return found
+
+
+class BulkInsert:
+    """Plain INSERT of many rows at driver speed: COPY on PostgreSQL, executemany on SQLite.
+
+    Values go through the columns' own bind processors, so they are stored exactly as Core
+    would store them; the statement runs on the import's connection, in its transaction.
+    """
+
+    def __init__(self, conn: Connection, table: Table, columns: Sequence[str]) -> None:
+        self.conn = conn
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        self.processors = [
+            (i, processor)
+            for i, name in enumerate(columns)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        ]
+        names = ", ".join(quote(c) for c in columns)
+        self.copy = dialect.name == "postgresql"
+        if self.copy:
+            self.sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        else:
+            marks = ", ".join("?" for _ in columns)
+            self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+
+    def __call__(self, rows: Iterable[Sequence[Any]]) -> None:
+        columns: list[Any] = list(zip(*rows, strict=True))
+        if not columns:
+            return
+        # Column by column: a column holding one value (timestamps, status) is processed once.
+        for i, processor in self.processors:
+            column = columns[i]
+            first = column[0]
+            if column.count(first) == len(column):
+                columns[i] = (processor(first),) * len(column)
+            else:
+                columns[i] = list(map(processor, column))
+        values = list(zip(*columns, strict=True))
+        if not self.copy:
+            self.conn.exec_driver_sql(self.sql, values)
+            return
+        driver = self.conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(self.sql) as copy:  # type: ignore[union-attr]
+            for cells in values:
+                copy.write_row(cells)
 
 
 class KindImporter(ABC, Generic[T]):

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.vocabulary import CustomerStatus, InvoiceStatus
 from bot.importer.base import (
     IN_CHUNK,
     TABLES,
+    BulkInsert,
     Cells,
     KindImporter,
     Pending,
     Rejection,
     TouchedIds,
+    key_in,
     lookup_ids,
     must,
 )
@@ -35,10 +37,10 @@ COMPARED = (
     "customer_id", "issue_date", "due_date", "amount", "amount_paid", "currency", "status",
     "settled_date", "disputed",
 )
+INSERTED = ("number", *COMPARED, "created_at", "updated_at")
 
 
-@dataclass(frozen=True, slots=True)
-class InvoiceRow:
+class InvoiceRow(NamedTuple):
     number: str
     customer_ref: str
     customer_name: str | None
@@ -50,6 +52,10 @@ class InvoiceRow:
     settled_date: date | None
     disputed: bool
     void: bool
+
+
+def _currency(text: str) -> str:
+    return parse_text(text, limit=3).upper()
 
 
 def payment_ref(number: str, amount_paid: Decimal) -> str:
@@ -80,24 +86,38 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         super().__init__(*args, **kwargs)
         self.customer_ids: dict[str, int] = {}
         self.touched = TouchedIds()
-        dialect = self.context.conn.dialect.name
+        conn = self.context.conn
+        # Invoices with a higher id than this were written by this import (same transaction).
+        self.id_floor: int = conn.execute(select(func.coalesce(func.max(INVOICES.c.id), 0))
+                                          ).scalar_one()
+        self._insert_invoices = BulkInsert(conn, INVOICES, INSERTED)
+        self._insert_customers = BulkInsert(
+            conn, CUSTOMERS,
+            ("external_ref", "name", "tier", "status", "created_at", "updated_at"),
+        )
+        # Parsers bound once: parse() runs for every row of files with millions.
+        self._ref = partial(parse_text, limit=64)
+        self._name = partial(parse_text, limit=200)
+        self._date = partial(parse_date, date_format=self.context.date_format)
+        self._status = partial(parse_choice, choices=STATUSES)
+        dialect = conn.dialect.name
         self._insert_payment = (
             postgresql.insert(PAYMENTS) if dialect == "postgresql" else sqlite.insert(PAYMENTS)
         ).on_conflict_do_nothing(index_elements=["external_ref"]).returning(PAYMENTS.c.id)
 
     def parse(self, cells: Cells) -> InvoiceRow:
-        fmt = self.context.date_format
-        number = cells.required("number", lambda t: parse_text(t, limit=64))
-        customer_ref = cells.required("customer_ref", lambda t: parse_text(t, limit=64))
-        customer_name = cells.optional("customer_name", lambda t: parse_text(t, limit=200))
-        issue_date = cells.required("issue_date", lambda t: parse_date(t, fmt))
-        due_date = cells.required("due_date", lambda t: parse_date(t, fmt))
+        ref, name, day = self._ref, self._name, self._date
+        number = cells.required("number", ref)
+        customer_ref = cells.required("customer_ref", ref)
+        customer_name = cells.optional("customer_name", name)
+        issue_date = cells.required("issue_date", day)
+        due_date = cells.required("due_date", day)
         amount = cells.required("amount", parse_amount)
         amount_paid = cells.optional("amount_paid", parse_amount)
-        currency = cells.optional("currency", lambda t: parse_text(t, limit=3).upper())
-        settled_date = cells.optional("settled_date", lambda t: parse_date(t, fmt))
+        currency = cells.optional("currency", _currency)
+        settled_date = cells.optional("settled_date", day)
         disputed = cells.optional("disputed", parse_bool)
-        status = cells.optional("status", lambda t: parse_choice(t, STATUSES))
+        status = cells.optional("status", self._status)
         if currency is not None and (len(currency) != 3 or not currency.isalpha()):
             cells.problem("currency", f"not a 3-letter currency code: {currency!r}")
         if issue_date and due_date and due_date < issue_date:
@@ -149,17 +169,13 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         if not names:
             return
         now = self.context.now
-        created = conn.execute(
-            insert(CUSTOMERS).returning(CUSTOMERS.c.external_ref, CUSTOMERS.c.id),
-            [
-                {
-                    "external_ref": ref, "name": name, "tier": "standard",
-                    "status": CustomerStatus.ACTIVE, "created_at": now, "updated_at": now,
-                }
-                for ref, name in names.items()
-            ],
-        ).tuples()
-        self.customer_ids.update(iter(created))
+        self._insert_customers(
+            (ref, name, "standard", CustomerStatus.ACTIVE, now, now)
+            for ref, name in names.items()
+        )
+        self.customer_ids.update(
+            lookup_ids(conn, CUSTOMERS.c.external_ref, CUSTOMERS.c.id, names)
+        )
         self.context.report.customers_created += len(names)
 
     def write(self, batch: list[Pending[InvoiceRow]]) -> list[Rejection]:
@@ -181,16 +197,18 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         numbers = [p.row.number for p in rows]
         for start in range(0, len(numbers), IN_CHUNK):
             query = select(INVOICES.c.id, INVOICES.c.number, *(INVOICES.c[c] for c in COMPARED))
-            query = query.where(INVOICES.c.number.in_(numbers[start : start + IN_CHUNK]))
+            query = query.where(key_in(conn, INVOICES.c.number, numbers[start : start + IN_CHUNK]))
             existing.update((r.number, r) for r in conn.execute(query))
 
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         raises: list[tuple[InvoiceRow, int, Decimal, date]] = []  # row, customer, delta, paid_on
         for p in rows:
             row = p.row
             current = existing.get(row.number)
-            if current is not None and not self.touched.add(current.id):
+            if current is not None and (
+                current.id > self.id_floor or not self.touched.add(current.id)
+            ):
                 rejected.append(Rejection(p.line, p.cells, "number",
                                           f"invoice {row.number} appears earlier in the file"))
                 continue
@@ -202,12 +220,8 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             else:
                 status, settled = InvoiceStatus.OPEN, None
             customer_id = self.customer_ids[row.customer_ref]
-            values: dict[str, Any] = {
-                "customer_id": customer_id, "issue_date": row.issue_date,
-                "due_date": row.due_date, "amount": row.amount, "amount_paid": row.amount_paid,
-                "currency": row.currency, "status": status, "settled_date": settled,
-                "disputed": row.disputed,
-            }
+            values = (customer_id, row.issue_date, row.due_date, row.amount, row.amount_paid,
+                      row.currency, status, settled, row.disputed)  # COMPARED order
             before = current.amount_paid if current is not None else ZERO
             if row.amount_paid > before:
                 raises.append((row, customer_id, row.amount_paid - before, settled or today))
@@ -216,27 +230,22 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             ):
                 report.invoices_settled += 1
             if current is None:
-                values.update(number=row.number, created_at=now, updated_at=now)
-                inserts.append(values)
+                inserts.append((row.number, *values, now, now))
                 report.counts.created += 1
-            elif all(values[c] == getattr(current, c) for c in COMPARED):
+            elif values == tuple(current[2:]):
                 report.counts.unchanged += 1
             else:
-                values.update(b_id=current.id, updated_at=now)
-                updates.append(values)
+                updates.append({**dict(zip(COMPARED, values, strict=True)),
+                                "b_id": current.id, "updated_at": now})
                 report.counts.updated += 1
 
-        invoice_ids = {n: r.id for n, r in existing.items()}
-        if inserts:
-            created = conn.execute(
-                insert(INVOICES).returning(INVOICES.c.number, INVOICES.c.id), inserts
-            ).tuples()
-            for number, invoice_id in created:
-                invoice_ids[number] = invoice_id
-                self.touched.add(invoice_id)
+        self._insert_invoices(inserts)
         if updates:
             conn.execute(update(INVOICES).where(INVOICES.c.id == bindparam("b_id")), updates)
         if raises:
+            invoice_ids = {n: r.id for n, r in existing.items()}
+            new = [row.number for row, *_ in raises if row.number not in invoice_ids]
+            invoice_ids.update(lookup_ids(conn, INVOICES.c.number, INVOICES.c.id, new))
             self._record_payments(raises, invoice_ids)
         return rejected
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -77,6 +79,22 @@ class _Rejects:
             self.partial.unlink(missing_ok=True)
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic collector less often while rows stream through.
+
+    A batch allocates tuples by the thousand and nearly all die by reference counting; at the
+    default generation-0 threshold (700) the collector rescans live batches hundreds of times
+    per batch, a fifth of a large import's time.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def _check_date_format(date_format: str | None) -> None:
     if date_format is None:
         return
@@ -143,7 +161,8 @@ def import_file(
         bar = ProgressBar(f"importing {kind}", source.size) if progress else None
         committed = False
         try:
-            committed = _stream(source, importer, report, rejects, bar)
+            with _fewer_collections():
+                committed = _stream(source, importer, report, rejects, bar)
             if committed:
                 _after(uow, context, assign=assign, actor=actor)
                 if dry_run:
