@@ -424,3 +424,47 @@ def test_sqlite_keeps_money_exact(db: Database, tmp_path: Path) -> None:
     assert report.open_balance == D("123456789.98")
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM invoices")).scalar_one() == 1
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"number": "A1", "customer_ref": "C1", "issue_date": "2026-01-01",
+         "due_date": "2026-01-31", "amount": "$1,000.00"},
+        {"number": " A2 ", "customer_ref": "C1", "issue_date": "2026-01-01",
+         "due_date": "2026-01-01", "amount": "10", "customer_name": " Acme ",
+         "amount_paid": "10", "currency": "eur", "disputed": "yes"},
+        {"number": "A3", "customer_ref": "C1", "issue_date": "2026-01-01",
+         "due_date": "2026-01-31", "amount": "10", "customer_name": "", "amount_paid": " ",
+         "currency": "", "disputed": "", "settled_date": "", "status": ""},
+    ],
+)
+def test_clean_and_careful_invoice_parsing_agree(db: Database, row: dict[str, str]) -> None:
+    from bot.importer.base import Cells, ImportContext
+    from bot.importer.invoices import InvoiceImporter
+
+    with db.engine.connect() as connection:
+        context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
+                                datetime.now(UTC), None, frozenset(row))
+        importer = InvoiceImporter(context)
+        clean = importer.parse_clean(row)
+        assert clean is not None
+        assert clean == importer.parse_careful(Cells(row))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": "-5"}, {"amount_paid": "11"}, {"due_date": "2025-12-31"}, {"number": " "},
+     {"currency": "EURO"}, {"disputed": "maybe"}, {"settled_date": "2026-01-05"},
+     {"status": "void"}, {"amount": "1.234"}],
+)
+def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[str, str]) -> None:
+    from bot.importer.base import ImportContext
+    from bot.importer.invoices import InvoiceImporter
+
+    row = {"number": "A1", "customer_ref": "C1", "issue_date": "2026-01-01",
+           "due_date": "2026-01-31", "amount": "10", **change}
+    with db.engine.connect() as connection:
+        context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
+                                datetime.now(UTC), None, frozenset(row))
+        assert InvoiceImporter(context).parse_clean(row) is None

@@ -22,6 +22,8 @@ CUSTOMERS = TABLES["customers"]
 INVOICES = TABLES["invoices"]
 MEMBERS = TABLES["team_members"]
 ZERO = Decimal("0.00")
+# Customers auto-assignment is for: no collector, not closed.
+UNOWNED = (CUSTOMERS.c.collector_id.is_(None), CUSTOMERS.c.status != CustomerStatus.CLOSED)
 
 
 def _past_due(today: date) -> Subquery:
@@ -45,7 +47,7 @@ def assign_unowned(
     unowned_query = (
         select(CUSTOMERS.c.id, func.coalesce(past_due.c.past_due, 0))
         .outerjoin(past_due, past_due.c.customer_id == CUSTOMERS.c.id)
-        .where(CUSTOMERS.c.collector_id.is_(None), CUSTOMERS.c.status != CustomerStatus.CLOSED)
+        .where(*UNOWNED)
     )
     members = conn.execute(
         select(MEMBERS.c.id, MEMBERS.c.slack_user_id, MEMBERS.c.name).where(
@@ -54,7 +56,7 @@ def assign_unowned(
     ).all()
     if not members:
         unowned = conn.execute(
-            select(func.count()).select_from(unowned_query.subquery())
+            select(func.count()).select_from(CUSTOMERS).where(*UNOWNED)
         ).scalar_one()
         log.info("auto-assignment skipped: no active collector for %d customers", unowned)
         return [], unowned

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Column as SAColumn
-from sqlalchemy import ColumnElement, Connection, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.db.models import Base
@@ -134,10 +135,16 @@ class ImportContext:
 
 
 def key_in(conn: Connection, column: SAColumn[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN keys`; on PostgreSQL `= ANY(array)`, one parameter however many keys."""
+    """`column IN keys` with one parameter however many keys (a statement the driver caches).
+
+    PostgreSQL: `= ANY(array)`; SQLite: `IN (SELECT value FROM json_each(json))`.
+    """
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
-    return column.in_(keys)
+    values = func.json_each(bindparam(None, json.dumps(list(keys)), type_=String)).table_valued(
+        "value"
+    )
+    return column.in_(select(values.c.value))
 
 
 def lookup_ids(

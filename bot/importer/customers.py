@@ -17,6 +17,7 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
+    key_in,
     must,
 )
 from bot.importer.source import Column
@@ -123,7 +124,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
         existing: dict[str, Any] = {}
         for start in range(0, len(refs), IN_CHUNK):
             query = select(CUSTOMERS).where(
-                CUSTOMERS.c.external_ref.in_(refs[start : start + IN_CHUNK])
+                key_in(conn, CUSTOMERS.c.external_ref, refs[start : start + IN_CHUNK])
             )
             existing.update((r.external_ref, r) for r in conn.execute(query))
         inserts: list[dict[str, Any]] = []

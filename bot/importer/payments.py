@@ -20,6 +20,7 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
+    key_in,
     lookup_ids,
     must,
 )
@@ -113,14 +114,14 @@ class PaymentImporter(KindImporter[PaymentRow]):
         for start in range(0, max(len(refs), len(numbers)), IN_CHUNK):
             chunk = refs[start : start + IN_CHUNK]
             if chunk:
-                query = select(PAYMENTS).where(PAYMENTS.c.external_ref.in_(chunk))
+                query = select(PAYMENTS).where(key_in(conn, PAYMENTS.c.external_ref, chunk))
                 existing.update((r.external_ref, r) for r in conn.execute(query))
             chunk = numbers[start : start + IN_CHUNK]
             if chunk:
                 query = select(
                     INVOICES.c.id, INVOICES.c.number, INVOICES.c.customer_id, INVOICES.c.amount,
                     INVOICES.c.amount_paid, INVOICES.c.status, INVOICES.c.settled_date,
-                ).where(INVOICES.c.number.in_(chunk))
+                ).where(key_in(conn, INVOICES.c.number, chunk))
                 named.update((r.number, InvoiceBalance(*r)) for r in conn.execute(query))
         wanted = {p.row.customer_ref for p in rows if p.row.customer_ref} - self.customer_ids.keys()
         self.customer_ids.update(lookup_ids(conn, CUSTOMERS.c.external_ref, CUSTOMERS.c.id, wanted))
@@ -138,7 +139,8 @@ class PaymentImporter(KindImporter[PaymentRow]):
                     INVOICES.c.id, INVOICES.c.number, INVOICES.c.customer_id, INVOICES.c.amount,
                     INVOICES.c.amount_paid, INVOICES.c.status, INVOICES.c.settled_date,
                 )
-                .where(INVOICES.c.customer_id.in_(wanted[start : start + IN_CHUNK]),
+                .where(key_in(self.context.conn, INVOICES.c.customer_id,
+                              wanted[start : start + IN_CHUNK]),
                        INVOICES.c.status == InvoiceStatus.OPEN)
                 .order_by(INVOICES.c.due_date, INVOICES.c.id)
             )

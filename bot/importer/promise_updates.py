@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from bot.domain.promises import PromiseTerms, promise_status, received_toward
 from bot.domain.vocabulary import PromiseStatus
-from bot.importer.base import IN_CHUNK, TABLES
+from bot.importer.base import IN_CHUNK, TABLES, key_in
 
 PROMISES = TABLES["promises_to_pay"]
 PAYMENTS = TABLES["payments"]
@@ -29,7 +29,8 @@ def settle_promises(conn: Connection, customer_ids: set[int], today: date) -> tu
                 PROMISES.c.id, PROMISES.c.customer_id, PROMISES.c.amount,
                 PROMISES.c.promised_date, PROMISES.c.created_at, PROMISES.c.status,
                 PROMISES.c.amount_received,
-            ).where(PROMISES.c.customer_id.in_(chunk), PROMISES.c.status.in_(REVISABLE))
+            ).where(key_in(conn, PROMISES.c.customer_id, chunk),
+                    PROMISES.c.status.in_(REVISABLE))
         ).all()
         if not promises:
             continue
@@ -37,7 +38,7 @@ def settle_promises(conn: Connection, customer_ids: set[int], today: date) -> tu
         received: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
         rows = conn.execute(
             select(PAYMENTS.c.customer_id, PAYMENTS.c.paid_on, PAYMENTS.c.amount).where(
-                PAYMENTS.c.customer_id.in_({p.customer_id for p in promises}),
+                key_in(conn, PAYMENTS.c.customer_id, sorted({p.customer_id for p in promises})),
                 PAYMENTS.c.paid_on >= earliest,
             )
         )
