@@ -468,3 +468,43 @@ def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[s
         context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
                                 datetime.now(UTC), None, frozenset(row))
         assert InvoiceImporter(context).parse_clean(row) is None
+
+
+def test_a_key_repeated_in_a_later_batch_is_caught(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.importer.run
+
+    monkeypatch.setattr(bot.importer.run, "BATCH_ROWS", 2)
+    _import(db, "invoices", _file(tmp_path, "seed.csv", INVOICES))
+    invoices = (INVOICES + "I4,C1,Acme,2026-01-01,2026-01-31,5,\n"
+                "I1,C1,Acme,2026-01-01,2026-01-31,7,\n")
+    customers = "external_ref,name\nC1,A\nC5,E\nC6,F\nC5,E2\nC1,A2\n"
+    payments = ("external_ref,customer_ref,amount,paid_on\nP1,C1,5,2026-02-01\n"
+                "P2,C1,5,2026-02-01\nP3,C1,5,2026-02-01\nP1,C1,5,2026-02-01\n")
+    found = {}
+    for kind, body in (("invoices", invoices), ("customers", customers),
+                       ("payments", payments)):
+        report = _import(db, kind, _file(tmp_path, f"{kind}.csv", body))
+        found[kind] = [str(e) for e in report.errors]
+    assert found == {
+        "invoices": ["line 6, column number: invoice I1 appears earlier in the file"],
+        "customers": ["line 5, column external_ref: customer C5 appears earlier in the file",
+                      "line 6, column external_ref: customer C1 appears earlier in the file"],
+        "payments": ["line 5, column external_ref: payment P1 appears earlier in the file"],
+    }
+
+
+def test_progress_bar_draws_on_its_stream() -> None:
+    import io
+
+    from bot.importer.progress import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar("importing invoices", 1000, stream)
+    bar.update(500, 5000, force=True)
+    bar.close(10000)
+    assert stream.getvalue() == (
+        "\rimporting invoices [###############...............]  50% 5,000 rows"
+        "\rimporting invoices [##############################] 100% 10,000 rows\n"
+    )

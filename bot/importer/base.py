@@ -105,13 +105,21 @@ class Rejection:
 
 
 class TouchedIds:
-    """Ids written by this import, as a bitmap: a key seen twice in one file is an error."""
+    """Rows this import has already written: a key seen twice in one file is an error.
 
-    def __init__(self) -> None:
+    Rows inserted by the import have ids above the table's highest id when it began (the
+    import is one transaction); older rows it reaches are marked in a bitmap, an eighth of a
+    byte per id, so a million-row file needs no set of keys.
+    """
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self.floor: int = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         self._bits = bytearray()
 
     def add(self, row_id: int) -> bool:
-        """Mark the id; False when it was already marked."""
+        """Mark an existing row as reached; False when this import already wrote it."""
+        if row_id > self.floor:
+            return False
         index, bit = divmod(row_id, 8)
         if index >= len(self._bits):
             self._bits.extend(bytes(index - len(self._bits) + 1 + len(self._bits) // 2))

@@ -6,12 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.domain.vocabulary import CustomerStatus
 from bot.importer.base import (
     IN_CHUNK,
     TABLES,
+    BulkInsert,
     Cells,
     KindImporter,
     Pending,
@@ -28,6 +29,11 @@ MEMBERS = TABLES["team_members"]
 STATUSES = frozenset(s.value for s in CustomerStatus)
 # A blank cell in these columns clears the stored value; elsewhere a blank keeps it.
 CLEARABLE = ("contact_name", "phone", "email")
+NEW: dict[str, Any] = {
+    "tier": "standard", "status": CustomerStatus.ACTIVE, "collector_id": None,
+    "contact_name": None, "phone": None, "email": None,
+}
+INSERTED = ("external_ref", "name", *NEW, "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +59,8 @@ class CustomerImporter(KindImporter[CustomerRow]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.touched = TouchedIds()
+        self.touched = TouchedIds(self.context.conn, CUSTOMERS)
+        self._insert = BulkInsert(self.context.conn, CUSTOMERS, INSERTED)
         self._members: dict[str, list[int]] | None = None
 
     def parse(self, cells: Cells) -> CustomerRow:
@@ -127,16 +134,14 @@ class CustomerImporter(KindImporter[CustomerRow]):
                 key_in(conn, CUSTOMERS.c.external_ref, refs[start : start + IN_CHUNK])
             )
             existing.update((r.external_ref, r) for r in conn.execute(query))
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         for p, values in rows:
             current = existing.get(p.row.external_ref)
             if current is None:
-                inserts.append({
-                    "tier": "standard", "status": CustomerStatus.ACTIVE, "collector_id": None,
-                    "contact_name": None, "phone": None, "email": None, **values,
-                    "external_ref": p.row.external_ref, "created_at": now, "updated_at": now,
-                })
+                given = {**NEW, **values, "external_ref": p.row.external_ref,
+                         "created_at": now, "updated_at": now}
+                inserts.append(tuple(given[c] for c in INSERTED))
                 report.counts.created += 1
                 continue
             if not self.touched.add(current.id):
@@ -149,10 +154,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
                 continue
             report.counts.updated += 1
             updates.append({**values, "b_id": current.id, "updated_at": now})
-        if inserts:
-            created = conn.execute(insert(CUSTOMERS).returning(CUSTOMERS.c.id), inserts)
-            for (customer_id,) in created.tuples():
-                self.touched.add(customer_id)
+        self._insert(inserts)
         # Rows set different columns (absent vs blank cells), so group updates by shape.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for values in updates:

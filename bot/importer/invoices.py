@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.vocabulary import CustomerStatus, InvoiceStatus
@@ -93,11 +93,8 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.customer_ids: dict[str, int] = {}
-        self.touched = TouchedIds()
         conn = self.context.conn
-        # Invoices with a higher id than this were written by this import (same transaction).
-        self.id_floor: int = conn.execute(select(func.coalesce(func.max(INVOICES.c.id), 0))
-                                          ).scalar_one()
+        self.touched = TouchedIds(conn, INVOICES)
         self._insert_invoices = BulkInsert(conn, INVOICES, INSERTED)
         self._insert_customers = BulkInsert(
             conn, CUSTOMERS,
@@ -250,9 +247,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         for p in rows:
             row = p.row
             current = existing.get(row.number)
-            if current is not None and (
-                current.id > self.id_floor or not self.touched.add(current.id)
-            ):
+            if current is not None and not self.touched.add(current.id):
                 rejected.append(Rejection(p.line, p.cells, "number",
                                           f"invoice {row.number} appears earlier in the file"))
                 continue

@@ -9,12 +9,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.domain.vocabulary import InvoiceStatus
 from bot.importer.base import (
     IN_CHUNK,
     TABLES,
+    BulkInsert,
     Cells,
     KindImporter,
     Pending,
@@ -31,6 +32,8 @@ ZERO = Decimal("0.00")
 PAYMENTS = TABLES["payments"]
 INVOICES = TABLES["invoices"]
 CUSTOMERS = TABLES["customers"]
+INSERTED = ("external_ref", "customer_id", "invoice_id", "amount", "paid_on", "method",
+            "created_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,8 @@ class PaymentImporter(KindImporter[PaymentRow]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.touched = TouchedIds()
+        self.touched = TouchedIds(self.context.conn, PAYMENTS)
+        self._insert = BulkInsert(self.context.conn, PAYMENTS, INSERTED)
         self.customer_ids: dict[str, int] = {}
 
     def parse(self, cells: Cells) -> PaymentRow:
@@ -190,7 +194,7 @@ class PaymentImporter(KindImporter[PaymentRow]):
                        if p.row.invoice_number is None and p.row.external_ref not in existing}
         open_invoices = self._open_invoices(spread_over, balances) if spread_over else {}
 
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         method_updates: list[dict[str, Any]] = []
         for p, customer_id in resolved:
             row = p.row
@@ -220,18 +224,12 @@ class PaymentImporter(KindImporter[PaymentRow]):
             report.unapplied += left
             invoice_id = (named[row.invoice_number].id if row.invoice_number
                           else touched[0].id if len(touched) == 1 else None)
-            inserts.append({
-                "external_ref": row.external_ref, "customer_id": customer_id,
-                "invoice_id": invoice_id, "amount": row.amount, "paid_on": row.paid_on,
-                "method": row.method, "created_at": now,
-            })
+            inserts.append((row.external_ref, customer_id, invoice_id, row.amount, row.paid_on,
+                            row.method, now))  # INSERTED order
             self.context.affected_customers.add(customer_id)
             report.counts.created += 1
-        if inserts:
-            created = conn.execute(insert(PAYMENTS).returning(PAYMENTS.c.id), inserts)
-            for (payment_id,) in created.tuples():
-                self.touched.add(payment_id)
-            report.payments_recorded += len(inserts)
+        self._insert(inserts)
+        report.payments_recorded += len(inserts)
         if method_updates:
             conn.execute(update(PAYMENTS).where(PAYMENTS.c.id == bindparam("b_id")),
                          method_updates)
