@@ -317,7 +317,7 @@ def test_file_level_problems_raise(db: Database, tmp_path: Path) -> None:
         _import(db, "invoices", _file(tmp_path, "e.csv", ""))
     with pytest.raises(ImportFileError, match="cannot read"):
         _import(db, "invoices", tmp_path / "missing.csv")
-    with pytest.raises(ImportFileError, match="not UTF-8"):
+    with pytest.raises(ImportFileError, match="line 2 is not UTF-8 text"):
         _import(db, "customers", _file(tmp_path, "l1.csv", b"external_ref,name\nC1,Caf\xe9\n"))
     with pytest.raises(ImportFileError, match="unknown kind"):
         _import(db, "widgets", path)

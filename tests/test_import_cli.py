@@ -86,4 +86,9 @@ def test_dry_run_exits_zero_and_changes_nothing(
     assert main(["import", "invoices", str(path), "--dry-run", "--today", "2026-03-01"]) == 0
     assert "dry run, nothing changed" in capsys.readouterr().out
     assert _count(cli_db, Invoice) == 0
+    path.write_text(INVOICES + "I2,C1,2026-01-01,2026-01-31,zero\n", encoding="utf-8")
+    assert main(["import", "invoices", str(path), "--dry-run", "--today", "2026-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert "line 3, column amount: not an amount: 'zero'" in err
+    assert "the import would be refused" in err and "open balance" not in err
     cli_db.dispose()

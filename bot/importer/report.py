@@ -71,6 +71,7 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     assignment: list[CollectorAssignment] = field(default_factory=list)
     unassigned: int = 0  # customers still without a collector (no active collector)
+    complete: bool = False  # every step ran (then rolled back if a dry run)
     committed: bool = False
     open_balance: Decimal = Decimal("0.00")
     past_due_balance: Decimal = Decimal("0.00")
@@ -95,8 +96,10 @@ class ImportReport:
                 f"{self.error_count:,} error(s) in {self.counts.rejected:,} row(s) "
                 f"of {self.rows:,}"
             )
-        if self.dry_run:
+        if self.dry_run and self.complete:
             head = "dry run, nothing changed; the import would give"
+        elif self.dry_run:
+            head = "dry run: the import would be refused (fix the rows above or use --skip-invalid)"
         elif self.committed:
             head = "imported"
         else:
@@ -129,7 +132,7 @@ class ImportReport:
         if self.unassigned:
             lines.append(f"{self.unassigned:,} customer(s) without a collector "
                          "(no active collector on the team)")
-        if self.committed or self.dry_run:
+        if self.complete:
             lines.append(
                 f"open balance ${self.open_balance:,.2f}, "
                 f"past due ${self.past_due_balance:,.2f}"

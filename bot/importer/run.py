@@ -159,15 +159,13 @@ def import_file(
             else None
         )
         bar = ProgressBar(f"importing {kind}", source.size) if progress else None
-        committed = False
         try:
             with _fewer_collections():
-                committed = _stream(source, importer, report, rejects, bar)
-            if committed:
+                _stream(source, importer, report, rejects, bar)
+            if report.ok or skip_invalid:
                 _after(uow, context, assign=assign, actor=actor)
-                if dry_run:
-                    committed = False
-                else:
+                report.complete = True
+                if not dry_run:
                     uow.commit()
                     report.committed = True
         finally:
@@ -187,8 +185,8 @@ def _stream(
     report: ImportReport,
     rejects: _Rejects | None,
     bar: ProgressBar | None,
-) -> bool:
-    """Parse and write every row; True when the transaction may be committed."""
+) -> None:
+    """Parse every row and write the good ones; bad ones go to the report (and rejects)."""
     fields = list(source.fields.items())
     width = source.width
 
@@ -233,7 +231,6 @@ def _stream(
         _reject_refused(refused, source, reject)
     if bar is not None:
         bar.close(report.rows)
-    return report.ok or report.skip_invalid
 
 
 def _reject_refused(refused: Rejection, source: CsvSource, reject: Any) -> None:

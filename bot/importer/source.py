@@ -63,7 +63,7 @@ class CsvSource:
         try:
             first = self._text.readline()
         except UnicodeDecodeError:
-            raise ImportFileError(f"{self.path.name}: line 1 is not UTF-8 text") from None
+            raise self._not_utf8() from None
         if not first.strip():
             raise ImportFileError(f"{self.path.name}: the file is empty (no header line)")
         self.delimiter = _sniff_delimiter(first)
@@ -125,11 +125,22 @@ class CsvSource:
                     continue
                 yield line, cells
         except UnicodeDecodeError:
-            raise ImportFileError(
-                f"{self.path.name}: line {previous + 1} is not UTF-8 text"
-            ) from None
+            raise self._not_utf8() from None
         except csv.Error as exc:
             raise ImportFileError(f"{self.path.name}: line {previous + 1}: {exc}") from None
+
+    def _not_utf8(self) -> ImportFileError:
+        # Text is decoded a block at a time, so the error does not know its line: find it.
+        with self.path.open("rb") as raw:
+            for number, line in enumerate(raw, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return ImportFileError(
+                        f"{self.path.name}: line {number} is not UTF-8 text "
+                        f"(byte {line[exc.start]:#04x}); save the file as UTF-8"
+                    )
+        return ImportFileError(f"{self.path.name}: the file is not UTF-8 text")
 
     def position(self) -> int:
         """Bytes read so far (for a progress bar)."""
