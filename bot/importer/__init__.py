@@ -35,7 +35,7 @@ collector are given to active collectors, balancing past-due balance (`--no-assi
 | invoices | settled_date | no | date paid in full (amount_paid defaults to amount) |
 | invoices | disputed | no | yes/no, default no |
 | invoices | status | no | open, paid or void (paid/open must agree with amount_paid) |
-| payments | external_ref | yes | the payment's id; recorded once, never changed by a re-import |
+| payments | external_ref | yes | the payment's id; recorded once (a re-import may add method) |
 | payments | customer_ref | one of | the customer's external_ref |
 | payments | invoice_number | one of | the invoice paid (blank: the oldest open ones) |
 | payments | amount | yes | amount received, positive |

@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.vocabulary import CustomerStatus, InvoiceStatus
 from bot.importer.base import (
@@ -46,6 +45,8 @@ COMPARED = (
     "settled_date", "disputed",
 )
 INSERTED = ("number", *COMPARED, "created_at", "updated_at")
+PAYMENT_COLUMNS = ("external_ref", "customer_id", "invoice_id", "amount", "paid_on", "method",
+                   "created_at")
 
 
 class InvoiceRow(NamedTuple):
@@ -105,10 +106,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         self._name = partial(parse_text, limit=200)
         self._date = partial(parse_date, date_format=self.context.date_format)
         self._status = partial(parse_choice, choices=STATUSES)
-        dialect = conn.dialect.name
-        self._insert_payment = (
-            postgresql.insert(PAYMENTS) if dialect == "postgresql" else sqlite.insert(PAYMENTS)
-        ).on_conflict_do_nothing(index_elements=["external_ref"]).returning(PAYMENTS.c.id)
+        self._insert_payments = BulkInsert(conn, PAYMENTS, PAYMENT_COLUMNS)
 
     def parse(self, cells: Cells) -> InvoiceRow:
         clean = self.parse_clean(cells.values)
@@ -291,15 +289,15 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
     def _record_payments(
         self, raises: list[tuple[InvoiceRow, int, Decimal, date]], invoice_ids: dict[str, int]
     ) -> None:
-        payments = [
-            {
-                "external_ref": payment_ref(row.number, row.amount_paid),
-                "customer_id": customer_id, "invoice_id": invoice_ids[row.number],
-                "amount": delta, "paid_on": paid_on, "method": "invoice import",
-                "created_at": self.context.now,
-            }
+        conn, now = self.context.conn, self.context.now
+        payments = {
+            payment_ref(row.number, row.amount_paid): (
+                customer_id, invoice_ids[row.number], delta, paid_on, "invoice import", now)
             for row, customer_id, delta, paid_on in raises
-        ]
-        recorded = self.context.conn.execute(self._insert_payment, payments).all()
-        self.context.report.payments_recorded += len(recorded)
+        }
+        # A reference already recorded (amount_paid went down and back up) is not recorded twice.
+        known = lookup_ids(conn, PAYMENTS.c.external_ref, PAYMENTS.c.id, payments)
+        new = [(ref, *values) for ref, values in payments.items() if ref not in known]
+        self._insert_payments(new)
+        self.context.report.payments_recorded += len(new)
         self.context.affected_customers.update(customer_id for _, customer_id, _, _ in raises)
