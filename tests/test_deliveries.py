@@ -6,7 +6,6 @@ import multiprocessing
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,21 +55,6 @@ class CrashAfterPost(SlackGateway):
             raise Crash
         self.posts -= 1
         return super().post_message(channel, text, blocks, metadata)
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file to copy per test.
-
-    Overrides conftest's, whose `PRAGMA wal_checkpoint` runs inside the BEGIN IMMEDIATE the engine
-    opens on every connection and fails with "database table is locked"; closing the last
-    connection checkpoints the WAL anyway.
-    """
-    path = tmp_path_factory.mktemp("deliveries-template") / "ledger.sqlite3"
-    database = Database(f"sqlite:///{path}")
-    database.upgrade()
-    database.dispose()
-    return path
 
 
 @pytest.fixture

@@ -263,21 +263,6 @@ def test_default_policy_is_sensible() -> None:
 # --- stored versions -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """conftest's template, minus its checkpoint inside BEGIN IMMEDIATE ("table is locked")."""
-    path = tmp_path_factory.mktemp("policy_template") / "ledger.sqlite3"
-    database = Database(f"sqlite:///{path}")
-    database.upgrade()
-    connection = database.engine.raw_connection()
-    try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
-    database.dispose()
-    return path
-
-
 def test_nothing_stored_means_the_default(db: Database) -> None:
     with db.uow() as uow:
         assert current_policy(uow.session) == (None, default_policy())

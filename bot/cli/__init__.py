@@ -16,6 +16,7 @@ SUBCOMMANDS = (
     "bot.cli.db",
     "bot.cli.importing",
     "bot.cli.policy",
+    "bot.cli.report",
 )
 
 
