@@ -1,0 +1,98 @@
+"""Who is acting: the roster member behind a Slack user, and what they may do."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Customer, TeamMember
+from bot.domain.calendar import resolve_timezone
+from bot.domain.vocabulary import Role
+from bot.services.errors import NotAllowed, NotFound, NotOnRoster
+
+MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+def member_for(session: Session, slack_user_id: str) -> TeamMember:
+    """The active roster member with this Slack user id; NotOnRoster otherwise."""
+    member = session.scalars(
+        select(TeamMember).where(TeamMember.slack_user_id == slack_user_id)
+    ).first()
+    if member is None or not member.active:
+        raise NotOnRoster()
+    return member
+
+
+def member_zone(member: TeamMember, default_tz: str | ZoneInfo) -> ZoneInfo:
+    """The member's zone from the roster, else the team default."""
+    return resolve_timezone(member.timezone, None, default_tz)
+
+
+def is_manager(member: TeamMember) -> bool:
+    return member.role in MANAGING_ROLES
+
+
+def require_manager(member: TeamMember) -> None:
+    """NotAllowed unless the member is a manager or an admin."""
+    if not is_manager(member):
+        raise NotAllowed("That is for managers and admins.")
+
+
+def manages(member: TeamMember, collector: TeamMember | None) -> bool:
+    """An admin manages everyone; a manager the collectors who report to them (and themself)."""
+    if member.role is Role.ADMIN:
+        return True
+    if collector is None:
+        # Nobody owns the account yet, so any manager may take it in hand.
+        return member.role is Role.MANAGER
+    if collector.id == member.id:
+        return True
+    return member.role is Role.MANAGER and collector.manager_id == member.id
+
+
+def can_act_on(member: TeamMember, customer: Customer) -> bool:
+    """The account's collector, that collector's manager, or an admin."""
+    if customer.collector_id is not None and customer.collector_id == member.id:
+        return True
+    return manages(member, customer.collector)
+
+
+def require_can_act(member: TeamMember, customer: Customer) -> None:
+    """NotAllowed naming who owns the account, unless the member may act on it."""
+    if can_act_on(member, customer):
+        return
+    label = f"{customer.name} ({customer.external_ref})"
+    if customer.collector is None:
+        raise NotAllowed(f"{label} has no collector yet; a manager or an admin can assign it.")
+    raise NotAllowed(
+        f"{label} is {customer.collector.name}'s account; only they, their manager "
+        "or an admin can change it."
+    )
+
+
+def collector_for_assignment(
+    session: Session, actor: TeamMember, slack_user_id: str
+) -> TeamMember:
+    """The active collector an account may be handed to by this manager or admin."""
+    target = session.scalars(
+        select(TeamMember).where(TeamMember.slack_user_id == slack_user_id)
+    ).first()
+    if target is None or not target.active:
+        raise NotFound(f"<@{slack_user_id}> is not an active member of the collections roster.")
+    if target.role is not Role.COLLECTOR:
+        raise NotAllowed(f"{target.name} is a {target.role.value}, not a collector.")
+    if actor.role is not Role.ADMIN and target.manager_id != actor.id:
+        raise NotAllowed(f"{target.name} does not report to you; ask an admin.")
+    return target
+
+
+def team_of(session: Session, member: TeamMember) -> list[TeamMember]:
+    """Active collectors the member manages (every active collector for an admin), by name."""
+    query = select(TeamMember).where(
+        TeamMember.active.is_(True), TeamMember.role == Role.COLLECTOR
+    )
+    if member.role is not Role.ADMIN:
+        query = query.where(TeamMember.manager_id == member.id)
+    return list(session.scalars(query.order_by(TeamMember.name, TeamMember.id)))
