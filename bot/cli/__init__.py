@@ -14,9 +14,12 @@ from bot.settings import SettingsError
 # Each module defines register(subparsers) and sets `handler` on its parser.
 SUBCOMMANDS = (
     "bot.cli.db",
+    "bot.cli.demo",
     "bot.cli.importing",
     "bot.cli.policy",
     "bot.cli.report",
+    "bot.cli.job",
+    "bot.cli.preview",
 )
 
 

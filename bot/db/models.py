@@ -323,6 +323,8 @@ class CallList(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     collector_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
     list_date: Mapped[date] = mapped_column(Date)
+    # The collector's zone when the list was made: their day starts and ends in it.
+    timezone: Mapped[str] = mapped_column(String(64))
     policy_version: Mapped[int | None] = mapped_column(Integer)
     past_due_book: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

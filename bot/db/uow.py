@@ -35,8 +35,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back whatever was not committed; an explicit rollback on success would
+        # also expire every loaded object, and views are rendered from them after the block.
         try:
-            self.session.rollback()
+            if exc_type is not None:
+                self.session.rollback()
         finally:
             self.session.close()
             self._session = None

@@ -92,6 +92,10 @@ class CallListView:
         return sum(1 for item in self.items if item.customer_id in self.recorded)
 
 
+# A row is its section plus, until recorded, its actions block.
+ROW_MAX_BLOCKS = 2
+
+
 def _require_aware(now: datetime) -> None:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -301,15 +305,16 @@ def _render(
         },
         {"type": "divider"},
     ]
-    # Greedy packing: the first message carries the head, later ones one context line each.
+    # Greedy packing by a row's largest size (section + buttons), not its current one, so the
+    # partition never changes when rows are recorded and every part can be chat.update'd in place.
     chunks: list[list[int]] = [[]]
     used = len(head)
-    for index, row in enumerate(rows):
-        if used + len(row) > MAX_BLOCKS_MESSAGE:
+    for index in range(len(rows)):
+        if used + ROW_MAX_BLOCKS > MAX_BLOCKS_MESSAGE:
             chunks.append([])
             used = 1
         chunks[-1].append(index)
-        used += len(row)
+        used += ROW_MAX_BLOCKS
     total = len(chunks)
     if total > 1:
         head[0] = {"type": "header", "text": plain(truncate(f"{title} (1/{total})", 150))}

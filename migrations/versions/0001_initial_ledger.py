@@ -138,6 +138,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("collector_id", sa.Integer(), nullable=False),
         sa.Column("list_date", sa.Date(), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("policy_version", sa.Integer(), nullable=True),
         sa.Column("past_due_book", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("created_at", bot.db.models.UTCDateTime(timezone=True), nullable=False),

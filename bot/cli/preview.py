@@ -1,0 +1,68 @@
+"""`collectbot preview [--collector ID] [--now ISO]`: the morning lists as terminal tables."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from bot.cli.context import CommandError, open_database
+from bot.cli.job import aware_datetime
+from bot.db.models import TeamMember
+from bot.domain.calendar import resolve_timezone
+from bot.domain.money import format_money
+from bot.domain.vocabulary import Role
+from bot.services.call_lists import Planned, compute_lists
+from bot.settings import load_settings
+from bot.views.terminal import call_list_table
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "preview", help="print the call lists as they would be made now (sends nothing)"
+    )
+    parser.add_argument("--collector", help="Slack user id, or name (default: every collector)")
+    parser.add_argument("--now", type=aware_datetime, help="pretend the clock reads this (ISO)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    now = args.now or datetime.now(UTC)
+    database = open_database(settings)
+    try:
+        with database.uow() as uow:
+            query = select(TeamMember).where(
+                TeamMember.active.is_(True), TeamMember.role == Role.COLLECTOR
+            )
+            if args.collector:
+                query = query.where(or_(TeamMember.slack_user_id == args.collector,
+                                        TeamMember.name.ilike(args.collector)))
+            members = list(uow.session.scalars(query.order_by(TeamMember.name)))
+            if not members:
+                raise CommandError(
+                    f"no active collector {args.collector!r}" if args.collector
+                    else "no active collectors: import the team first (collectbot import team)"
+                )
+            planned = []
+            for member in members:
+                # Preview makes no Slack call: the roster's zone, else the team's.
+                tz = resolve_timezone(member.timezone, None, settings.zone)
+                planned.append(Planned(member, tz, now.astimezone(tz).date()))
+            _, computed = compute_lists(uow.session, planned, now=now)
+    finally:
+        database.dispose()
+    for item in computed:
+        member, result = item.planned.member, item.result
+        print(f"\n{member.name} ({member.slack_user_id}) · {item.planned.list_date.isoformat()}"
+              f" · {item.planned.tz.key} · {len(result.items)} of target "
+              f"{member.daily_call_target} · {format_money(item.past_due_book)} past due in book")
+        if result.overflow:
+            print(f"{result.overflow} more eligible accounts did not fit the target")
+        if result.excluded:
+            print("Left off: " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                           for k, v in result.excluded.items()))
+        print(call_list_table(result.items) if result.items else "No calls: nothing is due.")
+    return 0

@@ -1,0 +1,268 @@
+"""Every account's state for the priority rules, in a few bulk queries (never one per account)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import (
+    CallList,
+    CallListEntry,
+    ContactAttempt,
+    Customer,
+    Invoice,
+    Payment,
+    PromiseToPay,
+)
+from bot.domain.accounts import AccountState, PromiseState
+from bot.domain.vocabulary import CALL_OUTCOMES, InvoiceStatus, Outcome, PromiseStatus
+
+ZERO = Decimal("0.00")
+# How far back contact history is read: longer than any re-contact interval a policy sets.
+HISTORY_DAYS = 120
+# A broken promise stays a reason to call for this long unless someone calls first.
+BROKEN_FOLLOW_UP_DAYS = 30
+# Outcome history that teaches the likelihood curve: lists made 30-150 days ago.
+LEARN_WINDOW_DAYS = 150
+PAID_WITHIN_DAYS = 30
+
+
+def invoice_totals(today: date) -> Select[tuple[int, Decimal, Decimal, Decimal, date | None]]:
+    """Per customer with open invoices: past due (not disputed), disputed, open, oldest past due."""
+    balance = Invoice.amount - Invoice.amount_paid
+    chased = and_(Invoice.due_date < today, Invoice.disputed.is_(False))
+    return (
+        select(
+            Invoice.customer_id,
+            func.sum(case((chased, balance), else_=ZERO)),
+            func.sum(case((Invoice.disputed.is_(True), balance), else_=ZERO)),
+            func.sum(balance),
+            func.min(case((chased, Invoice.due_date), else_=None)),
+        )
+        .where(Invoice.status == InvoiceStatus.OPEN)
+        .group_by(Invoice.customer_id)
+    )
+
+
+@dataclass
+class _History:
+    last_at: datetime | None = None
+    last_outcome: Outcome | None = None
+    attempts: list[datetime] = field(default_factory=list)
+    callback_at: datetime | None = None
+
+
+def load_account_states(
+    session: Session,
+    *,
+    collector_ids: Collection[int] | None,
+    today: date,
+    now: datetime,
+) -> dict[int, list[AccountState]]:
+    """AccountState of every customer with an open balance, grouped by collector id."""
+    totals = invoice_totals(today).subquery()
+    query = select(
+        Customer.id,
+        Customer.external_ref,
+        Customer.name,
+        Customer.tier,
+        Customer.status,
+        Customer.collector_id,
+        Customer.contact_name,
+        Customer.phone,
+        Customer.snoozed_until,
+        totals.c[1],
+        totals.c[2],
+        totals.c[3],
+        totals.c[4],
+    ).join(totals, totals.c.customer_id == Customer.id)
+    if collector_ids is not None:
+        query = query.where(Customer.collector_id.in_(list(collector_ids)))
+    else:
+        query = query.where(Customer.collector_id.is_not(None))
+    rows = session.execute(query).all()
+    if not rows:
+        return {}
+    customer_ids = [row[0] for row in rows]
+    history = _contact_history(session, customer_ids, now)
+    last_paid = _last_payment_dates(session, customer_ids)
+    open_promises, broken_promises = _promises(session, customer_ids, today)
+
+    by_collector: dict[int, list[AccountState]] = defaultdict(list)
+    for (customer_id, ref, name, tier, status, collector_id, contact, phone, snoozed,
+         past_due, disputed, open_balance, oldest_due) in rows:
+        seen = history.get(customer_id) or _History()
+        paid_on = last_paid.get(customer_id)
+        attempts = sum(1 for at in seen.attempts if paid_on is None or at.date() > paid_on)
+        broken = broken_promises.get(customer_id)
+        if broken is not None and seen.last_at is not None and broken.broken_on is not None \
+                and seen.last_at.date() >= broken.broken_on:
+            broken = None  # someone already called after it broke
+        by_collector[collector_id].append(
+            AccountState(
+                customer_id=customer_id,
+                external_ref=ref,
+                name=name,
+                tier=tier,
+                status=status,
+                collector_id=collector_id,
+                past_due=_money(past_due),
+                disputed=_money(disputed),
+                open_balance=_money(open_balance),
+                oldest_due=_as_date(oldest_due),
+                contact_name=contact,
+                phone=phone,
+                last_attempt_at=seen.last_at,
+                last_outcome=seen.last_outcome,
+                attempts=attempts,
+                open_promise=open_promises.get(customer_id),
+                broken_promise=broken,
+                callback_at=seen.callback_at,
+                snoozed_until=snoozed,
+            )
+        )
+    return dict(by_collector)
+
+
+def _money(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def _as_date(value: object) -> date | None:
+    # SQLite returns MIN() over a CASE as text: the type is lost through the expression.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _contact_history(
+    session: Session, customer_ids: list[int], now: datetime
+) -> dict[int, _History]:
+    since = now - timedelta(days=HISTORY_DAYS)
+    history: dict[int, _History] = {}
+    for chunk in _chunks(customer_ids):
+        rows = session.execute(
+            select(
+                ContactAttempt.customer_id,
+                ContactAttempt.at,
+                ContactAttempt.outcome,
+                ContactAttempt.callback_at,
+            )
+            .where(ContactAttempt.customer_id.in_(chunk), ContactAttempt.at >= since)
+            .order_by(ContactAttempt.customer_id, ContactAttempt.at)
+        ).all()
+        for customer_id, at, outcome, callback_at in rows:
+            seen = history.setdefault(customer_id, _History())
+            if outcome not in CALL_OUTCOMES:
+                continue  # a note is not a contact
+            seen.last_at, seen.last_outcome = at, outcome
+            seen.attempts.append(at)
+            # A callback request stands until the next contact.
+            seen.callback_at = callback_at if outcome is Outcome.CALLBACK_REQUESTED else None
+    return history
+
+
+def _last_payment_dates(session: Session, customer_ids: list[int]) -> dict[int, date]:
+    paid: dict[int, date] = {}
+    for chunk in _chunks(customer_ids):
+        for customer_id, day in session.execute(
+            select(Payment.customer_id, func.max(Payment.paid_on))
+            .where(Payment.customer_id.in_(chunk))
+            .group_by(Payment.customer_id)
+        ):
+            last = _as_date(day)
+            if last is not None:
+                paid[customer_id] = last
+    return paid
+
+
+def _promises(
+    session: Session, customer_ids: list[int], today: date
+) -> tuple[dict[int, PromiseState], dict[int, PromiseState]]:
+    """The latest open promise and the latest recently broken promise of each customer."""
+    open_: dict[int, PromiseState] = {}
+    broken: dict[int, PromiseState] = {}
+    since = today - timedelta(days=BROKEN_FOLLOW_UP_DAYS)
+    for chunk in _chunks(customer_ids):
+        rows = session.execute(
+            select(
+                PromiseToPay.customer_id,
+                PromiseToPay.status,
+                PromiseToPay.amount,
+                PromiseToPay.promised_date,
+                PromiseToPay.resolved_on,
+            )
+            .where(
+                PromiseToPay.customer_id.in_(chunk),
+                (PromiseToPay.status == PromiseStatus.OPEN)
+                | (
+                    (PromiseToPay.status == PromiseStatus.BROKEN)
+                    & (PromiseToPay.resolved_on >= since)
+                ),
+            )
+            .order_by(PromiseToPay.customer_id, PromiseToPay.promised_date)
+        ).all()
+        for customer_id, status, amount, promised, resolved in rows:
+            if status is PromiseStatus.OPEN:
+                open_[customer_id] = PromiseState(amount=amount, promised_date=promised)
+            else:
+                broken[customer_id] = PromiseState(
+                    amount=amount, promised_date=promised, broken_on=resolved
+                )
+    return open_, broken
+
+
+def learning_observations(session: Session, *, today: date) -> list[tuple[int, bool]]:
+    """(days past due when listed, paid within 30 days) for every listed account that was called.
+
+    The team's own history: an account on a list 30-150 days ago that got a call is one
+    observation; it counts as paid when a payment arrived within 30 days of the list date.
+    """
+    start = today - timedelta(days=LEARN_WINDOW_DAYS)
+    end = today - timedelta(days=PAID_WITHIN_DAYS)
+    entries = session.execute(
+        select(CallListEntry.customer_id, CallList.list_date, CallListEntry.days_past_due)
+        .join(CallList, CallList.id == CallListEntry.call_list_id)
+        .where(CallList.list_date >= start, CallList.list_date <= end)
+    ).all()
+    if not entries:
+        return []
+    customers = sorted({customer for customer, _, _ in entries})
+    called: set[tuple[int, date]] = set()
+    payments: dict[int, list[date]] = defaultdict(list)
+    window_start = datetime.combine(start, time.min, tzinfo=ZoneInfo("UTC"))
+    for chunk in _chunks(customers):
+        for customer, at in session.execute(
+            select(ContactAttempt.customer_id, ContactAttempt.at).where(
+                ContactAttempt.customer_id.in_(chunk), ContactAttempt.at >= window_start
+            )
+        ):
+            called.add((customer, at.date()))
+        for customer, paid_on in session.execute(
+            select(Payment.customer_id, Payment.paid_on).where(
+                Payment.customer_id.in_(chunk), Payment.paid_on > start
+            )
+        ):
+            payments[customer].append(paid_on)
+    observations = []
+    for customer, listed_on, days in entries:
+        # UTC dates: a call late in the collector's evening may land on the next UTC day.
+        if (customer, listed_on) not in called and (
+            customer, listed_on + timedelta(days=1)) not in called:
+            continue
+        paid = any(listed_on < day <= listed_on + timedelta(days=PAID_WITHIN_DAYS)
+                   for day in payments.get(customer, ()))
+        observations.append((days, paid))
+    return observations

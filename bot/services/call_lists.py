@@ -1,0 +1,297 @@
+"""Call lists: made once per collector and local day, stored, and rendered from the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.db.models import (
+    CallList,
+    CallListEntry,
+    ContactAttempt,
+    Customer,
+    Delivery,
+    TeamMember,
+)
+from bot.domain.accounts import AccountState, CallListItem
+from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
+from bot.domain.policy import Policy
+from bot.domain.priority import CallListResult, build_call_list
+from bot.domain.vocabulary import CALL_OUTCOMES
+from bot.services.account_states import learning_observations, load_account_states
+from bot.services.policy import current_policy
+from bot.slack.client import SlackError, SlackGateway
+from bot.views.call_list import (
+    CallListView,
+    RecordedOutcome,
+    render_backup_notice,
+    render_call_list,
+)
+from bot.views.text import Message
+
+logger = logging.getLogger(__name__)
+
+UNDO_WINDOW = timedelta(minutes=10)
+UNDOABLE_SOURCES = frozenset({"button", "modal"})
+ZERO = Decimal("0.00")
+
+
+def delivery_key(slack_user_id: str, list_date: date) -> str:
+    """The key that makes a collector's list for a day go out once."""
+    return f"calllist:{slack_user_id}:{list_date.isoformat()}"
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The start and end of a local day, as aware datetimes."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A collector whose list is to be made: who, in which zone, for which local day."""
+
+    member: TeamMember
+    tz: ZoneInfo
+    list_date: date
+
+
+@dataclass(frozen=True)
+class ComputedList:
+    planned: Planned
+    result: CallListResult
+    past_due_book: Decimal
+
+
+def likelihood_for(session: Session, policy: Policy, *, today: date) -> LikelihoodCurve:
+    """The default curve, replaced bucket by bucket by what the team's own history shows."""
+    prior = default_curve(policy.likelihood)
+    observations = learning_observations(session, today=today)
+    if not observations:
+        return prior
+    return learn_curve(observations, policy.min_history, prior=prior)
+
+
+def compute_lists(
+    session: Session, planned: Sequence[Planned], *, now: datetime
+) -> tuple[int | None, list[ComputedList]]:
+    """Every planned collector's list from one bulk load of the ledger (nothing is written)."""
+    if not planned:
+        return None, []
+    version, policy = current_policy(session)
+    curve = likelihood_for(session, policy, today=max(p.list_date for p in planned))
+    computed = []
+    # Collectors' local dates differ by at most a day: one bulk load per distinct date.
+    for day in sorted({p.list_date for p in planned}):
+        todays = [p for p in planned if p.list_date == day]
+        states = load_account_states(
+            session, collector_ids=[p.member.id for p in todays], today=day, now=now
+        )
+        for plan in todays:
+            accounts: list[AccountState] = states.get(plan.member.id, [])
+            result = build_call_list(
+                accounts, policy, curve, today=day, now=now, tz=plan.tz,
+                target=plan.member.daily_call_target,
+            )
+            book = sum((a.past_due for a in accounts), ZERO)
+            computed.append(ComputedList(plan, result, book))
+    return version, computed
+
+
+def store_list(session: Session, computed: ComputedList, *, policy_version: int | None) -> CallList:
+    """Persist a computed list; if another process stored this collector's day first, use theirs."""
+    plan = computed.planned
+    existing = find_list(session, plan.member.id, plan.list_date)
+    if existing is not None:
+        return existing
+    call_list = CallList(
+        collector_id=plan.member.id,
+        list_date=plan.list_date,
+        timezone=plan.tz.key,
+        policy_version=policy_version,
+        past_due_book=computed.past_due_book,
+        entries=[
+            CallListEntry(
+                position=item.position,
+                customer_id=item.customer_id,
+                score=item.score.quantize(Decimal("0.01")),
+                reason=item.reason,
+                past_due=item.past_due,
+                days_past_due=item.days_past_due,
+            )
+            for item in computed.result.items
+        ],
+    )
+    try:
+        with session.begin_nested():
+            session.add(call_list)
+    except IntegrityError:
+        stored = find_list(session, plan.member.id, plan.list_date)
+        if stored is None:
+            raise
+        return stored
+    return call_list
+
+
+def find_list(session: Session, collector_id: int, list_date: date) -> CallList | None:
+    return session.scalar(
+        select(CallList).where(
+            CallList.collector_id == collector_id, CallList.list_date == list_date
+        )
+    )
+
+
+def todays_call_list_for(
+    session: Session, member: TeamMember, *, now: datetime, tz: ZoneInfo
+) -> CallList | None:
+    """The list made for the member's local today, if any."""
+    return find_list(session, member.id, now.astimezone(tz).date())
+
+
+def call_list_view(session: Session, call_list_id: int, *, now: datetime) -> CallListView:
+    """The list as it reads now: its rows, and what was recorded on each since the day began."""
+    call_list = session.get(CallList, call_list_id)
+    if call_list is None:
+        raise LookupError(f"call list {call_list_id} does not exist")
+    collector = session.get(TeamMember, call_list.collector_id)
+    assert collector is not None  # enforced by the foreign key
+    tz = ZoneInfo(call_list.timezone)
+    start, end = day_bounds(call_list.list_date, tz)
+    rows = session.execute(
+        select(CallListEntry, Customer)
+        .join(Customer, Customer.id == CallListEntry.customer_id)
+        .where(CallListEntry.call_list_id == call_list_id)
+        .order_by(CallListEntry.position)
+    ).all()
+    customer_ids = [entry.customer_id for entry, _ in rows]
+    attempts = session.execute(
+        select(ContactAttempt, TeamMember.name)
+        .join(TeamMember, TeamMember.id == ContactAttempt.collector_id)
+        .where(
+            ContactAttempt.customer_id.in_(customer_ids),
+            ContactAttempt.at >= start - timedelta(days=120),
+            ContactAttempt.at < end,
+        )
+        .order_by(ContactAttempt.at, ContactAttempt.id)
+    ).all()
+    before: dict[int, ContactAttempt] = {}
+    recorded: dict[int, RecordedOutcome] = {}
+    for attempt, by_name in attempts:
+        if attempt.outcome not in CALL_OUTCOMES:
+            continue
+        if attempt.at < start:
+            before[attempt.customer_id] = attempt
+            continue
+        undoable = attempt.source in UNDOABLE_SOURCES
+        recorded[attempt.customer_id] = RecordedOutcome(
+            outcome=attempt.outcome,
+            by_name=by_name,
+            at=attempt.at,
+            attempt_id=attempt.id,
+            undo_until=attempt.at + UNDO_WINDOW if undoable else attempt.at,
+        )
+    items = []
+    for entry, customer in rows:
+        last = before.get(customer.id)
+        items.append(
+            CallListItem(
+                position=entry.position,
+                customer_id=customer.id,
+                external_ref=customer.external_ref,
+                name=customer.name,
+                past_due=entry.past_due,
+                days_past_due=entry.days_past_due,
+                score=entry.score,
+                reason=entry.reason,
+                contact_name=customer.contact_name,
+                phone=customer.phone,
+                last_outcome=last.outcome if last else None,
+                last_attempt_at=last.at if last else None,
+            )
+        )
+    return CallListView(
+        collector_name=collector.name,
+        collector_slack_id=collector.slack_user_id,
+        tz=call_list.timezone,
+        list_date=call_list.list_date,
+        call_list_id=call_list.id,
+        past_due_book=call_list.past_due_book,
+        items=items,
+        recorded=recorded,
+    )
+
+
+def list_recipient(session: Session, call_list: CallList) -> str:
+    """Who works the list today: its collector, or the backup it went to while they are out."""
+    collector = session.get(TeamMember, call_list.collector_id)
+    assert collector is not None
+    delivery = session.scalar(
+        select(Delivery).where(
+            Delivery.key == delivery_key(collector.slack_user_id, call_list.list_date)
+        )
+    )
+    return delivery.recipient if delivery is not None else collector.slack_user_id
+
+
+def may_work_list(session: Session, call_list_id: int, slack_user_id: str) -> bool:
+    """True when the user is the list's collector or the backup covering for them today."""
+    call_list = session.get(CallList, call_list_id)
+    if call_list is None:
+        return False
+    collector = session.get(TeamMember, call_list.collector_id)
+    if collector is not None and collector.slack_user_id == slack_user_id:
+        return True
+    return list_recipient(session, call_list) == slack_user_id
+
+
+def render_list_messages(
+    session: Session, call_list_id: int, *, now: datetime
+) -> list[Message]:
+    """The list's messages as they should read now, for whoever receives it."""
+    view = call_list_view(session, call_list_id, now=now)
+    call_list = session.get(CallList, call_list_id)
+    assert call_list is not None
+    recipient = list_recipient(session, call_list)
+    if recipient == view.collector_slack_id:
+        return render_call_list(view, now=now)
+    backup = session.scalar(select(TeamMember).where(TeamMember.slack_user_id == recipient))
+    return render_backup_notice(view, backup_name=backup.name if backup else recipient, now=now)
+
+
+def refresh_call_list_messages(
+    database: Database, gateway: SlackGateway, call_list_id: int, *, now: datetime
+) -> int:
+    """Re-render the list from the database and update every message it was sent as."""
+    with database.uow() as uow:
+        messages = render_list_messages(uow.session, call_list_id, now=now)
+        call_list = uow.session.get(CallList, call_list_id)
+        assert call_list is not None
+        collector = uow.session.get(TeamMember, call_list.collector_id)
+        assert collector is not None
+        delivery = uow.session.scalar(
+            select(Delivery).where(
+                Delivery.key == delivery_key(collector.slack_user_id, call_list.list_date)
+            )
+        )
+        refs = list(delivery.messages or []) if delivery is not None else []
+    if len(refs) != len(messages):
+        logger.warning("call list %s: %d message(s) sent, %d rendered; updating the common ones",
+                       call_list_id, len(refs), len(messages))
+    updated = 0
+    for ref, message in zip(refs, messages, strict=False):
+        try:
+            gateway.update_message(ref["channel"], ref["ts"], message.text, message.blocks)
+            updated += 1
+        except SlackError as exc:
+            # The database already holds the outcome; the next refresh shows it.
+            logger.warning("call list %s: chat.update failed: %s", call_list_id, exc.code)
+    return updated

@@ -1,0 +1,216 @@
+"""The call-lists job: each collector's list as a DM in their own morning, sent exactly once."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.db.models import Delivery, DeliveryStatus, TeamMember
+from bot.domain.calendar import holiday_calendar, morning_decision, resolve_timezone
+from bot.domain.vocabulary import Role
+from bot.services.call_lists import (
+    ComputedList,
+    Planned,
+    compute_lists,
+    delivery_key,
+    render_list_messages,
+    store_list,
+)
+from bot.settings import Settings
+from bot.slack.client import SlackError, SlackGateway
+from bot.slack.deliveries import OutgoingMessage, deliver, mark_skipped
+from bot.views.call_list import render_manager_ooo_notice
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CallListsReport:
+    """What one run of the job did, collector by collector (by Slack id)."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def count(self) -> Counter[str]:
+        return Counter(self.outcomes.values())
+
+    def summary(self) -> str:
+        counts = self.count()
+        if not counts:
+            return "call-lists: no active collectors"
+        return "call-lists: " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+
+
+def member_zone(member: TeamMember, gateway: SlackGateway, settings: Settings) -> ZoneInfo:
+    """The roster's zone, else Slack's users.info tz, else the team default."""
+    slack_tz = None
+    if not member.timezone:
+        try:
+            slack_tz = gateway.user_info(member.slack_user_id).get("tz")
+        except SlackError as exc:
+            logger.warning("users.info %s failed (%s): using the team zone",
+                           member.slack_user_id, exc.code)
+    return resolve_timezone(member.timezone, slack_tz, settings.zone)
+
+
+def out_of_office(
+    gateway: SlackGateway, member: TeamMember, settings: Settings
+) -> tuple[bool, str]:
+    """Whether the member's Slack status says they are out, and the status as they wrote it."""
+    try:
+        text, emoji = gateway.user_status(member.slack_user_id)
+    except SlackError as exc:
+        logger.warning("users.profile.get %s failed (%s): treated as in office",
+                       member.slack_user_id, exc.code)
+        return False, ""
+    status = f"{emoji} {text}".strip().lower()
+    return any(marker in status for marker in settings.ooo_markers), text or emoji
+
+
+def run_call_lists(
+    database: Database, gateway: SlackGateway, settings: Settings, *, now: datetime
+) -> CallListsReport:
+    """Send every collector whose morning it is their list, once; skip days past the cutoff."""
+    report = CallListsReport()
+    with database.uow() as uow:
+        members = list(
+            uow.session.scalars(
+                select(TeamMember)
+                .where(TeamMember.active.is_(True), TeamMember.role == Role.COLLECTOR)
+                .order_by(TeamMember.id)
+            )
+        )
+        sent_keys = set(
+            uow.session.scalars(
+                select(Delivery.key).where(
+                    Delivery.kind == "call_list",
+                    Delivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.SKIPPED]),
+                )
+            )
+        )
+        by_id = {m.id: m for m in uow.session.scalars(select(TeamMember))}
+    holidays = holiday_calendar(settings.country, range(now.year - 1, now.year + 2))
+
+    due: list[Planned] = []
+    for member in members:
+        tz = member_zone(member, gateway, settings)
+        decision = morning_decision(
+            now, tz, member.morning_time or settings.morning_time, settings.list_cutoff_time,
+            member.weekdays, holidays,
+        )
+        key = delivery_key(member.slack_user_id, decision.local_date)
+        if key in sent_keys:
+            report.outcomes[member.slack_user_id] = "already sent"
+        elif decision.kind == "send":
+            due.append(Planned(member, tz, decision.local_date))
+        elif decision.kind == "skip":
+            mark_skipped(database, key, "call_list", member.slack_user_id, decision.reason, now)
+            logger.warning("call list %s skipped: %s", key, decision.reason)
+            report.outcomes[member.slack_user_id] = "skipped"
+        else:
+            report.outcomes[member.slack_user_id] = decision.kind.replace("_", " ")
+    if not due:
+        return report
+
+    with database.uow() as uow:
+        version, computed = compute_lists(uow.session, due, now=now)
+        stored = {c.planned.member.id: store_list(uow.session, c, policy_version=version).id
+                  for c in computed}
+        uow.commit()
+    for item in computed:
+        member = item.planned.member
+        report.outcomes[member.slack_user_id] = _send_one(
+            database, gateway, settings=settings, item=item, call_list_id=stored[member.id],
+            by_id=by_id, now=now,
+        )
+    logger.info(report.summary())
+    return report
+
+
+def _send_one(
+    database: Database,
+    gateway: SlackGateway,
+    *,
+    settings: Settings,
+    item: ComputedList,
+    call_list_id: int,
+    by_id: dict[int, TeamMember],
+    now: datetime,
+) -> str:
+    member = item.planned.member
+    key = delivery_key(member.slack_user_id, item.planned.list_date)
+    away, status_text = out_of_office(gateway, member, settings)
+    backup = by_id.get(member.backup_id) if member.backup_id else None
+    if backup is not None and not backup.active:
+        backup = None
+    recipient = member.slack_user_id
+    if away:
+        _tell_manager(database, gateway, item=item, by_id=by_id, backup=backup,
+                      status_text=status_text, now=now)
+        if backup is None:
+            mark_skipped(database, key, "call_list", member.slack_user_id,
+                         f"out of office ({status_text}), no backup", now)
+            return "out of office, no backup"
+        recipient = backup.slack_user_id
+    with database.uow() as uow:
+        if recipient != member.slack_user_id:
+            # Record the backup as the recipient before rendering, so the list reads as theirs.
+            _claim_recipient(uow.session, key, recipient)
+            uow.commit()
+        messages = render_list_messages(uow.session, call_list_id, now=now)
+    try:
+        result = deliver(
+            database, gateway, key=key, kind="call_list", recipient=recipient,
+            messages=[OutgoingMessage(m.text, m.blocks) for m in messages], now=now,
+        )
+    except ValueError as exc:  # the key went to someone else on an earlier run
+        logger.warning("call list %s not sent: %s", key, exc)
+        return "conflict"
+    if away:
+        return "sent to backup" if result.status == "sent" else result.status.replace("_", " ")
+    return result.status.replace("_", " ")
+
+
+def _claim_recipient(session: Session, key: str, recipient: str) -> None:
+    if session.scalar(select(Delivery).where(Delivery.key == key)) is None:
+        session.add(Delivery(key=key, kind="call_list", recipient=recipient))
+
+
+def _tell_manager(
+    database: Database,
+    gateway: SlackGateway,
+    *,
+    item: ComputedList,
+    by_id: dict[int, TeamMember],
+    backup: TeamMember | None,
+    status_text: str,
+    now: datetime,
+) -> None:
+    member = item.planned.member
+    manager = by_id.get(member.manager_id) if member.manager_id else None
+    if manager is None or not manager.active:
+        logger.warning("collector %s is out of office and has no manager to tell",
+                       member.slack_user_id)
+        return
+    notice = render_manager_ooo_notice(
+        absent_name=member.name,
+        absent_slack_id=member.slack_user_id,
+        list_date=item.planned.list_date,
+        calls=len(item.result.items),
+        past_due=item.past_due_book,
+        backup_name=backup.name if backup else None,
+        backup_slack_id=backup.slack_user_id if backup else None,
+        status_text=status_text or None,
+    )
+    deliver(
+        database, gateway,
+        key=f"ooo:{member.slack_user_id}:{item.planned.list_date.isoformat()}",
+        kind="ooo_notice", recipient=manager.slack_user_id,
+        messages=[OutgoingMessage(notice.text, notice.blocks)], now=now,
+    )

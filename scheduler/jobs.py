@@ -1,0 +1,41 @@
+"""The routine's jobs by name: what the scheduler runs, and `collectbot job NAME` by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.db import Database
+from bot.settings import Settings
+from bot.slack.client import SlackGateway
+
+
+@dataclass(frozen=True)
+class JobContext:
+    database: Database
+    gateway: SlackGateway
+    settings: Settings
+
+
+def call_lists(context: JobContext, now: datetime) -> str:
+    """Morning call lists for every collector whose morning it is (idempotent per collector-day)."""
+    from bot.services.morning import run_call_lists
+
+    return run_call_lists(context.database, context.gateway, context.settings, now=now).summary()
+
+
+JOBS: dict[str, Callable[[JobContext, datetime], str]] = {
+    "call-lists": call_lists,
+}
+
+
+def run_job(name: str, context: JobContext, now: datetime) -> str:
+    """Run one job as if the clock read `now`; returns a one-line summary."""
+    try:
+        job = JOBS[name]
+    except KeyError:
+        raise ValueError(f"unknown job {name!r} (one of: {', '.join(JOBS)})") from None
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return job(context, now)
