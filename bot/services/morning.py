@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import Delivery, DeliveryStatus, TeamMember
+from bot.db.models import Delivery, TeamMember
 from bot.domain.calendar import holiday_calendar, morning_decision, resolve_timezone
-from bot.domain.vocabulary import Role
+from bot.domain.vocabulary import DeliveryStatus, Role
 from bot.services.call_lists import (
     ComputedList,
     Planned,

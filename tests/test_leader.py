@@ -1,0 +1,52 @@
+"""One scheduler leads: a second process waits until the first lets go."""
+
+from __future__ import annotations
+
+from bot.db import Database
+from scheduler.leader import Leadership
+
+
+def test_only_one_leader_at_a_time(db: Database) -> None:
+    other = Database(db.engine.url)
+    try:
+        first, second = Leadership(db.engine), Leadership(other.engine)
+        assert first.try_acquire()
+        assert first.alive()
+        assert not second.try_acquire()
+        assert not second.wait(should_stop=lambda: True)  # a stop while waiting returns False
+        first.release()
+        assert second.try_acquire()
+        assert not first.try_acquire()
+        second.release()
+    finally:
+        other.dispose()
+
+
+def test_waiting_process_takes_over(db: Database) -> None:
+    other = Database(db.engine.url)
+    try:
+        leader = Leadership(db.engine)
+        assert leader.try_acquire()
+        polls: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            polls.append(seconds)
+            if len(polls) == 2:
+                leader.release()  # the leader goes away while the other waits
+
+        follower = Leadership(other.engine, poll_seconds=0.01, sleep=sleep)
+        assert follower.wait()
+        assert len(polls) == 2
+        follower.release()
+    finally:
+        other.dispose()
+
+
+def test_scheduler_has_every_job(db: Database, slack_gateway: object) -> None:
+    from bot.settings import load_settings
+    from scheduler.jobs import JOBS, JobContext
+    from scheduler.runner import build_scheduler
+
+    context = JobContext(db, slack_gateway, load_settings())  # type: ignore[arg-type]
+    scheduler = build_scheduler(context)
+    assert {job.id for job in scheduler.get_jobs()} == set(JOBS)
