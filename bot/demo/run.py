@@ -91,7 +91,7 @@ def step_ledger(workdir: Path, *, today: date, out: TextIO, seed: int, customers
     except BaseException:
         database.dispose()
         raise
-    log.info("demo ledger imported into %s", settings.url.database)
+    log.debug("demo ledger imported into %s", settings.url.database)
     return result
 
 
