@@ -62,3 +62,13 @@ def test_level_books_end_within_one_account(amounts: list[int], collectors: int)
     books = _books(given_to, accounts)
     loads = [books.get(c, D(0)) for c in range(collectors)]
     assert max(loads) - min(loads) <= max(a.past_due for a in accounts)
+
+
+def test_accounts_with_nothing_past_due_are_spread_by_count() -> None:
+    owing = [UnownedAccount(customer_id=i, past_due=Decimal(1000 * (i % 7 + 1))) for i in range(30)]
+    prompt = [UnownedAccount(customer_id=100 + i, past_due=Decimal(0)) for i in range(90)]
+    given = assign_accounts(owing + prompt, [CollectorLoad(1), CollectorLoad(2), CollectorLoad(3)])
+    per_collector = {c: sum(1 for v in given.values() if v == c) for c in (1, 2, 3)}
+    assert max(per_collector.values()) - min(per_collector.values()) <= 2
+    books = {c: sum(a.past_due for a in owing if given[a.customer_id] == c) for c in (1, 2, 3)}
+    assert max(books.values()) - min(books.values()) <= Decimal(7000)

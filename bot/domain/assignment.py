@@ -36,14 +36,28 @@ class UnownedAccount:
 def assign_accounts(
     accounts: Iterable[UnownedAccount], collectors: Sequence[CollectorLoad]
 ) -> dict[int, int]:
-    """customer_id -> collector_id for every account; empty when there is no collector."""
+    """customer_id -> collector_id for every account; empty when there is no collector.
+
+    Accounts with money past due balance the past-due books; accounts with none (they pay on
+    time today, and will be tomorrow's past due) are then spread by count, so no collector is
+    handed every prompt payer.
+    """
     if not collectors:
         return {}
+    owing, prompt = [], []
+    for account in accounts:
+        (owing if account.past_due > 0 else prompt).append(account)
     heap = [(c.past_due, c.accounts, c.collector_id) for c in collectors]
     heapq.heapify(heap)
     given: dict[int, int] = {}
-    for account in sorted(accounts, key=lambda a: (-a.past_due, a.customer_id)):
+    for account in sorted(owing, key=lambda a: (-a.past_due, a.customer_id)):
         past_due, count, collector_id = heapq.heappop(heap)
         given[account.customer_id] = collector_id
         heapq.heappush(heap, (past_due + account.past_due, count + 1, collector_id))
+    by_count = [(count, past_due, collector_id) for past_due, count, collector_id in heap]
+    heapq.heapify(by_count)
+    for account in sorted(prompt, key=lambda a: a.customer_id):
+        count, past_due, collector_id = heapq.heappop(by_count)
+        given[account.customer_id] = collector_id
+        heapq.heappush(by_count, (count + 1, past_due, collector_id))
     return given
