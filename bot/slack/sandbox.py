@@ -36,6 +36,7 @@ BOT_ID = "B0COLLECTBOT"
 # Parameters Slack takes as JSON even when the rest of the body is form-encoded.
 _JSON_PARAMS = ("blocks", "view", "metadata", "files", "attachments")
 _UPLOAD_PREFIX = "/upload/v1/"
+_RESPONSE_PREFIX = "/response/"
 
 
 class SandboxCall(NamedTuple):
@@ -89,6 +90,7 @@ class _State:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, SandboxFile] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)
     calls: list[SandboxCall] = field(default_factory=list)
     failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     lost_responses: dict[str, int] = field(default_factory=dict)
@@ -184,6 +186,10 @@ class SlackSandbox:
     def url(self) -> str:
         """The Web API base URL to give SlackGateway / SLACK_API_URL (ends with /api/)."""
         return self.root + "api/"
+
+    def response_url(self) -> str:
+        """A fresh response_url (as Slack puts in a command or action payload) served here."""
+        return f"{self.root}{_RESPONSE_PREFIX.lstrip('/')}{self._new_id('R')}"
 
     # --- seeding ---------------------------------------------------------------------------
 
@@ -311,10 +317,22 @@ class SlackSandbox:
             view = self._state.home_views.get(user_id)
             return copy.deepcopy(view)
 
+    def modals(self) -> list[dict[str, Any]]:
+        """Every modal opened through views.open (as last updated), oldest first."""
+        with self._lock:
+            return copy.deepcopy(list(self._state.views.values()))
+
     def view(self, view_id: str) -> dict[str, Any] | None:
         """A modal opened or updated through views.open / views.update."""
         with self._lock:
             return copy.deepcopy(self._state.views.get(view_id))
+
+    def responses(self, url: str | None = None) -> list[dict[str, Any]]:
+        """JSON bodies posted to response_urls (to one of them, or to any), oldest first."""
+        with self._lock:
+            return [
+                copy.deepcopy(r["body"]) for r in self._state.responses if url in (None, r["url"])
+            ]
 
     def files(self) -> list[SandboxFile]:
         """Files uploaded so far."""
@@ -367,6 +385,19 @@ class SlackSandbox:
             logger.info("slack sandbox %s: invalid_arguments (%s)", method, exc)
             return _Reply(200, {"ok": False, "error": "invalid_arguments"}, {}), lose
         return _Reply(200, {"ok": True, **body}, {}), lose
+
+    def _respond(self, path: str, body: bytes) -> _Reply:
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return _Reply(400, "invalid_payload", {})
+        if not isinstance(payload, dict) or not (payload.get("text") or payload.get("blocks")):
+            return _Reply(400, "no_text", {})
+        url = self.root + path.lstrip("/")
+        self._record("response_url", {"url": url, **payload})
+        with self._lock:
+            self._state.responses.append({"url": url, "body": payload})
+        return _Reply(200, "ok", {})
 
     def _upload(self, file_id: str, content: bytes) -> _Reply:
         self._record("upload", {"file_id": file_id, "length": len(content)})
@@ -735,6 +766,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if parts.path.startswith(_UPLOAD_PREFIX):
             self._send(self.owner._upload(parts.path[len(_UPLOAD_PREFIX) :], body))
+            return
+        if parts.path.startswith(_RESPONSE_PREFIX) and self.command == "POST":
+            self._send(self.owner._respond(parts.path, body))
             return
         if not parts.path.startswith("/api/"):
             self._send(_Reply(404, "Not Found", {}))

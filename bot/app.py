@@ -1,0 +1,132 @@
+"""The Bolt app factory: signature checks, Slack's own client on SLACK_API_URL, every listener."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from bot.db import Database
+from bot.settings import Settings
+from bot.slack.client import SlackGateway
+from handlers import register_handlers
+from handlers.context import Clock, HandlerContext, system_clock
+
+logger = logging.getLogger(__name__)
+
+# Bolt's own client logs request bodies at DEBUG; this logger stays at INFO, as the gateway's.
+_bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
+_bolt_client_logger.setLevel(logging.INFO)
+
+LISTENER_THREADS = 16
+SEEN_EVENTS = 10_000
+
+
+class ListenerExecutor(ThreadPoolExecutor):
+    """Runs listeners after their ack; knows how many are still running, to drain on shutdown."""
+
+    def __init__(self, max_workers: int = LISTENER_THREADS) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._pending += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any] | None) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no listener is running (True) or `timeout` seconds pass (False)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+
+
+class EventRetryFilter:
+    """Drops Slack's retries of an event this process already took (x-slack-retry-num).
+
+    Slack retries an event when it thinks the first delivery failed; the first one may well have
+    done the work, so a retry of an event_id seen here is acknowledged and nothing else.
+    """
+
+    def __init__(self, capacity: int = SEEN_EVENTS) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        """Record `event_id`; True if it had not been seen before."""
+        with self._lock:
+            if event_id in self._seen:
+                self._seen.move_to_end(event_id)
+                return False
+            self._seen[event_id] = None
+            if len(self._seen) > self._capacity:
+                self._seen.popitem(last=False)
+            return True
+
+    def __call__(
+        self, req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and not self.first_time(event_id):
+            retry = (req.headers.get("x-slack-retry-num") or ["?"])[0]
+            logger.info("event %s retry %s ignored: already handled", event_id, retry)
+            return BoltResponse(status=200, body="")
+        return next()
+
+
+def create_app(
+    settings: Settings,
+    database: Database,
+    gateway: SlackGateway,
+    *,
+    clock: Clock | None = None,
+    token_verification: bool = True,
+) -> App:
+    """A Bolt app verifying Slack's signature, with every listener registered on `database`."""
+    if settings.slack_bot_token is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    if settings.slack_signing_secret is None:
+        raise ValueError("SLACK_SIGNING_SECRET is not set")
+    token = settings.slack_bot_token.get_secret_value()
+    client = WebClient(token=token, base_url=settings.slack_api_url, logger=_bolt_client_logger)
+    app = App(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        client=client,
+        # auth.test once here, against SLACK_API_URL: a bad token fails at start, not on a click.
+        token_verification_enabled=token_verification,
+        listener_executor=ListenerExecutor(),
+        logger=logging.getLogger("bot.bolt"),
+    )
+    app.use(EventRetryFilter())
+    context = HandlerContext(
+        settings=settings, database=database, gateway=gateway, clock=clock or system_clock
+    )
+    register_handlers(app, context)
+    return app
+
+
+def listener_executor(app: App) -> ListenerExecutor:
+    """The executor create_app gave the app (to wait for listeners in tests and on shutdown)."""
+    executor = app.listener_runner.listener_executor
+    if not isinstance(executor, ListenerExecutor):
+        raise TypeError("this app was not made by create_app")
+    return executor

@@ -1,0 +1,175 @@
+"""App Home from the database: a collector's day or a manager's team, published via the gateway."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.db.models import Customer, Escalation, PromiseToPay, TeamMember
+from bot.domain.vocabulary import EscalationStatus, PromiseStatus, Role
+from bot.services import accounts, roster
+from bot.services.call_lists import call_list_view, todays_call_list_for
+from bot.services.errors import NOT_ON_ROSTER_MESSAGE, NotOnRoster
+from bot.services.stats import collector_progress, team_progress
+from bot.slack.client import SlackError, SlackGateway
+from bot.views.home import (
+    EscalationSummary,
+    PromiseDue,
+    collector_home,
+    manager_home,
+    progress_bar,
+)
+from bot.views.text import inline, money, mrkdwn, plain, plural, short_date
+
+logger = logging.getLogger(__name__)
+
+MAX_ESCALATIONS = 60
+
+
+def _week(today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def promises_due_this_week(session: Session, member: TeamMember, today: date) -> list[PromiseDue]:
+    """Open promises taken by the member that fall due Monday to Sunday of this week."""
+    first, last = _week(today)
+    rows = session.execute(
+        select(PromiseToPay, Customer)
+        .join(Customer, Customer.id == PromiseToPay.customer_id)
+        .where(
+            PromiseToPay.collector_id == member.id,
+            PromiseToPay.status == PromiseStatus.OPEN,
+            PromiseToPay.promised_date >= first,
+            PromiseToPay.promised_date <= last,
+        )
+        .order_by(PromiseToPay.promised_date, PromiseToPay.id)
+    ).all()
+    return [
+        PromiseDue(customer.name, customer.external_ref, promise.amount, promise.promised_date)
+        for promise, customer in rows
+    ]
+
+
+def open_escalations(session: Session, member: TeamMember, today: date) -> list[EscalationSummary]:
+    """Open escalations on accounts of the collectors the member manages (all, for an admin)."""
+    query = (
+        select(Escalation, Customer)
+        .join(Customer, Customer.id == Escalation.customer_id)
+        .where(Escalation.status == EscalationStatus.OPEN)
+        .order_by(Escalation.created_at, Escalation.id)
+        .limit(MAX_ESCALATIONS)
+    )
+    if member.role is not Role.ADMIN:
+        team_ids = [m.id for m in roster.team_of(session, member)] + [member.id]
+        query = query.where(Customer.collector_id.in_(team_ids))
+    summaries = []
+    for escalation, customer in session.execute(query).all():
+        summary = accounts.account_summary(session, customer.id, today=today)
+        summaries.append(
+            EscalationSummary(
+                escalation_id=escalation.id,
+                customer_name=customer.name,
+                external_ref=customer.external_ref,
+                past_due=summary.past_due,
+                days_past_due=summary.days_past_due,
+                level=escalation.level,
+                reason=escalation.reason,
+                opened_on=escalation.created_at.date(),
+                collector_name=summary.collector_name,
+            )
+        )
+    return summaries
+
+
+def _not_on_roster_home() -> dict[str, Any]:
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": plain("Collections")},
+            {"type": "section", "text": mrkdwn(NOT_ON_ROSTER_MESSAGE)},
+        ],
+    }
+
+
+def _no_list_home(
+    today: date, *, done: int, target: int, promises: list[PromiseDue]
+) -> dict[str, Any]:
+    lines = [
+        f"{short_date(p.promised_date)} · *{money(p.amount)}* · {inline(p.customer_name, 60)}"
+        for p in promises[:15]
+    ]
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": plain(f"Today · {short_date(today)}")},
+            {
+                "type": "section",
+                "text": mrkdwn(
+                    f"*{done} of {plural(target, 'call')}*\n{progress_bar(done, target)}\n"
+                    "No call list has been made for you today. It arrives in your DMs"
+                    " on working mornings; `/collect list` shows it once it is there."
+                ),
+            },
+            {"type": "divider"},
+            {"type": "header", "text": plain("Promises due this week")},
+            {
+                "type": "section",
+                "text": mrkdwn("\n".join(lines) if lines else "No promises fall due this week."),
+            },
+        ],
+    }
+
+
+def home_view(
+    session: Session, slack_user_id: str, *, now: datetime, default_tz: str
+) -> dict[str, Any]:
+    """The Home tab a Slack user should see now: collector, manager/admin, or not on the roster."""
+    try:
+        member = roster.member_for(session, slack_user_id)
+    except NotOnRoster:
+        return _not_on_roster_home()
+    zone = roster.member_zone(member, default_tz)
+    today = now.astimezone(zone).date()
+    if roster.is_manager(member):
+        return manager_home(
+            today=today,
+            team=team_progress(session, member, now=now, default_tz=default_tz),
+            escalations=open_escalations(session, member, today),
+        )
+    progress = collector_progress(session, member, now=now, default_tz=default_tz)
+    promises = promises_due_this_week(session, member, today)
+    call_list = todays_call_list_for(session, member, now=now, tz=zone)
+    if call_list is None:
+        return _no_list_home(today, done=progress.done, target=progress.target, promises=promises)
+    return collector_home(
+        call_list_view(session, call_list.id, now=now),
+        now=now,
+        target=progress.target,
+        calls_made=progress.done,
+        promises_due=promises,
+    )
+
+
+def publish_home(
+    database: Database,
+    gateway: SlackGateway,
+    slack_user_id: str,
+    *,
+    now: datetime,
+    default_tz: str,
+) -> bool:
+    """Render the user's Home from the database and views.publish it; False if Slack refused."""
+    with database.uow() as uow:
+        view = home_view(uow.session, slack_user_id, now=now, default_tz=default_tz)
+    try:
+        gateway.publish_home(slack_user_id, view)
+    except SlackError as exc:
+        logger.warning("app home for %s not published: %s", slack_user_id, exc.code)
+        return False
+    return True

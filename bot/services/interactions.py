@@ -1,0 +1,371 @@
+"""What a click or a modal on a call list does: one unit of work, committed, then the Slack views.
+
+The listeners in handlers/ acknowledge Slack first and then call one function here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.db.models import CallList, TeamMember
+from bot.domain.vocabulary import OUTCOME_LABELS, Outcome
+from bot.services import accounts, roster
+from bot.services.call_lists import may_work_list, refresh_call_list_messages
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.home import publish_home
+from bot.services.outcomes import (
+    MAX_SNOOZE_DAYS,
+    RecordedAttempt,
+    UndoResult,
+    record_outcome,
+    snooze,
+    undo_outcome,
+)
+from bot.slack.client import SlackError, SlackGateway
+from bot.views import actions, modals
+from bot.views.text import inline, money, short_date
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_HORIZON_DAYS = 60
+STALE_FORM = "That form is out of date; open it again from the call list."
+
+# Modal kind -> the callback_id of the view that asks for it.
+MODAL_KINDS: dict[str, str] = {
+    actions.ACTION_OPEN_PROMISE: actions.CALLBACK_PROMISE_MODAL,
+    actions.ACTION_OPEN_DISPUTE: actions.CALLBACK_DISPUTE_MODAL,
+    actions.MORE_CALLBACK: actions.CALLBACK_CALLBACK_MODAL,
+    actions.MORE_NOTE: actions.CALLBACK_NOTE_MODAL,
+    actions.MORE_SNOOZE: actions.CALLBACK_SNOOZE_MODAL,
+}
+
+
+def row_key(row: actions.RowRef) -> str:
+    """The idempotency key of a call-list row: one outcome per row, however often it is clicked."""
+    return f"row:{row.call_list_id}:{row.customer_id}"
+
+
+def view_key(view_id: str) -> str:
+    """The idempotency key of a submitted modal."""
+    return f"view:{view_id}"
+
+
+def _require_list_worker(session: Session, call_list_id: int, user_id: str) -> CallList:
+    roster.member_for(session, user_id)  # NotOnRoster first: that is what a stranger must hear
+    call_list = session.get(CallList, call_list_id)
+    if call_list is None:
+        raise NotFound("That call list does not exist any more.")
+    if not may_work_list(session, call_list_id, user_id):
+        collector = session.get(TeamMember, call_list.collector_id)
+        owner = collector.name if collector is not None else "another collector"
+        raise NotAllowed(f"This is {owner}'s call list; only they can record on it.")
+    return call_list
+
+
+def _member_zone(session: Session, user_id: str, default_tz: str) -> ZoneInfo:
+    return roster.member_zone(roster.member_for(session, user_id), default_tz)
+
+
+def refresh_views(
+    database: Database,
+    gateway: SlackGateway,
+    call_list_id: int,
+    *,
+    now: datetime,
+    default_tz: str,
+) -> None:
+    """After a change: re-render the list's messages and its collector's App Home."""
+    refresh_call_list_messages(database, gateway, call_list_id, now=now)
+    with database.uow() as uow:
+        call_list = uow.session.get(CallList, call_list_id)
+        collector = uow.session.get(TeamMember, call_list.collector_id) if call_list else None
+        slack_id = collector.slack_user_id if collector is not None else None
+    if slack_id is not None:
+        publish_home(database, gateway, slack_id, now=now, default_tz=default_tz)
+
+
+def record_row_outcome(
+    database: Database,
+    gateway: SlackGateway,
+    *,
+    user_id: str,
+    row: actions.RowRef,
+    outcome: Outcome,
+    now: datetime,
+    default_tz: str,
+) -> RecordedAttempt:
+    """A one-click outcome on a list row: recorded once per row, then the views refreshed."""
+    with database.uow() as uow:
+        _require_list_worker(uow.session, row.call_list_id, user_id)
+        attempt = record_outcome(
+            uow,
+            actor_slack_id=user_id,
+            customer_id=row.customer_id,
+            outcome=outcome,
+            source="button",
+            now=now,
+            idempotency_key=row_key(row),
+            default_tz=default_tz,
+        )
+        uow.commit()
+    refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
+    return attempt
+
+
+def undo_row(
+    database: Database,
+    gateway: SlackGateway,
+    *,
+    user_id: str,
+    undo: actions.UndoRef,
+    now: datetime,
+    default_tz: str,
+) -> UndoResult:
+    """Take back an outcome (within its window, by its author or their manager), then refresh."""
+    with database.uow() as uow:
+        result = undo_outcome(uow, actor_slack_id=user_id, attempt_id=undo.attempt_id, now=now)
+        if result.customer_id != undo.row.customer_id:
+            raise InvalidInput("That Undo button does not match its row; refresh the list.")
+        uow.commit()
+    refresh_views(database, gateway, undo.row.call_list_id, now=now, default_tz=default_tz)
+    return result
+
+
+def account_details(
+    database: Database,
+    *,
+    user_id: str,
+    row: actions.RowRef,
+    now: datetime,
+    default_tz: str,
+) -> str:
+    """The account behind a row in a few lines: balances, aging, promises, last attempts."""
+    with database.uow() as uow:
+        session = uow.session
+        _require_list_worker(session, row.call_list_id, user_id)
+        zone = _member_zone(session, user_id, default_tz)
+        summary = accounts.account_summary(
+            session, row.customer_id, today=now.astimezone(zone).date()
+        )
+    lines = [
+        f"*{inline(summary.name, 80)}* · {inline(summary.external_ref, 30)}"
+        f" · {summary.status.value}",
+        f"{money(summary.open_balance)} open · {money(summary.past_due)} past due"
+        f" · {summary.days_past_due} days",
+    ]
+    if summary.disputed > 0:
+        lines.append(f"{money(summary.disputed)} in dispute")
+    aging = [f"{b.label}: {money(amount)}" for b, amount in summary.aging.items() if amount]
+    if aging:
+        lines.append("Aging: " + " · ".join(aging))
+    for promise in summary.open_promises:
+        lines.append(
+            f"Promise: {money(promise.amount)} by {short_date(promise.promised_date)}"
+            f" ({promise.status.value})"
+        )
+    for attempt in summary.recent_attempts:
+        when = attempt.at.astimezone(zone)
+        lines.append(
+            f"{when:%Y-%m-%d %H:%M} · {OUTCOME_LABELS[attempt.outcome]}"
+            f" · {inline(attempt.collector_name, 40)}"
+        )
+    if not summary.recent_attempts:
+        lines.append("No contact attempts yet.")
+    return "\n".join(lines)
+
+
+def modal_for(
+    database: Database,
+    *,
+    user_id: str,
+    kind: str,
+    metadata: actions.ModalMetadata,
+    now: datetime,
+    default_tz: str,
+) -> dict[str, Any]:
+    """The modal that asks for an outcome's details (kind: an open:* action or a more choice)."""
+    if kind not in MODAL_KINDS:
+        raise InvalidInput(f"Unknown form {kind[:30]!r}.")
+    with database.uow() as uow:
+        session = uow.session
+        _require_list_worker(session, metadata.row.call_list_id, user_id)
+        zone = _member_zone(session, user_id, default_tz)
+        today = now.astimezone(zone).date()
+        account = accounts.account_context(session, metadata.row.customer_id, today=today)
+    callback_id = MODAL_KINDS[kind]
+    if callback_id == actions.CALLBACK_PROMISE_MODAL:
+        return modals.promise_modal(
+            metadata, customer_name=account.name, past_due=account.past_due, today=today
+        )
+    if callback_id == actions.CALLBACK_DISPUTE_MODAL:
+        return modals.dispute_modal(
+            metadata, customer_name=account.name, invoices=account.open_invoices
+        )
+    if callback_id == actions.CALLBACK_CALLBACK_MODAL:
+        return modals.callback_modal(
+            metadata, customer_name=account.name, tz=zone.key, today=today
+        )
+    if callback_id == actions.CALLBACK_NOTE_MODAL:
+        return modals.note_modal(metadata, customer_name=account.name)
+    return modals.snooze_modal(metadata, customer_name=account.name, max_days=MAX_SNOOZE_DAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A modal's input, parsed and valid, ready to be saved after the ack."""
+
+    callback_id: str
+    metadata: actions.ModalMetadata
+    customer_name: str
+    details: (
+        modals.PromiseInput
+        | modals.DisputeInput
+        | modals.CallbackInput
+        | modals.NoteInput
+        | modals.SnoozeInput
+    )
+
+
+def read_submission(
+    database: Database,
+    *,
+    user_id: str,
+    callback_id: str,
+    private_metadata: object,
+    state_values: Mapping[str, Any],
+    now: datetime,
+    default_tz: str,
+) -> Submission | modals.Errors:
+    """Parse a submitted modal against the account as it is now; field errors if any are wrong.
+
+    Reads only: this runs before the ack, because Slack shows the errors from the ack itself.
+    """
+    if callback_id not in actions.MODAL_CALLBACK_IDS:
+        raise InvalidInput(STALE_FORM)
+    try:
+        metadata = actions.decode_metadata(private_metadata)
+    except ValueError:
+        raise InvalidInput(STALE_FORM) from None
+    with database.uow() as uow:
+        session = uow.session
+        zone = _member_zone(session, user_id, default_tz)
+        today = now.astimezone(zone).date()
+        account = accounts.account_context(session, metadata.row.customer_id, today=today)
+    parsed: object
+    if callback_id == actions.CALLBACK_PROMISE_MODAL:
+        parsed = modals.parse_promise(
+            state_values,
+            today=today,
+            horizon_days=account.promise_horizon_days,
+            max_amount=account.open_balance,
+        )
+    elif callback_id == actions.CALLBACK_DISPUTE_MODAL:
+        parsed = modals.parse_dispute(
+            state_values, open_invoice_ids=[i.invoice_id for i in account.open_invoices]
+        )
+    elif callback_id == actions.CALLBACK_CALLBACK_MODAL:
+        parsed = modals.parse_callback(
+            state_values, now=now, tz=zone.key, horizon_days=CALLBACK_HORIZON_DAYS
+        )
+    elif callback_id == actions.CALLBACK_NOTE_MODAL:
+        parsed = modals.parse_note(state_values)
+    else:
+        parsed = modals.parse_snooze(state_values, today=today, max_days=MAX_SNOOZE_DAYS)
+    if isinstance(parsed, dict):
+        return parsed
+    assert isinstance(
+        parsed,
+        modals.PromiseInput
+        | modals.DisputeInput
+        | modals.CallbackInput
+        | modals.NoteInput
+        | modals.SnoozeInput,
+    )
+    return Submission(callback_id, metadata, account.name, parsed)
+
+
+def save_submission(
+    database: Database,
+    gateway: SlackGateway,
+    submission: Submission,
+    *,
+    user_id: str,
+    view_id: str,
+    now: datetime,
+    default_tz: str,
+) -> str:
+    """Record a valid submission once per view (its id is the key), refresh; a line to confirm."""
+    row = submission.metadata.row
+    details = submission.details
+    with database.uow() as uow:
+        if isinstance(details, modals.SnoozeInput):
+            change = snooze(
+                uow,
+                actor_slack_id=user_id,
+                customer_id=row.customer_id,
+                until=details.until,
+                now=now,
+                default_tz=default_tz,
+            )
+            confirmation = _snoozed(change.customer_name, details.until)
+        else:
+            _require_list_worker(uow.session, row.call_list_id, user_id)
+            attempt = record_outcome(
+                uow,
+                actor_slack_id=user_id,
+                customer_id=row.customer_id,
+                source="modal",
+                now=now,
+                idempotency_key=view_key(view_id),
+                default_tz=default_tz,
+                **_outcome_details(details),
+            )
+            confirmation = _confirmation(attempt.customer_name, details)
+        uow.commit()
+    try:
+        refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
+    except SlackError as exc:
+        # Saved already; the views catch up on the next change or App Home visit.
+        logger.warning("refresh after modal %s failed: %s", view_id, exc.code)
+    return confirmation
+
+
+def _outcome_details(
+    details: modals.PromiseInput | modals.DisputeInput | modals.CallbackInput | modals.NoteInput,
+) -> dict[str, Any]:
+    if isinstance(details, modals.PromiseInput):
+        return {"outcome": Outcome.PROMISE_TO_PAY, "promise": details}
+    if isinstance(details, modals.DisputeInput):
+        return {"outcome": Outcome.DISPUTE, "dispute": details, "note": details.note}
+    if isinstance(details, modals.CallbackInput):
+        return {"outcome": Outcome.CALLBACK_REQUESTED, "callback_at": details.at}
+    return {"outcome": Outcome.NOTE, "note": details.text}
+
+
+def _snoozed(name: str, until: date) -> str:
+    return f"Snoozed {name} until {short_date(until)}: it stays off your lists until then."
+
+
+def _confirmation(
+    name: str,
+    details: modals.PromiseInput | modals.DisputeInput | modals.CallbackInput | modals.NoteInput,
+) -> str:
+    if isinstance(details, modals.PromiseInput):
+        return (
+            f"Promise to pay recorded for {name}: {money(details.amount)}"
+            f" by {short_date(details.promised_date)}."
+        )
+    if isinstance(details, modals.DisputeInput):
+        invoices = len(details.invoice_ids)
+        return f"Dispute recorded for {name} ({details.reason}, {invoices} invoice(s))."
+    if isinstance(details, modals.CallbackInput):
+        return f"Callback recorded for {name}."
+    return f"Note saved on {name}."

@@ -1,0 +1,182 @@
+"""HTTP for `collectbot serve`: POST /slack/events via Bolt and GET /healthz, on waitress."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import waitress
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app import create_app, listener_executor
+from bot.db import Database
+from bot.settings import Settings
+from bot.slack.client import SlackGateway
+from handlers.context import Clock
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+SERVER_THREADS = 16
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def database_ok(database: Database) -> bool:
+    """True when the database answers a trivial query."""
+    try:
+        with database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        logger.warning("health check: database unreachable (%s)", type(exc).__name__)
+        return False
+    return True
+
+
+def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
+    payload = json.dumps(body).encode("utf-8")
+    start_response(
+        status,
+        [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
+
+
+def make_wsgi_app(app: App, database: Database) -> WSGIApp:
+    """Slack's requests go to Bolt; /healthz checks the database; anything else is 404."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD") or "GET"
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _json(start_response, "405 Method Not Allowed", {"ok": False})
+            if database_ok(database):
+                return _json(start_response, "200 OK", {"ok": True, "database": "ok"})
+            return _json(
+                start_response, "503 Service Unavailable", {"ok": False, "database": "down"}
+            )
+        if path == EVENTS_PATH and method != "POST":
+            return _json(start_response, "405 Method Not Allowed", {"ok": False})
+        return slack(environ, start_response)
+
+    return application
+
+
+class HttpServer:
+    """A threaded waitress server for one WSGI app; stoppable from any thread."""
+
+    def __init__(
+        self, application: WSGIApp, *, host: str, port: int, threads: int = SERVER_THREADS
+    ) -> None:
+        self._server = waitress.create_server(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="collectbot",
+            # Slack retries after 3 s anyway; a stuck client must not hold a thread for long.
+            channel_timeout=30,
+        )
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    @property
+    def host(self) -> str:
+        return str(self._server.effective_host)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        """http://HOST:PORT (no trailing slash)."""
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        """Serve until stop(); then let running requests finish (5 s at most)."""
+        logger.info("collectbot listening on %s", self.url)
+        try:
+            self._server.run()
+        finally:
+            self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+            self._stopped.set()
+            logger.info("collectbot stopped listening on %s", self.url)
+
+    def start(self) -> HttpServer:
+        """Serve in a background thread (tests and the benchmark)."""
+        if self._thread is not None:
+            raise RuntimeError("server already started")
+        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def request_stop(self) -> None:
+        """Ask the loop to close the listening socket and every connection; returns at once."""
+        # The socket map belongs to the loop thread, so the closing runs there, via its trigger
+        # (safe from a signal handler running on that same thread).
+        self._server.trigger.pull_trigger(self._close_all)
+
+    def stop(self, timeout: float = 10) -> None:
+        """request_stop(), then wait for the server to finish."""
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        else:
+            self._stopped.wait(timeout)
+
+    def _close_all(self) -> None:
+        for dispatcher in list(self._server._map.values()):
+            if dispatcher is not self._server and dispatcher is not self._server.trigger:
+                dispatcher.close()
+        self._server.close()
+
+
+class RunningApp:
+    """The Bolt app behind a started HttpServer, as `collectbot serve` runs it."""
+
+    def __init__(self, app: App, server: HttpServer) -> None:
+        self.app = app
+        self.server = server
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Wait for listeners still working after their ack; False if some still run."""
+        return listener_executor(self.app).wait_idle(timeout)
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop taking requests, then let acknowledged work finish."""
+        self.server.stop(timeout)
+        if not self.wait_idle(timeout):
+            logger.warning("listeners still running after %.0f s at shutdown", timeout)
+        listener_executor(self.app).shutdown(wait=False)
+
+
+def build_http_app(
+    settings: Settings,
+    database: Database,
+    gateway: SlackGateway,
+    *,
+    host: str,
+    port: int,
+    clock: Clock | None = None,
+    threads: int = SERVER_THREADS,
+) -> RunningApp:
+    """The Bolt app and its HTTP server, bound but not yet serving (port 0 picks a free one)."""
+    app = create_app(settings, database, gateway, clock=clock)
+    server = HttpServer(make_wsgi_app(app, database), host=host, port=port, threads=threads)
+    return RunningApp(app, server)

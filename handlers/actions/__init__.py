@@ -1,0 +1,14 @@
+"""Block actions on call-list rows (DM messages and the App Home)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.actions import forms, outcomes, undo
+from handlers.context import HandlerContext
+
+
+def register(app: App, context: HandlerContext) -> None:
+    outcomes.register(app, context)
+    forms.register(app, context)
+    undo.register(app, context)

@@ -1,0 +1,36 @@
+"""Telling the person who clicked: ephemeral messages, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.slack.client import SlackError
+from handlers.context import HandlerContext
+
+logger = logging.getLogger(__name__)
+
+SOMETHING_WRONG = "Something went wrong; nothing was saved."
+
+
+def user_id_of(body: Mapping[str, Any]) -> str:
+    """The Slack user who sent an interaction payload."""
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, Mapping) else None
+    if not isinstance(user_id, str) or not user_id:
+        raise ValueError("interaction payload without a user id")
+    return user_id
+
+
+def tell(context: HandlerContext, body: Mapping[str, Any], text: str) -> None:
+    """An ephemeral line to the user, where they clicked (a DM) or in the bot's DM (App Home)."""
+    user_id = user_id_of(body)
+    channel = body.get("channel")
+    channel_id = channel.get("id") if isinstance(channel, Mapping) else None
+    try:
+        if not isinstance(channel_id, str) or not channel_id:
+            channel_id = context.gateway.open_dm(user_id)
+        context.gateway.post_ephemeral(channel_id, user_id, text)
+    except SlackError as exc:
+        logger.warning("ephemeral to %s not shown: %s", user_id, exc.code)

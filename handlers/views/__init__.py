@@ -1,0 +1,12 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.context import HandlerContext
+from handlers.views import submissions
+
+
+def register(app: App, context: HandlerContext) -> None:
+    submissions.register(app, context)

@@ -1,0 +1,407 @@
+"""End-to-end fixtures: the real HTTP app (serve's own code) on loopback, the sandbox as Slack.
+
+`e2e` seeds a small team and ledger, sends the morning lists through the real job, and gives a
+SlackSender that signs requests exactly as Slack does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import Database
+from bot.db.models import (
+    AuditEvent,
+    CallList,
+    CallListEntry,
+    ContactAttempt,
+    Customer,
+    Invoice,
+    TeamMember,
+)
+from bot.domain.vocabulary import Role
+from bot.services.morning import run_call_lists
+from bot.settings import Settings, load_settings
+from bot.slack.sandbox import SlackSandbox
+from bot.web import RunningApp, build_http_app
+from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
+
+SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+TZ = "America/New_York"
+# Tuesday 10 March 2026, 09:00 in New York (EDT): the morning lists go out at this instant.
+START = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 10)
+
+ADMIN = "U0ADMIN"
+MANAGER = "U0MANAGER"
+ANA = "U0ANA"  # collector, reports to MANAGER
+BEN = "U0BEN"  # collector, reports to MANAGER
+CARL = "U0CARL"  # collector, reports to OTHER_MANAGER
+OTHER_MANAGER = "U0OTHERMGR"
+STRANGER = "U0STRANGER"  # in Slack, not on the roster
+
+
+class Clock:
+    """The app's clock: fixed, moved forward by tests."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8")) if self.body else None
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}")."""
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def http_request(
+    base_url: str, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> Reply:
+    """One HTTP request on a fresh connection."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Reply(response.status, response.read(), dict(response.getheaders()))
+    finally:
+        connection.close()
+
+
+@dataclass
+class SlackSender:
+    """Sends what Slack sends: signed slash commands, interactivity payloads and events."""
+
+    base_url: str
+    sandbox: SlackSandbox
+    secret: str = SIGNING_SECRET
+    sent: int = 0
+    _ids: int = field(default=0)
+
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Reply:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or sign(self.secret, stamp, body),
+            **(extra_headers or {}),
+        }
+        self.sent += 1
+        return http_request(self.base_url, "POST", "/slack/events", body, headers)
+
+    def next_id(self, prefix: str) -> str:
+        self._ids += 1
+        return f"{prefix}{self._ids:06d}"
+
+    def command_body(self, user_id: str, text: str, response_url: str) -> bytes:
+        return urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": "T0SANDBOX",
+                "team_domain": "sandbox",
+                "channel_id": "D0COMMAND",
+                "channel_name": "directmessage",
+                "user_id": user_id,
+                "user_name": user_id.lower(),
+                "command": "/collect",
+                "text": text,
+                "api_app_id": "A0COLLECTBOT",
+                "response_url": response_url,
+                "trigger_id": self.next_id("trigger-"),
+            }
+        ).encode()
+
+    def command(self, user_id: str, text: str) -> tuple[Reply, str]:
+        """/collect TEXT as `user_id`; returns the reply and the response_url given to the app."""
+        url = self.sandbox.response_url()
+        reply = self.post(
+            self.command_body(user_id, text, url), "application/x-www-form-urlencoded"
+        )
+        return reply, url
+
+    def interaction(self, payload: dict[str, Any], **options: Any) -> Reply:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded", **options)
+
+    def action_payload(
+        self,
+        user_id: str,
+        action: dict[str, Any],
+        *,
+        message: dict[str, Any] | None = None,
+        channel: str | None = None,
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0SANDBOX"},
+            "api_app_id": "A0COLLECTBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": self.next_id("trigger-"),
+            "actions": [{"block_id": "b", "action_ts": f"{time.time():.6f}", **action}],
+        }
+        if message is not None and channel is not None:
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel,
+                "is_ephemeral": False,
+            }
+            payload["channel"] = {"id": channel, "name": "directmessage"}
+            payload["message"] = message
+            payload["response_url"] = self.sandbox.response_url()
+        else:
+            payload["container"] = {"type": "view", "view_id": "V0HOME"}
+            payload["view"] = {"id": "V0HOME", "type": "home"}
+        return payload
+
+    def click(
+        self,
+        user_id: str,
+        action_id: str,
+        value: str,
+        *,
+        message: dict[str, Any] | None = None,
+        channel: str | None = None,
+        **options: Any,
+    ) -> Reply:
+        action = {"type": "button", "action_id": action_id, "value": value}
+        payload = self.action_payload(user_id, action, message=message, channel=channel)
+        return self.interaction(payload, **options)
+
+    def choose(
+        self,
+        user_id: str,
+        value: str,
+        *,
+        message: dict[str, Any] | None = None,
+        channel: str | None = None,
+    ) -> Reply:
+        action = {"type": "overflow", "action_id": "more", "selected_option": {"value": value}}
+        return self.interaction(
+            self.action_payload(user_id, action, message=message, channel=channel)
+        )
+
+    def submit(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> Reply:
+        """Submit an opened modal (as the sandbox stored it) with state `values`."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0SANDBOX"},
+            "api_app_id": "A0COLLECTBOT",
+            "token": "legacy-verification-token",
+            "trigger_id": self.next_id("trigger-"),
+            "view": {**view, "state": {"values": values}},
+        }
+        return self.interaction(payload)
+
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
+    ) -> Reply:
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": "T0SANDBOX",
+                "api_app_id": "A0COLLECTBOT",
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id or self.next_id("Ev"),
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {"team_id": "T0SANDBOX", "user_id": "U0COLLECTBOT", "is_bot": True}
+                ],
+            }
+        ).encode()
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(body, "application/json", extra_headers=headers)
+
+
+@dataclass
+class E2E:
+    """A running app, its database, the sandbox standing in for Slack, and a signed sender."""
+
+    database: Database
+    sandbox: SlackSandbox
+    running: RunningApp
+    sender: SlackSender
+    clock: Clock
+    settings: Settings
+    members: dict[str, int]
+
+    def settle(self) -> None:
+        """Wait until every listener acknowledged so far has finished its work."""
+        assert self.running.wait_idle(30), "listeners still running after 30 s"
+
+    def list_of(self, slack_id: str) -> CallList:
+        with self.database.uow() as uow:
+            call_list = uow.session.scalar(
+                select(CallList).where(CallList.collector_id == self.members[slack_id])
+            )
+            assert call_list is not None, f"no call list for {slack_id}"
+            return call_list
+
+    def entries(self, slack_id: str) -> list[CallListEntry]:
+        call_list = self.list_of(slack_id)
+        with self.database.uow() as uow:
+            return list(
+                uow.session.scalars(
+                    select(CallListEntry)
+                    .where(CallListEntry.call_list_id == call_list.id)
+                    .order_by(CallListEntry.position)
+                )
+            )
+
+    def list_message(self, slack_id: str) -> tuple[dict[str, Any], str]:
+        """The first message of a collector's list as it reads now, and its DM channel."""
+        channel = self.sandbox.dm_channel(slack_id)
+        assert channel is not None
+        messages = self.sandbox.messages(channel)
+        assert messages, f"no list message for {slack_id}"
+        return messages[0], channel
+
+    def attempts(self) -> list[ContactAttempt]:
+        with self.database.uow() as uow:
+            return list(uow.session.scalars(select(ContactAttempt).order_by(ContactAttempt.id)))
+
+    def audit_count(self) -> int:
+        with self.database.uow() as uow:
+            return int(uow.session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+def seed_ledger(database: Database, *, accounts_per_collector: int = 4) -> dict[str, int]:
+    """A team (admin, two managers, three collectors) and past-due accounts for each collector."""
+    with database.uow() as uow:
+        session = uow.session
+        admin = TeamMember(slack_user_id=ADMIN, name="Ada Admin", role=Role.ADMIN, timezone=TZ)
+        manager = TeamMember(slack_user_id=MANAGER, name="Mia Manager", role=Role.MANAGER,
+                             timezone=TZ)
+        other = TeamMember(slack_user_id=OTHER_MANAGER, name="Olga Other", role=Role.MANAGER,
+                           timezone=TZ)
+        session.add_all([admin, manager, other])
+        session.flush()
+        collectors = [
+            TeamMember(slack_user_id=ANA, name="Ana Alvarez", manager_id=manager.id, timezone=TZ,
+                       daily_call_target=10),
+            TeamMember(slack_user_id=BEN, name="Ben Brooks", manager_id=manager.id, timezone=TZ,
+                       daily_call_target=10),
+            TeamMember(slack_user_id=CARL, name="Carl Cruz", manager_id=other.id, timezone=TZ,
+                       daily_call_target=10),
+        ]
+        session.add_all(collectors)
+        session.flush()
+        number = 0
+        for collector in collectors:
+            for index in range(accounts_per_collector):
+                number += 1
+                customer = Customer(
+                    external_ref=f"C{number:04d}",
+                    name=f"{collector.name.split()[0]} Account {index + 1}",
+                    contact_name="Pat Payables",
+                    phone="+1 555 0100",
+                    collector_id=collector.id,
+                )
+                session.add(customer)
+                session.flush()
+                for offset, amount in ((45 + 10 * index, "1200.00"), (70 + 5 * index, "800.50")):
+                    due = TODAY - timedelta(days=offset)
+                    session.add(
+                        Invoice(
+                            number=f"INV-{number:04d}-{offset}",
+                            customer_id=customer.id,
+                            issue_date=due - timedelta(days=30),
+                            due_date=due,
+                            amount=Decimal(amount),
+                        )
+                    )
+        uow.commit()
+        return {
+            m.slack_user_id: m.id for m in [admin, manager, other, *collectors]
+        }
+
+
+def start_app(
+    database: Database, database_url: str, sandbox: SlackSandbox, clock: Clock, *,
+    threads: int = 16,
+) -> tuple[RunningApp, Settings]:
+    """The HTTP app as `collectbot serve` builds it, on a free loopback port, serving."""
+    settings = load_settings(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=SANDBOX_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=sandbox.url,
+        COLLECTBOT_TIMEZONE=TZ,
+    )
+    running = build_http_app(
+        settings, database, fast_gateway(sandbox.url), host="127.0.0.1", port=0, clock=clock,
+        threads=threads,
+    )
+    running.server.start()
+    return running, settings
+
+
+def add_slack_users(sandbox: SlackSandbox) -> None:
+    for user_id in (ADMIN, MANAGER, OTHER_MANAGER, ANA, BEN, CARL, STRANGER):
+        sandbox.add_user(user_id, tz=TZ)
+
+
+@pytest.fixture
+def e2e(db_url: str, slack_sandbox: SlackSandbox) -> Iterator[E2E]:
+    """The running app on a seeded ledger, each collector's morning list already in their DMs."""
+    database = Database(db_url)
+    members = seed_ledger(database)
+    add_slack_users(slack_sandbox)
+    clock = Clock(START)
+    running, settings = start_app(database, db_url, slack_sandbox, clock)
+    report = run_call_lists(database, fast_gateway(slack_sandbox.url), settings, now=START)
+    assert all(v == "sent" for v in report.outcomes.values()), report.outcomes
+    try:
+        yield E2E(
+            database=database,
+            sandbox=slack_sandbox,
+            running=running,
+            sender=SlackSender(running.url, slack_sandbox),
+            clock=clock,
+            settings=settings,
+            members=members,
+        )
+    finally:
+        running.stop()
+        database.dispose()

@@ -1,0 +1,159 @@
+"""The HTTP surface: Slack's signature, /healthz, and `collectbot serve` as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.db import Database
+from bot.settings import load_settings
+from bot.slack.sandbox import SlackSandbox
+from bot.web import build_http_app
+from tests.e2e.conftest import ANA, E2E, SIGNING_SECRET, http_request, sign
+from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
+
+
+def _row_value(e2e: E2E) -> str:
+    entry = e2e.entries(ANA)[0]
+    return f"{entry.call_list_id}:{entry.customer_id}"
+
+
+def _nothing_happened(e2e: E2E, audits: int, calls: int) -> None:
+    e2e.settle()
+    assert e2e.attempts() == []
+    assert e2e.audit_count() == audits
+    assert len(e2e.sandbox.calls) == calls
+
+
+def test_forged_signature_is_401_and_touches_nothing(e2e: E2E) -> None:
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    message, channel = e2e.list_message(ANA)
+    forged = "v0=" + "0" * 64
+    reply = e2e.sender.click(
+        ANA, "outcome:reached", _row_value(e2e), message=message, channel=channel,
+        signature=forged,
+    )
+    assert reply.status == 401
+    # Signed with another secret: as wrong as a made-up signature.
+    e2e.sender.secret = "not-the-secret"
+    reply = e2e.sender.click(ANA, "outcome:reached", _row_value(e2e))
+    assert reply.status == 401
+    reply, _url = e2e.sender.command(ANA, "log C0001 reached")
+    assert reply.status == 401
+    _nothing_happened(e2e, audits, calls)
+    assert e2e.sandbox.responses() == []
+
+
+def test_stale_timestamp_is_401_even_with_a_valid_signature(e2e: E2E) -> None:
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    six_minutes_ago = int(time.time()) - 6 * 60
+    reply = e2e.sender.click(ANA, "outcome:reached", _row_value(e2e), timestamp=six_minutes_ago)
+    assert reply.status == 401
+    reply = e2e.sender.post(
+        json.dumps({"type": "event_callback", "event_id": "Ev1",
+                    "event": {"type": "app_home_opened", "user": ANA, "tab": "home"}}).encode(),
+        "application/json",
+        timestamp=six_minutes_ago,
+    )
+    assert reply.status == 401
+    _nothing_happened(e2e, audits, calls)
+
+
+def test_a_signed_fresh_request_is_accepted(e2e: E2E) -> None:
+    message, channel = e2e.list_message(ANA)
+    reply = e2e.sender.click(
+        ANA, "outcome:reached", _row_value(e2e), message=message, channel=channel
+    )
+    assert reply.status == 200
+    e2e.settle()
+    assert len(e2e.attempts()) == 1
+
+
+def test_healthz_ok_and_unknown_paths(e2e: E2E) -> None:
+    reply = http_request(e2e.running.url, "GET", "/healthz")
+    assert reply.status == 200
+    assert reply.json() == {"ok": True, "database": "ok"}
+    assert http_request(e2e.running.url, "GET", "/nowhere").status == 404
+    assert http_request(e2e.running.url, "GET", "/slack/events").status == 405
+
+
+def test_healthz_503_when_the_database_is_down(
+    slack_sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-dir" / "ledger.sqlite3"
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{missing}",
+        SLACK_BOT_TOKEN=SANDBOX_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack_sandbox.url,
+    )
+    database = Database(settings.url)
+    running = build_http_app(
+        settings, database, fast_gateway(slack_sandbox.url), host="127.0.0.1", port=0
+    )
+    running.server.start()
+    try:
+        reply = http_request(running.url, "GET", "/healthz")
+    finally:
+        running.stop()
+        database.dispose()
+    assert reply.status == 503
+    assert reply.json() == {"ok": False, "database": "down"}
+
+
+def test_collectbot_serve_process_answers_and_stops_on_sigterm(
+    slack_sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_sandbox.url,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line:
+                break
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            url = found[1] if found else None
+        assert url is not None, "serve did not report its address"
+        health = http_request(url, "GET", "/healthz")
+        assert health.status == 200 and health.json()["database"] == "ok"
+        body = b'{"type": "url_verification", "challenge": "c-123"}'
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": sign(SIGNING_SECRET, stamp, body),
+        }
+        challenge = http_request(url, "POST", "/slack/events", body, headers)
+        assert challenge.status == 200 and challenge.json() == {"challenge": "c-123"}
+        process.send_signal(signal.SIGTERM)
+        _out, rest = process.communicate(timeout=15)
+        assert process.returncode == 0, rest
+        assert "stopping" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    # The schema was built on start.
+    assert (tmp_path / "serve.sqlite3").exists()
