@@ -44,7 +44,8 @@ def assign_accounts(
     """
     if not collectors:
         return {}
-    owing, prompt = [], []
+    owing: list[UnownedAccount] = []
+    prompt: list[UnownedAccount] = []
     for account in accounts:
         (owing if account.past_due > 0 else prompt).append(account)
     heap = [(c.past_due, c.accounts, c.collector_id) for c in collectors]

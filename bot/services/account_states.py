@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, select
@@ -22,7 +23,14 @@ from bot.db.models import (
     PromiseToPay,
 )
 from bot.domain.accounts import AccountState, PromiseState
-from bot.domain.vocabulary import CALL_OUTCOMES, InvoiceStatus, Outcome, PromiseStatus
+from bot.domain.aging import Bucket
+from bot.domain.vocabulary import (
+    CALL_OUTCOMES,
+    CustomerStatus,
+    InvoiceStatus,
+    Outcome,
+    PromiseStatus,
+)
 
 ZERO = Decimal("0.00")
 # How far back contact history is read: longer than any re-contact interval a policy sets.
@@ -34,14 +42,21 @@ LEARN_WINDOW_DAYS = 150
 PAID_WITHIN_DAYS = 30
 
 
-def invoice_totals(today: date) -> Select[tuple[int, Decimal, Decimal, Decimal, date | None]]:
-    """Per customer with open invoices: past due (not disputed), disputed, open, oldest past due."""
+def invoice_totals(
+    today: date, *, owing_only: bool = False
+) -> Select[tuple[int, Decimal, Decimal, Decimal, date | None]]:
+    """Per customer with open invoices: past due (not disputed), disputed, open, oldest past due.
+
+    `owing_only` keeps only customers with something past due outside disputes (in the
+    aggregate itself, so the join after it sees only them).
+    """
     balance = Invoice.amount - Invoice.amount_paid
     chased = and_(Invoice.due_date < today, Invoice.disputed.is_(False))
-    return (
+    past_due = func.sum(case((chased, balance), else_=ZERO))
+    query = (
         select(
             Invoice.customer_id,
-            func.sum(case((chased, balance), else_=ZERO)),
+            past_due,
             func.sum(case((Invoice.disputed.is_(True), balance), else_=ZERO)),
             func.sum(balance),
             func.min(case((chased, Invoice.due_date), else_=None)),
@@ -49,6 +64,7 @@ def invoice_totals(today: date) -> Select[tuple[int, Decimal, Decimal, Decimal, 
         .where(Invoice.status == InvoiceStatus.OPEN)
         .group_by(Invoice.customer_id)
     )
+    return query.having(past_due > 0) if owing_only else query
 
 
 @dataclass
@@ -59,16 +75,47 @@ class _History:
     callback_at: datetime | None = None
 
 
+@dataclass
+class LoadedAccounts:
+    """Account states by collector; `cut_at` names the collectors whose load was cut short."""
+
+    by_collector: dict[int, list[AccountState]]
+    # collector id -> the smallest score bound loaded for them: no account left out can
+    # score more than this.
+    cut_at: dict[int, Decimal] = field(default_factory=dict)
+    # collector id -> past-due book (every account, loaded or not).
+    books: dict[int, Decimal] = field(default_factory=dict)
+
+
+def likelihood_case(oldest_due: Any, today: date, likelihood: Mapping[Bucket, Decimal]) -> Any:
+    """The likelihood of an oldest due date's bucket, in SQL both engines run."""
+    return case(
+        (oldest_due >= today - timedelta(days=30), likelihood[Bucket.DAYS_1_30]),
+        (oldest_due >= today - timedelta(days=60), likelihood[Bucket.DAYS_31_60]),
+        (oldest_due >= today - timedelta(days=90), likelihood[Bucket.DAYS_61_90]),
+        (oldest_due >= today - timedelta(days=120), likelihood[Bucket.DAYS_91_120]),
+        else_=likelihood[Bucket.DAYS_120_PLUS],
+    )
+
+
 def load_account_states(
     session: Session,
     *,
     collector_ids: Collection[int] | None,
     today: date,
     now: datetime,
-) -> dict[int, list[AccountState]]:
-    """AccountState of every customer with an open balance, grouped by collector id."""
-    totals = invoice_totals(today).subquery()
-    query = select(
+    top: int | None = None,
+    likelihood: Mapping[Bucket, Decimal] | None = None,
+) -> LoadedAccounts:
+    """AccountState of every customer with something past due, grouped by collector id.
+
+    With `top` and `likelihood` (a per-bucket upper bound of the score per dollar), only each
+    collector's `top` accounts by that bound are loaded, plus every account with a promise or a
+    callback; the caller checks that nothing left out could have made the list (`cut_at`).
+    """
+    # Nothing past due outside disputes is never called (the domain agrees): not even loaded.
+    totals = invoice_totals(today, owing_only=True).subquery()
+    columns = [
         Customer.id,
         Customer.external_ref,
         Customer.name,
@@ -82,36 +129,71 @@ def load_account_states(
         totals.c[2],
         totals.c[3],
         totals.c[4],
-    ).join(totals, totals.c.customer_id == Customer.id)
-    if collector_ids is not None:
-        query = query.where(Customer.collector_id.in_(list(collector_ids)))
+    ]
+    in_scope = select(Customer.id)
+    scope = (
+        Customer.collector_id.in_(list(collector_ids)) if collector_ids is not None
+        else Customer.collector_id.is_not(None)
+    )
+    in_scope = in_scope.where(scope)
+    base = select(*columns).select_from(totals).join(
+        Customer, Customer.id == totals.c.customer_id
+    ).where(scope)
+    cut = top is not None and likelihood is not None
+    if cut:
+        assert top is not None and likelihood is not None
+        raw = (totals.c[1] * likelihood_case(totals.c[4], today, likelihood)).label("raw")
+        rank = func.row_number().over(
+            partition_by=Customer.collector_id, order_by=(raw.desc(), Customer.id)
+        ).label("rank")
+        book = func.sum(totals.c[1]).over(partition_by=Customer.collector_id).label("book")
+        ranked = base.add_columns(book, raw, rank).subquery()
+        urgent = _with_commitments(now, today)
+        query: Select[Any] = select(*ranked.c).where(
+            (ranked.c.rank <= top) | ranked.c.id.in_(urgent)
+        )
     else:
-        query = query.where(Customer.collector_id.is_not(None))
-    rows = session.execute(query).all()
+        query = base
+    rows = session.connection().execute(query).all()
     if not rows:
-        return {}
-    customer_ids = [row[0] for row in rows]
-    history = _contact_history(session, customer_ids, now)
-    last_paid = _last_payment_dates(session, customer_ids)
-    open_promises, broken_promises = _promises(session, customer_ids, today)
+        return LoadedAccounts({})
+    cut_at: dict[int, Decimal] = {}
+    books: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if cut:
+        assert top is not None
+        for row in rows:
+            books[row[5]] = _money(row[-3])
+            if row[-1] == top:  # the collector had more than `top`: the load was cut here
+                cut_at[row[5]] = _money(row[-2])
+    else:
+        for row in rows:
+            books[row[5]] += _money(row[9])
+    # Side queries select by collector through a subquery, never by thousands of bound ids.
+    history = _contact_history(session, in_scope, now)
+    last_paid = _last_payment_dates(session, in_scope, since=(now - timedelta(
+        days=HISTORY_DAYS)).date())
+    open_promises, broken_promises = _promises(session, in_scope, today)
 
     by_collector: dict[int, list[AccountState]] = defaultdict(list)
-    for (customer_id, ref, name, tier, status, collector_id, contact, phone, snoozed,
-         past_due, disputed, open_balance, oldest_due) in rows:
-        seen = history.get(customer_id) or _History()
-        paid_on = last_paid.get(customer_id)
-        attempts = sum(1 for at in seen.attempts if paid_on is None or at.date() > paid_on)
+    for row in rows:
+        (customer_id, ref, name, tier, status, collector_id, contact, phone, snoozed,
+         past_due, disputed, open_balance, oldest_due) = row[:13]
+        seen = history.get(customer_id)
+        attempts = 0
         broken = broken_promises.get(customer_id)
-        if broken is not None and seen.last_at is not None and broken.broken_on is not None \
-                and seen.last_at.date() >= broken.broken_on:
-            broken = None  # someone already called after it broke
+        if seen is not None:
+            paid_on = last_paid.get(customer_id)
+            attempts = sum(1 for at in seen.attempts if paid_on is None or at.date() > paid_on)
+            if broken is not None and seen.last_at is not None and broken.broken_on is not None \
+                    and seen.last_at.date() >= broken.broken_on:
+                broken = None  # someone already called after it broke
         by_collector[collector_id].append(
             AccountState(
                 customer_id=customer_id,
                 external_ref=ref,
                 name=name,
                 tier=tier,
-                status=status,
+                status=CustomerStatus(status),
                 collector_id=collector_id,
                 past_due=_money(past_due),
                 disputed=_money(disputed),
@@ -119,20 +201,40 @@ def load_account_states(
                 oldest_due=_as_date(oldest_due),
                 contact_name=contact,
                 phone=phone,
-                last_attempt_at=seen.last_at,
-                last_outcome=seen.last_outcome,
+                last_attempt_at=seen.last_at if seen else None,
+                last_outcome=seen.last_outcome if seen else None,
                 attempts=attempts,
                 open_promise=open_promises.get(customer_id),
                 broken_promise=broken,
-                callback_at=seen.callback_at,
-                snoozed_until=snoozed,
+                callback_at=seen.callback_at if seen else None,
+                snoozed_until=_as_date(snoozed),
             )
         )
-    return dict(by_collector)
+    return LoadedAccounts(dict(by_collector), cut_at, dict(books))
+
+
+def _with_commitments(now: datetime, today: date) -> Any:
+    """Customers with an open or recently broken promise, or a callback request: always loaded."""
+    since = today - timedelta(days=BROKEN_FOLLOW_UP_DAYS)
+    promised = select(PromiseToPay.customer_id).where(
+        (PromiseToPay.status == PromiseStatus.OPEN)
+        | ((PromiseToPay.status == PromiseStatus.BROKEN) & (PromiseToPay.resolved_on >= since))
+    )
+    callbacks = select(ContactAttempt.customer_id).where(
+        ContactAttempt.callback_at.is_not(None),
+        ContactAttempt.at >= now - timedelta(days=HISTORY_DAYS),
+    )
+    return promised.union(callbacks)
+
+
+CENT = Decimal("0.01")
 
 
 def _money(value: object) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    if isinstance(value, Decimal):  # PostgreSQL: NUMERIC sums arrive exact, already in cents
+        return value
+    # SQLite keeps NUMERIC as REAL: round the float sum back to cents.
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def _as_date(value: object) -> date | None:
@@ -148,79 +250,79 @@ def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
 
 
 def _contact_history(
-    session: Session, customer_ids: list[int], now: datetime
+    session: Session, in_scope: Select[tuple[int]], now: datetime
 ) -> dict[int, _History]:
     since = now - timedelta(days=HISTORY_DAYS)
     history: dict[int, _History] = {}
-    for chunk in _chunks(customer_ids):
-        rows = session.execute(
-            select(
-                ContactAttempt.customer_id,
-                ContactAttempt.at,
-                ContactAttempt.outcome,
-                ContactAttempt.callback_at,
-            )
-            .where(ContactAttempt.customer_id.in_(chunk), ContactAttempt.at >= since)
-            .order_by(ContactAttempt.customer_id, ContactAttempt.at)
-        ).all()
-        for customer_id, at, outcome, callback_at in rows:
-            seen = history.setdefault(customer_id, _History())
-            if outcome not in CALL_OUTCOMES:
-                continue  # a note is not a contact
-            seen.last_at, seen.last_outcome = at, outcome
-            seen.attempts.append(at)
-            # A callback request stands until the next contact.
-            seen.callback_at = callback_at if outcome is Outcome.CALLBACK_REQUESTED else None
+    rows = session.execute(
+        select(
+            ContactAttempt.customer_id,
+            ContactAttempt.at,
+            ContactAttempt.outcome,
+            ContactAttempt.callback_at,
+        )
+        .where(ContactAttempt.customer_id.in_(in_scope), ContactAttempt.at >= since)
+        .order_by(ContactAttempt.customer_id, ContactAttempt.at)
+    ).all()
+    for customer_id, at, outcome, callback_at in rows:
+        seen = history.setdefault(customer_id, _History())
+        if outcome not in CALL_OUTCOMES:
+            continue  # a note is not a contact
+        seen.last_at, seen.last_outcome = at, outcome
+        seen.attempts.append(at)
+        # A callback request stands until the next contact.
+        seen.callback_at = callback_at if outcome is Outcome.CALLBACK_REQUESTED else None
     return history
 
 
-def _last_payment_dates(session: Session, customer_ids: list[int]) -> dict[int, date]:
+def _last_payment_dates(
+    session: Session, in_scope: Select[tuple[int]], *, since: date
+) -> dict[int, date]:
+    """The last payment date within the history window (older ones precede every attempt read)."""
     paid: dict[int, date] = {}
-    for chunk in _chunks(customer_ids):
-        for customer_id, day in session.execute(
-            select(Payment.customer_id, func.max(Payment.paid_on))
-            .where(Payment.customer_id.in_(chunk))
-            .group_by(Payment.customer_id)
-        ):
-            last = _as_date(day)
-            if last is not None:
-                paid[customer_id] = last
+    for customer_id, day in session.execute(
+        select(Payment.customer_id, func.max(Payment.paid_on))
+        .where(Payment.customer_id.in_(in_scope), Payment.paid_on >= since)
+        .group_by(Payment.customer_id)
+    ):
+        last = _as_date(day)
+        if last is not None:
+            paid[customer_id] = last
     return paid
 
 
 def _promises(
-    session: Session, customer_ids: list[int], today: date
+    session: Session, in_scope: Select[tuple[int]], today: date
 ) -> tuple[dict[int, PromiseState], dict[int, PromiseState]]:
     """The latest open promise and the latest recently broken promise of each customer."""
     open_: dict[int, PromiseState] = {}
     broken: dict[int, PromiseState] = {}
     since = today - timedelta(days=BROKEN_FOLLOW_UP_DAYS)
-    for chunk in _chunks(customer_ids):
-        rows = session.execute(
-            select(
-                PromiseToPay.customer_id,
-                PromiseToPay.status,
-                PromiseToPay.amount,
-                PromiseToPay.promised_date,
-                PromiseToPay.resolved_on,
+    rows = session.execute(
+        select(
+            PromiseToPay.customer_id,
+            PromiseToPay.status,
+            PromiseToPay.amount,
+            PromiseToPay.promised_date,
+            PromiseToPay.resolved_on,
+        )
+        .where(
+            PromiseToPay.customer_id.in_(in_scope),
+            (PromiseToPay.status == PromiseStatus.OPEN)
+            | (
+                (PromiseToPay.status == PromiseStatus.BROKEN)
+                & (PromiseToPay.resolved_on >= since)
+            ),
+        )
+        .order_by(PromiseToPay.customer_id, PromiseToPay.promised_date)
+    ).all()
+    for customer_id, status, amount, promised, resolved in rows:
+        if status is PromiseStatus.OPEN:
+            open_[customer_id] = PromiseState(amount=amount, promised_date=promised)
+        else:
+            broken[customer_id] = PromiseState(
+                amount=amount, promised_date=promised, broken_on=resolved
             )
-            .where(
-                PromiseToPay.customer_id.in_(chunk),
-                (PromiseToPay.status == PromiseStatus.OPEN)
-                | (
-                    (PromiseToPay.status == PromiseStatus.BROKEN)
-                    & (PromiseToPay.resolved_on >= since)
-                ),
-            )
-            .order_by(PromiseToPay.customer_id, PromiseToPay.promised_date)
-        ).all()
-        for customer_id, status, amount, promised, resolved in rows:
-            if status is PromiseStatus.OPEN:
-                open_[customer_id] = PromiseState(amount=amount, promised_date=promised)
-            else:
-                broken[customer_id] = PromiseState(
-                    amount=amount, promised_date=promised, broken_on=resolved
-                )
     return open_, broken
 
 

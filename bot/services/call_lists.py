@@ -23,11 +23,15 @@ from bot.db.models import (
     TeamMember,
 )
 from bot.domain.accounts import AccountState, CallListItem
+from bot.domain.aging import Bucket
 from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
 from bot.domain.policy import Policy
-from bot.domain.priority import CallListResult, build_call_list
+from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
 from bot.domain.vocabulary import CALL_OUTCOMES
-from bot.services.account_states import learning_observations, load_account_states
+from bot.services.account_states import (
+    learning_observations,
+    load_account_states,
+)
 from bot.services.policy import current_policy
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.call_list import (
@@ -89,22 +93,70 @@ def compute_lists(
         return None, []
     version, policy = current_policy(session)
     curve = likelihood_for(session, policy, today=max(p.list_date for p in planned))
+    bound = score_bounds(policy, curve)
     computed = []
     # Collectors' local dates differ by at most a day: one bulk load per distinct date.
     for day in sorted({p.list_date for p in planned}):
         todays = [p for p in planned if p.list_date == day]
-        states = load_account_states(
-            session, collector_ids=[p.member.id for p in todays], today=day, now=now
+        top = CANDIDATES_PER_CALL * max(p.member.daily_call_target for p in todays)
+        loaded = load_account_states(
+            session, collector_ids=[p.member.id for p in todays], today=day, now=now,
+            top=top, likelihood=bound,
         )
         for plan in todays:
-            accounts: list[AccountState] = states.get(plan.member.id, [])
+            accounts: list[AccountState] = loaded.by_collector.get(plan.member.id, [])
             result = build_call_list(
                 accounts, policy, curve, today=day, now=now, tz=plan.tz,
                 target=plan.member.daily_call_target,
             )
-            book = sum((a.past_due for a in accounts), ZERO)
-            computed.append(ComputedList(plan, result, book))
+            cut = loaded.cut_at.get(plan.member.id)
+            if cut is not None and not _complete(result, cut, plan.member.daily_call_target):
+                # Something left out might have made the list: load this collector in full.
+                logger.info("call list for %s: candidates inconclusive, full load",
+                            plan.member.slack_user_id)
+                accounts = load_account_states(
+                    session, collector_ids=[plan.member.id], today=day, now=now
+                ).by_collector.get(plan.member.id, [])
+                result = build_call_list(
+                    accounts, policy, curve, today=day, now=now, tz=plan.tz,
+                    target=plan.member.daily_call_target,
+                )
+            computed.append(
+                ComputedList(plan, result, loaded.books.get(plan.member.id, ZERO))
+            )
     return version, computed
+
+
+# Candidates loaded per call of the target: room for the accounts the rules leave off.
+CANDIDATES_PER_CALL = 4
+
+
+def score_bounds(policy: Policy, curve: LikelihoodCurve) -> dict[Bucket, Decimal]:
+    """Per aging bucket, the most a dollar past due can score outside promises and callbacks.
+
+    Likelihood x the overdue maximum x the focus boost when some focus segment can cover the
+    bucket: an upper bound of the priority score that SQL can rank by.
+    """
+    bounds = {}
+    for bucket in Bucket:
+        focus = any(
+            segment.focus and (not segment.match.buckets or bucket in segment.match.buckets)
+            for segment in policy.segments
+        )
+        bounds[bucket] = curve.for_bucket(bucket) * OVERDUE_MAX * (FOCUS if focus else 1)
+    return bounds
+
+
+def _complete(result: CallListResult, cut: Decimal, target: int) -> bool:
+    """True when no account left out of the load could have displaced one on the list.
+
+    Every account left out had an upper bound of at most `cut`, and accounts with promises
+    or callbacks are always loaded, so one left out could only enter the score-ordered tail
+    of the list: it must beat the last item (scores are rounded to cents).
+    """
+    if len(result.items) < target:
+        return False
+    return result.items[-1].score > cut + Decimal("0.01")
 
 
 def store_list(session: Session, computed: ComputedList, *, policy_version: int | None) -> CallList:

@@ -1,0 +1,216 @@
+"""Benchmark: every collector's call list, beside one SQL aggregate over the same invoices.
+
+100,000 customers, 1,000,000 invoices, 50 collectors, on SQLite and PostgreSQL. The floor is
+one query: past-due balance and oldest due date per customer over the open invoices. The
+figure is the time `compute_lists` takes for all 50 lists (load, score, order, cut, reasons);
+nothing is stored or sent. Each is the best of --repeat runs. Target: ratio <= 1.5.
+
+    .venv/bin/python bench/call_lists.py [--customers N] [--invoices N] [--engine sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bot.db import Database  # noqa: E402
+from bot.db.models import TeamMember  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TODAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+COLLECTORS = 50
+
+FLOOR_SQL = (
+    "SELECT customer_id, SUM(amount - amount_paid), MIN(due_date) FROM invoices"
+    " WHERE status = 'open' AND due_date < :today GROUP BY customer_id"
+)
+
+
+def _rows(customers: int, invoices: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Customers round-robin over collectors; invoices over 18 months, most of the old paid."""
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    customer_rows = [
+        (i, f"C{i:07d}", f"Customer {i:07d}", "Pat Payables", "+1 555 0100",
+         ["standard", "key", "small"][i % 3], "on_hold" if i % 101 == 0 else "active",
+         1 + (i % COLLECTORS), now, now)
+        for i in range(1, customers + 1)
+    ]
+    invoice_rows = []
+    for n in range(invoices):
+        issued = TODAY - timedelta(days=rng.randrange(540))
+        due = issued + timedelta(days=30)
+        cents = rng.randrange(5_000, 2_000_000)
+        amount = Decimal(cents).scaleb(-2)
+        age = (TODAY - due).days
+        # The older an invoice, the likelier it was paid; a tail never is.
+        paid = age > 0 and rng.random() < min(0.97, 0.45 + age / 200)
+        invoice_rows.append((
+            f"INV-{n:08d}", 1 + rng.randrange(customers), issued, due, amount,
+            amount if paid else Decimal(0), "USD", "paid" if paid else "open",
+            due + timedelta(days=rng.randrange(20)) if paid else None,
+            n % 97 == 0, now, now,
+        ))
+    return customer_rows, invoice_rows
+
+
+def _load(url: str, customers: int, invoices: int) -> None:
+    """Bulk-load the ledger with the driver's fastest path (not what is measured)."""
+    customer_rows, invoice_rows = _rows(customers, invoices)
+    members = [
+        (i, f"UBENCH{i:03d}", f"Collector {i}", "collector", "America/New_York", 25, "1,2,3,4,5",
+         True, datetime.now(UTC), datetime.now(UTC))
+        for i in range(1, COLLECTORS + 1)
+    ]
+    target = make_url(url)
+    member_sql = ("team_members (id, slack_user_id, name, role, timezone, daily_call_target,"
+                  " working_days, active, created_at, updated_at)")
+    customer_sql = ("customers (id, external_ref, name, contact_name, phone, tier, status,"
+                    " collector_id, created_at, updated_at)")
+    invoice_sql = ("invoices (number, customer_id, issue_date, due_date, amount, amount_paid,"
+                   " currency, status, settled_date, disputed, created_at, updated_at)")
+    if target.get_backend_name() == "sqlite":
+        import sqlite3
+
+        def iso(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, Decimal):
+                return float(value)  # how SQLAlchemy stores Numeric on SQLite
+            return value
+
+        connection = sqlite3.connect(target.database or "", isolation_level=None)
+        connection.execute("BEGIN")
+        for table, rows in ((member_sql, members), (customer_sql, customer_rows),
+                            (invoice_sql, invoice_rows)):
+            marks = ", ".join("?" * len(rows[0]))
+            connection.executemany(f"INSERT INTO {table} VALUES ({marks})",
+                                   ([iso(v) for v in row] for row in rows))
+        connection.execute("COMMIT")
+        connection.execute("ANALYZE")
+        connection.close()
+        return
+    import psycopg
+
+    options = target.query.get("options")
+    conninfo = target.set(drivername="postgresql", query={}).render_as_string(False)
+    with psycopg.connect(conninfo, options=str(options)) as connection:
+        for table, rows in ((member_sql, members), (customer_sql, customer_rows),
+                            (invoice_sql, invoice_rows)):
+            with connection.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        connection.commit()
+        connection.execute("ANALYZE")
+        connection.commit()
+
+
+def _best(repeat: int, run: Callable[[], int]) -> tuple[float, int]:
+    times, size = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        size = run()
+        times.append(time.perf_counter() - started)
+    return min(times), size
+
+
+def bench(url: str, repeat: int) -> dict[str, float]:
+    from bot.services.call_lists import Planned, compute_lists
+
+    database = Database(url)
+    tz = ZoneInfo("America/New_York")
+
+    def floor() -> int:
+        with database.engine.connect() as connection:
+            return len(connection.execute(text(FLOOR_SQL), {"today": TODAY}).all())
+
+    def lists() -> int:
+        with database.uow() as uow:
+            members = uow.session.query(TeamMember).order_by(TeamMember.id).all()
+            planned = [Planned(m, tz, TODAY) for m in members]
+            _, computed = compute_lists(uow.session, planned, now=NOW)
+        return sum(len(c.result.items) for c in computed)
+
+    floor_seconds, customers = _best(repeat, floor)
+    list_seconds, calls = _best(repeat, lists)
+    database.dispose()
+    return {"floor": floor_seconds, "lists": list_seconds, "customers_past_due": customers,
+            "calls": calls}
+
+
+def _fresh(engine: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+    if engine == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        Database(url).upgrade()
+        return url, lambda: None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = Database(PG_URL)
+    with admin.engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    schema_db = Database(url)
+    schema_db.upgrade()
+    schema_db.dispose()
+
+    def drop() -> None:
+        with admin.engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return url.render_as_string(hide_password=False), drop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    print(f"call lists for {COLLECTORS} collectors: {args.customers:,} customers,"
+          f" {args.invoices:,} invoices; best of {args.repeat}")
+    print(f"{'engine':<11} {'floor (1 SQL aggregate)':>24} {'all 50 lists':>13} {'ratio':>6}"
+          f" {'calls':>6}  target ratio <= 1.5")
+    for engine in engines:
+        with tempfile.TemporaryDirectory() as workdir:
+            try:
+                url, drop = _fresh(engine, Path(workdir))
+            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
+                print(f"{engine:<11} skipped: {str(exc).splitlines()[0]}")
+                continue
+            try:
+                started = time.perf_counter()
+                _load(url, args.customers, args.invoices)
+                loaded = time.perf_counter() - started
+                result = bench(url, args.repeat)
+            finally:
+                drop()
+        ratio = result["lists"] / result["floor"]
+        print(f"{engine:<11} {result['floor']:>22.3f} s {result['lists']:>11.3f} s"
+              f" {ratio:>6.2f} {int(result['calls']):>6}  (ledger loaded in {loaded:.1f} s;"
+              f" {int(result['customers_past_due']):,} customers past due)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
