@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -142,16 +142,29 @@ def load_account_states(
     cut = top is not None and likelihood is not None
     if cut:
         assert top is not None and likelihood is not None
+        # Rank narrow rows (ids and sums); join the customers' text columns to the winners only.
         raw = (totals.c[1] * likelihood_case(totals.c[4], today, likelihood)).label("raw")
         rank = func.row_number().over(
             partition_by=Customer.collector_id, order_by=(raw.desc(), Customer.id)
         ).label("rank")
         book = func.sum(totals.c[1]).over(partition_by=Customer.collector_id).label("book")
-        ranked = base.add_columns(book, raw, rank).subquery()
-        urgent = _with_commitments(now, today)
-        query: Select[Any] = select(*ranked.c).where(
-            (ranked.c.rank <= top) | ranked.c.id.in_(urgent)
+        ranked = (
+            select(totals, book, raw, rank)
+            .select_from(totals)
+            .join(Customer, Customer.id == totals.c.customer_id)
+            .where(scope)
+            .subquery()
         )
+        urgent = _with_commitments(now, today)
+        query: Select[Any] = (
+            select(*columns[:9], *ranked.c[1:5], ranked.c.book, ranked.c.raw, ranked.c.rank)
+            .select_from(ranked)
+            .join(Customer, Customer.id == ranked.c.customer_id)
+            .where((ranked.c.rank <= top) | ranked.c.customer_id.in_(urgent))
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            # The per-customer aggregate and the ranking sort fit in memory instead of spilling.
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
     else:
         query = base
     rows = session.connection().execute(query).all()
