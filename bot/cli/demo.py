@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     today = args.today or datetime.now(load_settings().zone).date()
     if not args.verbose:
         # The demo prints each import's summary itself; the per-import log lines would repeat it.
-        logging.getLogger("bot.importer").setLevel(logging.WARNING)
+        logging.getLogger("bot").setLevel(logging.WARNING)
     try:
         result = run_demo(args.dir, today=today, out=sys.stdout)
     except (DemoError, ValueError) as exc:

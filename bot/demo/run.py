@@ -17,10 +17,14 @@ from bot.demo.ledger import DemoFiles, generate_demo_ledger
 from bot.importer import ImportReport, import_file
 from bot.services.report import AgingReport, aging_report, render_report
 from bot.settings import Settings, load_settings
+from bot.slack.sandbox import SlackSandbox
 
 log = logging.getLogger(__name__)
 
 DATABASE_FILE = "demo.sqlite3"
+
+
+DEMO_TOKEN = "xoxb-demo-sandbox"
 
 
 class DemoError(RuntimeError):
@@ -113,6 +117,11 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
                          invoices=invoices)
     try:
         step_aging(result, out)
+        from bot.demo.morning import demo_slack, step_morning
+
+        with SlackSandbox(DEMO_TOKEN) as sandbox:
+            slack = demo_slack(result, sandbox)
+            step_morning(result, slack, out)
     except BaseException:
         result.database.dispose()
         raise

@@ -112,6 +112,14 @@ def recorded_line(recorded: RecordedOutcome, zone: ZoneInfo) -> str:
     return f"✅ {label} — by {by_name} at {_clock(recorded.at, zone)}"
 
 
+def reason_tail(reason: str) -> str:
+    """The reason without its leading balance and age, which the row already shows in bold."""
+    parts = reason.split(" · ")
+    if len(parts) >= 2 and parts[0].endswith("past due"):
+        parts = parts[2:]
+    return " · ".join(parts)
+
+
 def row_blocks(
     item: CallListItem,
     *,
@@ -127,10 +135,9 @@ def row_blocks(
     lines = [
         f"*{item.position}. {inline(item.name, NAME_CHARS)}*"
         f" · {inline(item.external_ref, REF_CHARS)}",
-        f"*{money(item.past_due)}* past due · {plural(item.days_past_due, 'day')}",
+        f"*{money(item.past_due)}* past due · {plural(item.days_past_due, 'day')}"
+        + (f" · _{inline(why, REASON_CHARS)}_" if (why := reason_tail(item.reason)) else ""),
     ]
-    if item.reason:
-        lines.append(f"_{inline(item.reason, REASON_CHARS)}_")
     contact = [
         inline(part, limit)
         for part, limit in ((item.contact_name, CONTACT_CHARS), (item.phone, PHONE_CHARS))
