@@ -25,8 +25,18 @@ def call_lists(context: JobContext, now: datetime) -> str:
     return run_call_lists(context.database, context.gateway, context.settings, now=now).summary()
 
 
+def promises(context: JobContext, now: datetime) -> str:
+    """Promises whose date has passed unpaid become broken (idempotent)."""
+    from bot.services.promises import run_promises_job
+
+    result = run_promises_job(context.database, now=now, default_tz=context.settings.zone)
+    return (f"promises: {result.checked} checked, {result.broken} broken, {result.kept} kept,"
+            f" {result.partially_kept} partially kept")
+
+
 JOBS: dict[str, Callable[[JobContext, datetime], str]] = {
     "call-lists": call_lists,
+    "promises": promises,
 }
 
 

@@ -89,3 +89,17 @@ def test_team_of_a_manager_and_of_an_admin(db: Database) -> None:
             "Alice", "Bob"]
         assert [m.name for m in roster.team_of(s, roster.member_for(s, "UADMIN"))] == [
             "Alice", "Bob", "Carol"]
+
+
+def test_the_collectors_backup_may_act_on_their_accounts(db: Database) -> None:
+    ids = seed(db)
+    with db.uow() as uow:
+        alice = uow.session.get_one(TeamMember, ids.alice)
+        bob = roster.member_for(uow.session, "UBOB")
+        acme = uow.session.get_one(Customer, ids.acme_corp)
+        assert not roster.can_act_on(bob, acme)
+        alice.backup_id = bob.id  # Bob covers for Alice
+        uow.session.flush()
+        assert roster.can_act_on(bob, acme)
+        bob.active = False
+        assert not roster.can_act_on(bob, acme)

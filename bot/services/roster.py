@@ -53,10 +53,14 @@ def manages(member: TeamMember, collector: TeamMember | None) -> bool:
 
 
 def can_act_on(member: TeamMember, customer: Customer) -> bool:
-    """The account's collector, that collector's manager, or an admin."""
+    """The account's collector, their backup (who covers while they are out), their manager,
+    or an admin."""
     if customer.collector_id is not None and customer.collector_id == member.id:
         return True
-    return manages(member, customer.collector)
+    collector = customer.collector
+    if collector is not None and collector.backup_id == member.id and member.active:
+        return True
+    return manages(member, collector)
 
 
 def require_can_act(member: TeamMember, customer: Customer) -> None:
