@@ -54,3 +54,30 @@ def test_migrations_build_empty_postgresql() -> None:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_sqlite_never_reuses_an_undone_attempts_id(tmp_path: object) -> None:
+    from datetime import UTC, datetime
+
+    from bot.db.models import ContactAttempt, Customer, TeamMember
+    from bot.domain.vocabulary import Outcome
+
+    database = Database(f"sqlite:///{tmp_path}/ids.sqlite3")
+    database.upgrade()
+    with database.uow() as uow:
+        member = TeamMember(slack_user_id="U1", name="Ana")
+        customer = Customer(external_ref="C1", name="Acme")
+        uow.session.add_all([member, customer])
+        uow.session.flush()
+
+        def attempt() -> int:
+            row = ContactAttempt(customer_id=customer.id, collector_id=member.id,
+                                 at=datetime.now(UTC), outcome=Outcome.REACHED, source="button")
+            uow.session.add(row)
+            uow.session.flush()
+            return row.id
+
+        first = attempt()
+        uow.session.query(ContactAttempt).filter_by(id=first).delete()
+        assert attempt() > first
+    database.dispose()

@@ -198,7 +198,12 @@ class ContactAttempt(Base):
     """One call or message and its outcome."""
 
     __tablename__ = "contact_attempts"
-    __table_args__ = (Index("ix_contact_attempts_customer_at", "customer_id", "at"),)
+    # AUTOINCREMENT: SQLite would otherwise reuse an undone attempt's id, and a stale Undo
+    # button carrying it could remove a newer attempt.
+    __table_args__ = (
+        Index("ix_contact_attempts_customer_at", "customer_id", "at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))

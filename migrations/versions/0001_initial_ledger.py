@@ -259,6 +259,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_attempts")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_contact_attempts_idempotency_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contact_attempts", schema=None) as batch_op:
         batch_op.create_index(
