@@ -92,3 +92,17 @@ def test_dry_run_exits_zero_and_changes_nothing(
     assert "line 3, column amount: not an amount: 'zero'" in err
     assert "the import would be refused" in err and "open balance" not in err
     cli_db.dispose()
+
+
+def test_a_refused_import_does_not_report_rows_as_created(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("number,customer_ref,issue_date,due_date,amount\n"
+                    "I1,C1,2026-01-01,2026-02-01,100\nI2,C1,2026-13-01,2026-02-01,abc\n")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["import", "invoices", str(path)]) == 1
+    printed = capsys.readouterr()
+    out = printed.out + printed.err
+    assert "invoices: 2 row(s) checked, 1 good, 1 rejected; nothing written" in out
+    assert "created" not in out

@@ -105,6 +105,12 @@ class ImportReport:
         else:
             head = "nothing imported (fix the rows above or use --skip-invalid)"
         lines.append(f"{head}: {self.path.name}")
+        if not self.committed and not self.dry_run:
+            # Refused: counts of what good rows would have done would read as if written.
+            good = self.rows - self.counts.rejected
+            lines.append(f"{self.kind}: {self.rows:,} row(s) checked, {good:,} good, "
+                         f"{self.counts.rejected:,} rejected; nothing written")
+            return "\n".join(lines)
         lines.append(self.counts.render(self.kind))
         if self.customers_created:
             lines.append(f"customers created from invoices: {self.customers_created:,}")
