@@ -46,7 +46,6 @@ class Settings(BaseSettings):
         default=":palm_tree:,:face_with_thermometer:,out of office,ooo,on vacation,on leave",
         validation_alias="COLLECTBOT_OOO_MARKERS",
     )
-    policy_file: Path | None = Field(default=None, validation_alias="COLLECTBOT_POLICY_FILE")
 
     @field_validator("database_url")
     @classmethod
