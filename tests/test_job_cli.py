@@ -1,0 +1,61 @@
+"""`collectbot job NAME --now` and `collectbot preview`, as an operator runs them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from bot.db import Database
+from bot.slack.sandbox import SlackSandbox
+from tests.slack_fixtures import SANDBOX_TOKEN
+from tests.test_call_lists_job import _seed
+
+
+@pytest.fixture
+def operator_env(
+    db: Database, db_url: str, slack_sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch
+) -> SlackSandbox:
+    _seed(db, slack_sandbox)
+    for name, value in {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+                        "SLACK_API_URL": slack_sandbox.url,
+                        "COLLECTBOT_TIMEZONE": "America/New_York"}.items():
+        monkeypatch.setenv(name, value)
+    return slack_sandbox
+
+
+def test_job_run_twice_sends_once(
+    operator_env: SlackSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["job", "call-lists", "--now", "2026-11-23T08:31:00-05:00"]) == 0
+    assert capsys.readouterr().out.strip() == "call-lists: 1 sent, 1 wait"
+    assert main(["job", "call-lists", "--now", "2026-11-23T08:40:00-05:00"]) == 0
+    assert capsys.readouterr().out.strip() == "call-lists: 1 already sent, 1 wait"
+    assert len(operator_env.dms("UANA")) == 1
+    assert main(["job", "promises", "--now", "2026-11-23T06:00:00-05:00"]) == 0
+    assert capsys.readouterr().out.startswith("promises: ")
+
+
+def test_job_rejects_a_time_without_zone_and_an_unknown_job(
+    operator_env: SlackSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["job", "call-lists", "--now", "2026-11-23T08:31"])
+    assert caught.value.code == 2
+    assert "has no time zone: add Z or an offset like -05:00" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["job", "collect-everything"])
+    assert "invalid choice: 'collect-everything'" in capsys.readouterr().err
+    assert operator_env.calls_to("chat.postMessage") == []
+
+
+def test_preview_prints_the_lists_and_sends_nothing(
+    operator_env: SlackSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["preview", "--collector", "UANA", "--now", "2026-11-23T14:00:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert "Ana (UANA) · 2026-11-23 · America/New_York · 5 of target 5" in out
+    assert "Ana Customer 005" in out  # the oldest, largest balance comes first
+    assert "Leo" not in out
+    assert operator_env.calls == []
+    assert main(["preview", "--collector", "nobody"]) == 2
+    assert "no active collector 'nobody'" in capsys.readouterr().err
