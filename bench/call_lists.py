@@ -16,7 +16,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -31,6 +30,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.db import Database  # noqa: E402
 from bot.db.models import TeamMember  # noqa: E402
+from bot.db.scratch import scratch_schema  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TODAY = date(2026, 11, 23)
@@ -162,21 +162,7 @@ def _fresh(engine: str, workdir: Path) -> tuple[str, Callable[[], None]]:
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         Database(url).upgrade()
         return url, lambda: None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(PG_URL)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    schema_db = Database(url)
-    schema_db.upgrade()
-    schema_db.dispose()
-
-    def drop() -> None:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return url.render_as_string(hide_password=False), drop
+    return scratch_schema(PG_URL, prefix="bench")
 
 
 def main() -> int:

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,10 +57,8 @@ def generate(path: Path, rows: int, customers: int) -> None:
 
 def _database_url(engine: str, workdir: Path, label: str) -> tuple[str, Any]:
     """A fresh, migrated database and a cleanup callable."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
     from bot.db import Database
+    from bot.db.scratch import scratch_schema
 
     if engine == "sqlite":
         url = f"sqlite:///{workdir / f'{label}.sqlite3'}"
@@ -69,21 +66,7 @@ def _database_url(engine: str, workdir: Path, label: str) -> tuple[str, Any]:
         database.upgrade()
         database.dispose()
         return url, lambda: None
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = Database(PG_URL)
-    with admin.engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-
-    def drop() -> None:
-        with admin.engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return url.render_as_string(hide_password=False), drop
+    return scratch_schema(PG_URL, prefix="bench")
 
 
 def child_import(url: str, path: Path) -> dict[str, Any]:

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot.db import Database
-from bot.db.engine import make_engine
 from bot.db.models import Base
+from bot.db.scratch import scratch_schema
 
 pytest_plugins = ["tests.slack_fixtures"]
 
@@ -40,18 +38,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_schema_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    url, drop = scratch_schema(PG_URL)
+    yield url
+    drop()
 
 
 def _truncate_pg(database: Database) -> None:

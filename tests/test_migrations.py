@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from bot.db import Database
-from bot.db.engine import make_engine
 from bot.db.migrate import current_revision, head_revision
 from bot.db.models import Base
+from bot.db.scratch import scratch_schema
 from tests.conftest import PG_SKIP_REASON, PG_URL
 
 
@@ -41,19 +38,13 @@ def test_migrations_build_empty_sqlite(tmp_path: object) -> None:
 def test_migrations_build_empty_postgresql() -> None:
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
-    schema = f"m_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url, drop = scratch_schema(PG_URL, prefix="m")  # an empty schema, upgraded by migrations
     try:
-        url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
         database = Database(url)
         _assert_built(database)
         database.dispose()
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop()
 
 
 def test_sqlite_never_reuses_an_undone_attempts_id(tmp_path: object) -> None:
