@@ -291,3 +291,12 @@ def test_worst_case_text_is_truncated_not_rejected() -> None:
     assert_valid(messages)
     row = messages[0].blocks[4]["text"]["text"]
     assert row.split("\n")[0] == f"*1. {'&amp;' * 79}…* · {'&amp;' * 29}…"
+
+
+def test_a_row_shows_balance_and_age_once() -> None:
+    from bot.views.call_list import reason_tail
+
+    assert reason_tail("$12,400 past due · 64 days · promise of $5,000 broken 3 days ago") == (
+        "promise of $5,000 broken 3 days ago")
+    assert reason_tail("$3,210 past due · 1 day · never contacted") == "never contacted"
+    assert reason_tail("callback asked for 14:30") == "callback asked for 14:30"

@@ -50,8 +50,7 @@ def test_call_list_reads_like_the_dm() -> None:
             "  Done 0 of 1",
             "─" * 40,
             "*1. Acme & Co <HQ>* · C-1",
-            "*$12,400* past due · 64 days",
-            "_promise of $5,000 broken 3 days ago_",
+            "*$12,400* past due · 64 days · _promise of $5,000 broken 3 days ago_",
             "📞 Jane · +1 555 0100",
             "[Reached] [Voicemail] [No answer] [Promise to pay…] [Paid] [Dispute…]"
             " [⋯ Details / Snooze / Callback / Note]",
