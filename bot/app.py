@@ -26,37 +26,66 @@ _bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
 _bolt_client_logger.setLevel(logging.INFO)
 
 LISTENER_THREADS = 16
+# Work after the ack (database, chat.update, views.publish) runs on its own small pool, so a
+# burst of clicks never waits for earlier clicks' work before being acknowledged.
+WORK_THREADS = 4
 SEEN_EVENTS = 10_000
 
 
-class ListenerExecutor(ThreadPoolExecutor):
-    """Runs listeners after their ack; knows how many are still running, to drain on shutdown."""
+class PendingWork:
+    """Counts tasks submitted and not finished, across pools; waits for none to be left."""
 
-    def __init__(self, max_workers: int = LISTENER_THREADS) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
-        self._pending = 0
+    def __init__(self) -> None:
+        self._count = 0
         self._idle = threading.Condition()
+        self.pools: list[ThreadPoolExecutor] = []
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+    def add(self) -> None:
         with self._idle:
-            self._pending += 1
-        try:
-            future = super().submit(fn, *args, **kwargs)
-        except BaseException:
-            self._done(None)
-            raise
-        future.add_done_callback(self._done)
-        return future
+            self._count += 1
 
-    def _done(self, _future: Future[Any] | None) -> None:
+    def done(self) -> None:
         with self._idle:
-            self._pending -= 1
+            self._count -= 1
             self._idle.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until no listener is running (True) or `timeout` seconds pass (False)."""
+        """Block until nothing is pending (True) or `timeout` seconds pass (False)."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+            return self._idle.wait_for(lambda: self._count == 0, timeout=timeout)
+
+
+class ListenerExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks count in a shared PendingWork (to drain on shutdown, in tests)."""
+
+    def __init__(
+        self, pending: PendingWork, max_workers: int = LISTENER_THREADS, name: str = "listener"
+    ) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=name)
+        self.pending = pending
+        pending.pools.append(self)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.pending.add()
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self.pending.done()
+            raise
+        future.add_done_callback(lambda _future: self.pending.done())
+        return future
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no listener and no deferred work is left (True), or `timeout` passes."""
+        return self.pending.wait_idle(timeout)
+
+
+def _run_logged(work: Callable[[], None]) -> None:
+    try:
+        work()
+    except Exception:
+        # Listeners catch what they expect; this is the last line, never a silent thread death.
+        logger.exception("deferred work failed")
 
 
 class EventRetryFilter:
@@ -108,17 +137,24 @@ def create_app(
         raise ValueError("SLACK_SIGNING_SECRET is not set")
     token = settings.slack_bot_token.get_secret_value()
     client = WebClient(token=token, base_url=settings.slack_api_url, logger=_bolt_client_logger)
+    pending = PendingWork()
+    listeners = ListenerExecutor(pending)
+    work = ListenerExecutor(pending, max_workers=WORK_THREADS, name="work")
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=client,
         # auth.test once here, against SLACK_API_URL: a bad token fails at start, not on a click.
         token_verification_enabled=token_verification,
-        listener_executor=ListenerExecutor(),
+        listener_executor=listeners,
         logger=logging.getLogger("bot.bolt"),
     )
     app.use(EventRetryFilter())
     context = HandlerContext(
-        settings=settings, database=database, gateway=gateway, clock=clock or system_clock
+        settings=settings,
+        database=database,
+        gateway=gateway,
+        clock=clock or system_clock,
+        defer=lambda task: work.submit(_run_logged, task),
     )
     register_handlers(app, context)
     return app

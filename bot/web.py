@@ -163,7 +163,8 @@ class RunningApp:
         self.server.stop(timeout)
         if not self.wait_idle(timeout):
             logger.warning("listeners still running after %.0f s at shutdown", timeout)
-        listener_executor(self.app).shutdown(wait=False)
+        for pool in listener_executor(self.app).pending.pools:
+            pool.shutdown(wait=False)
 
 
 def build_http_app(

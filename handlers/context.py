@@ -11,6 +11,12 @@ from bot.settings import Settings
 from bot.slack.client import SlackGateway
 
 Clock = Callable[[], datetime]
+Task = Callable[[], None]
+
+
+def run_now(task: Task) -> None:
+    """Runs a task in the caller's thread (for a context without a work pool)."""
+    task()
 
 
 def system_clock() -> datetime:
@@ -26,6 +32,8 @@ class HandlerContext:
     database: Database
     gateway: SlackGateway
     clock: Clock = system_clock
+    # Hands work to do after the ack to the app's work pool; the listener returns at once.
+    defer: Callable[[Task], object] = run_now
 
     def now(self) -> datetime:
         """The current instant from the injected clock; must be timezone-aware."""

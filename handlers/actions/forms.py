@@ -39,6 +39,7 @@ def _metadata(body: Mapping[str, Any], row: actions.RowRef) -> actions.ModalMeta
 
 
 def register(app: App, context: HandlerContext) -> None:
+    # Opening a form runs right after the ack, not on the work pool: its trigger_id dies in 3 s.
     def open_form(body: dict[str, Any], kind: str, row: actions.RowRef) -> None:
         user_id = user_id_of(body)
         trigger_id = body.get("trigger_id")
@@ -94,6 +95,9 @@ def register(app: App, context: HandlerContext) -> None:
         if choice != actions.MORE_DETAILS:
             open_form(body, choice, row)
             return
+        context.defer(lambda: show_details(body, user_id, row))
+
+    def show_details(body: dict[str, Any], user_id: str, row: actions.RowRef) -> None:
         try:
             text = account_details(
                 context.database,

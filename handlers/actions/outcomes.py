@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.domain.vocabulary import Outcome
 from bot.services.errors import ServiceError
 from bot.services.interactions import record_row_outcome
 from bot.views import actions
@@ -31,21 +32,31 @@ def register(app: App, context: HandlerContext) -> None:
             logger.warning("outcome click by %s refused: %s", user_id, exc)
             tell(context, body, "That button is not valid any more; open today's list again.")
             return
-        try:
-            record_row_outcome(
-                context.database,
-                context.gateway,
-                user_id=user_id,
-                row=row,
-                outcome=outcome,
-                now=context.now(),
-                default_tz=context.default_tz,
-            )
-        except ServiceError as exc:
-            tell(context, body, exc.message)
-        except Exception:
-            logger.exception(
-                "outcome %s on list %s customer %s by %s failed",
-                outcome.value, row.call_list_id, row.customer_id, user_id,
-            )
-            tell(context, body, SOMETHING_WRONG)
+        context.defer(lambda: _record(context, body, user_id, row, outcome))
+
+
+def _record(
+    context: HandlerContext,
+    body: dict[str, Any],
+    user_id: str,
+    row: actions.RowRef,
+    outcome: Outcome,
+) -> None:
+    try:
+        record_row_outcome(
+            context.database,
+            context.gateway,
+            user_id=user_id,
+            row=row,
+            outcome=outcome,
+            now=context.now(),
+            default_tz=context.default_tz,
+        )
+    except ServiceError as exc:
+        tell(context, body, exc.message)
+    except Exception:
+        logger.exception(
+            "outcome %s on list %s customer %s by %s failed",
+            outcome.value, row.call_list_id, row.customer_id, user_id,
+        )
+        tell(context, body, SOMETHING_WRONG)

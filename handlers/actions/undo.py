@@ -27,17 +27,23 @@ def register(app: App, context: HandlerContext) -> None:
             logger.warning("undo by %s refused: %s", user_id, exc)
             tell(context, body, "That Undo button is not valid any more.")
             return
-        try:
-            undo_row(
-                context.database,
-                context.gateway,
-                user_id=user_id,
-                undo=undo,
-                now=context.now(),
-                default_tz=context.default_tz,
-            )
-        except ServiceError as exc:
-            tell(context, body, exc.message)
-        except Exception:
-            logger.exception("undo of attempt %s by %s failed", undo.attempt_id, user_id)
-            tell(context, body, SOMETHING_WRONG)
+        context.defer(lambda: _undo(context, body, user_id, undo))
+
+
+def _undo(
+    context: HandlerContext, body: dict[str, Any], user_id: str, undo: actions.UndoRef
+) -> None:
+    try:
+        undo_row(
+            context.database,
+            context.gateway,
+            user_id=user_id,
+            undo=undo,
+            now=context.now(),
+            default_tz=context.default_tz,
+        )
+    except ServiceError as exc:
+        tell(context, body, exc.message)
+    except Exception:
+        logger.exception("undo of attempt %s by %s failed", undo.attempt_id, user_id)
+        tell(context, body, SOMETHING_WRONG)

@@ -22,13 +22,17 @@ def register(app: App, context: HandlerContext) -> None:
         user_id = str(event.get("user") or "")
         if not user_id:
             return
-        try:
-            publish_home(
-                context.database,
-                context.gateway,
-                user_id,
-                now=context.now(),
-                default_tz=context.default_tz,
-            )
-        except Exception:
-            logger.exception("app home for %s failed", user_id)
+        context.defer(lambda: _publish(context, user_id))
+
+
+def _publish(context: HandlerContext, user_id: str) -> None:
+    try:
+        publish_home(
+            context.database,
+            context.gateway,
+            user_id,
+            now=context.now(),
+            default_tz=context.default_tz,
+        )
+    except Exception:
+        logger.exception("app home for %s failed", user_id)

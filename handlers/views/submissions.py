@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.services.errors import ServiceError
-from bot.services.interactions import read_submission, save_submission
+from bot.services.interactions import Submission, read_submission, save_submission
 from bot.views import actions
 from handlers.context import HandlerContext
 from handlers.replies import SOMETHING_WRONG, tell, user_id_of
@@ -59,21 +60,37 @@ def register(app: App, context: HandlerContext) -> None:
         if not view_id:
             tell(context, body, SOMETHING_WRONG)
             return
-        try:
-            confirmation = save_submission(
-                context.database,
-                context.gateway,
-                parsed,
-                user_id=user_id,
-                view_id=view_id,
-                now=now,
-                default_tz=context.default_tz,
+        context.defer(
+            lambda: _save(
+                context, body, submission=parsed, user_id=user_id, view_id=view_id, now=now
             )
-        except ServiceError as exc:
-            tell(context, body, exc.message)
-            return
-        except Exception:
-            logger.exception("modal %s by %s failed", view_id, user_id)
-            tell(context, body, SOMETHING_WRONG)
-            return
-        tell(context, body, confirmation)
+        )
+
+
+def _save(
+    context: HandlerContext,
+    body: dict[str, Any],
+    *,
+    submission: Submission,
+    user_id: str,
+    view_id: str,
+    now: datetime,
+) -> None:
+    try:
+        confirmation = save_submission(
+            context.database,
+            context.gateway,
+            submission,
+            user_id=user_id,
+            view_id=view_id,
+            now=now,
+            default_tz=context.default_tz,
+        )
+    except ServiceError as exc:
+        tell(context, body, exc.message)
+        return
+    except Exception:
+        logger.exception("modal %s by %s failed", view_id, user_id)
+        tell(context, body, SOMETHING_WRONG)
+        return
+    tell(context, body, confirmation)
