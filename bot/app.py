@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
@@ -25,11 +26,17 @@ logger = logging.getLogger(__name__)
 _bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
 _bolt_client_logger.setLevel(logging.INFO)
 
-LISTENER_THREADS = 16
+LISTENER_THREADS = 4
 # Work after the ack (database, chat.update, views.publish) runs on its own small pool, so a
 # burst of clicks never waits for earlier clicks' work before being acknowledged.
 WORK_THREADS = 4
+# Opening a modal must beat its trigger_id's 3 s, so it never queues behind recording work.
+FORM_THREADS = 4
 SEEN_EVENTS = 10_000
+
+
+class Stoppable(Protocol):
+    def shutdown(self, wait: bool = True) -> None: ...
 
 
 class PendingWork:
@@ -38,7 +45,7 @@ class PendingWork:
     def __init__(self) -> None:
         self._count = 0
         self._idle = threading.Condition()
-        self.pools: list[ThreadPoolExecutor] = []
+        self.pools: list[Stoppable] = []
 
     def add(self) -> None:
         with self._idle:
@@ -78,6 +85,46 @@ class ListenerExecutor(ThreadPoolExecutor):
     def wait_idle(self, timeout: float) -> bool:
         """Block until no listener and no deferred work is left (True), or `timeout` passes."""
         return self.pending.wait_idle(timeout)
+
+
+class WorkPool:
+    """Threads taking deferred tasks from a queue, in order.
+
+    Not a ThreadPoolExecutor: its submit() waits on a condition with timeout 0 when every
+    thread is busy, which hands the GIL to those busy threads, and the request thread that only
+    wanted to queue a task and answer Slack waits up to a switch interval (5 ms) to get it back.
+    """
+
+    def __init__(self, pending: PendingWork, threads: int, name: str) -> None:
+        self.pending = pending
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+        pending.pools.append(self)
+
+    def submit(self, task: Callable[[], None]) -> None:
+        """Queue a task; returns at once."""
+        self.pending.add()
+        self._queue.put(task)
+
+    def _work(self) -> None:
+        while (task := self._queue.get()) is not None:
+            try:
+                _run_logged(task)
+            finally:
+                self.pending.done()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Let the threads finish what is queued, then stop (wait: join them)."""
+        for _thread in self._threads:
+            self._queue.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
 
 
 def _run_logged(work: Callable[[], None]) -> None:
@@ -139,12 +186,16 @@ def create_app(
     client = WebClient(token=token, base_url=settings.slack_api_url, logger=_bolt_client_logger)
     pending = PendingWork()
     listeners = ListenerExecutor(pending)
-    work = ListenerExecutor(pending, max_workers=WORK_THREADS, name="work")
+    work = WorkPool(pending, WORK_THREADS, "work")
+    forms = WorkPool(pending, FORM_THREADS, "forms")
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=client,
         # auth.test once here, against SLACK_API_URL: a bad token fails at start, not on a click.
         token_verification_enabled=token_verification,
+        # Every listener only acks (after validating a modal) and defers the rest, so it runs
+        # in the request's own thread: no executor hop and no polling before the response.
+        process_before_response=True,
         listener_executor=listeners,
         logger=logging.getLogger("bot.bolt"),
     )
@@ -154,7 +205,8 @@ def create_app(
         database=database,
         gateway=gateway,
         clock=clock or system_clock,
-        defer=lambda task: work.submit(_run_logged, task),
+        defer=work.submit,
+        defer_urgent=forms.submit,
     )
     register_handlers(app, context)
     return app

@@ -86,6 +86,8 @@ class HttpServer:
             ident="collectbot",
             # Slack retries after 3 s anyway; a stuck client must not hold a thread for long.
             channel_timeout=30,
+            # A burst of clicks opens one connection each; waitress's default stops at 100.
+            connection_limit=1000,
         )
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()

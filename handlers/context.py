@@ -34,6 +34,8 @@ class HandlerContext:
     clock: Clock = system_clock
     # Hands work to do after the ack to the app's work pool; the listener returns at once.
     defer: Callable[[Task], object] = run_now
+    # The same for work with a deadline (views.open within the trigger's 3 s): its own pool.
+    defer_urgent: Callable[[Task], object] = run_now
 
     def now(self) -> datetime:
         """The current instant from the injected clock; must be timezone-aware."""

@@ -39,8 +39,11 @@ def _metadata(body: Mapping[str, Any], row: actions.RowRef) -> actions.ModalMeta
 
 
 def register(app: App, context: HandlerContext) -> None:
-    # Opening a form runs right after the ack, not on the work pool: its trigger_id dies in 3 s.
     def open_form(body: dict[str, Any], kind: str, row: actions.RowRef) -> None:
+        # Its own pool, not behind recording work: the trigger_id dies 3 s after the click.
+        context.defer_urgent(lambda: open_now(body, kind, row))
+
+    def open_now(body: dict[str, Any], kind: str, row: actions.RowRef) -> None:
         user_id = user_id_of(body)
         trigger_id = body.get("trigger_id")
         if not isinstance(trigger_id, str) or not trigger_id:
