@@ -165,3 +165,19 @@ def test_demo_command_replaces_an_old_database(
     finally:
         database.dispose()
     assert f"{report.total_ar:,.2f}" in second
+
+
+def test_demo_sends_each_morning_list_once_and_plays_a_morning(
+    demo_run: tuple[DemoResult, str],
+) -> None:
+    _, output = demo_run
+    morning = output[output.index("3. Morning call lists"):]
+    for name in ("Ana Torres", "Ben Whitaker", "Chloe Park"):
+        assert f"── DM to {name}" in morning
+    assert "The job run again later that morning: call-lists: 3 already sent" in morning
+    played = output[output.index("4. Ana Torres's morning"):]
+    assert played.count(": HTTP 200") == 4
+    assert "Promise to pay recorded for" in played
+    assert "4 outcomes in the ledger" in played
+    assert "Done 4 of" in played
+    assert "✅ Reached — by Ana Torres at 09:02" in played

@@ -117,11 +117,13 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
                          invoices=invoices)
     try:
         step_aging(result, out)
+        from bot.demo.clicks import step_collector_morning
         from bot.demo.morning import demo_slack, step_morning
 
         with SlackSandbox(DEMO_TOKEN) as sandbox:
             slack = demo_slack(result, sandbox)
             step_morning(result, slack, out)
+            step_collector_morning(result, slack, out)
     except BaseException:
         result.database.dispose()
         raise
