@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -76,18 +77,26 @@ class HttpServer:
     """A threaded waitress server for one WSGI app; stoppable from any thread."""
 
     def __init__(
-        self, application: WSGIApp, *, host: str, port: int, threads: int = SERVER_THREADS
+        self,
+        application: WSGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sock: socket.socket | None = None,
+        threads: int = SERVER_THREADS,
     ) -> None:
+        where: dict[str, Any] = {"sockets": [sock]} if sock is not None else {
+            "host": host, "port": port
+        }
         self._server = waitress.create_server(
             application,
-            host=host,
-            port=port,
             threads=threads,
             ident="collectbot",
             # Slack retries after 3 s anyway; a stuck client must not hold a thread for long.
             channel_timeout=30,
             # A burst of clicks opens one connection each; waitress's default stops at 100.
             connection_limit=1000,
+            **where,
         )
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -145,6 +154,21 @@ class HttpServer:
         self._server.close()
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound and listening, to share between worker processes (port 0: any free)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 class RunningApp:
     """The Bolt app behind a started HttpServer, as `collectbot serve` runs it."""
 
@@ -174,12 +198,18 @@ def build_http_app(
     database: Database,
     gateway: SlackGateway,
     *,
-    host: str,
-    port: int,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    sock: socket.socket | None = None,
     clock: Clock | None = None,
     threads: int = SERVER_THREADS,
 ) -> RunningApp:
-    """The Bolt app and its HTTP server, bound but not yet serving (port 0 picks a free one)."""
+    """The Bolt app and its HTTP server, bound but not yet serving (port 0 picks a free one).
+
+    `sock`, when given, is a listening socket shared with other worker processes.
+    """
     app = create_app(settings, database, gateway, clock=clock)
-    server = HttpServer(make_wsgi_app(app, database), host=host, port=port, threads=threads)
+    server = HttpServer(
+        make_wsgi_app(app, database), host=host, port=port, sock=sock, threads=threads
+    )
     return RunningApp(app, server)

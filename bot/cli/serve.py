@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import socket
+import sys
 from types import FrameType
 from typing import Any
 
 from bot.cli.context import CommandError, open_database
+from bot.db import Database
 from bot.settings import Settings, load_settings
 from bot.slack.client import SlackGateway
 
 logger = logging.getLogger(__name__)
+
+MAX_WORKERS = 64
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +29,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--host", default="0.0.0.0", help="interface to listen on (0.0.0.0)")
     parser.add_argument("--port", type=int, help="TCP port (default: PORT, 3000)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes sharing the port (default 1; about one per core)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -40,6 +52,43 @@ def _check(settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _check(settings)
+    port = settings.port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise CommandError(f"--port must be 0..65535, not {port}")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise CommandError(f"--workers must be 1..{MAX_WORKERS}, not {args.workers}")
+    database = open_database(settings)  # migrations run once, here, before any worker starts
+    if settings.slack_app_token is not None:
+        try:
+            return _socket_mode(settings, database, SlackGateway.from_settings(settings))
+        finally:
+            database.dispose()
+    if args.workers == 1:
+        try:
+            return _serve(settings, database, host=args.host, port=port, sock=None)
+        finally:
+            database.dispose()
+    database.dispose()  # no connection may cross a fork
+    from bot.web import listening_socket
+
+    try:
+        sock = listening_socket(args.host, port)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{port}: {exc.strerror}") from None
+    return _prefork(settings, sock, args.workers)
+
+
+def _serve(
+    settings: Settings,
+    database: Database,
+    *,
+    host: str,
+    port: int,
+    sock: socket.socket | None,
+) -> int:
+    """One process serving HTTP until SIGTERM/SIGINT, then finishing acknowledged work."""
     from urllib.error import URLError
 
     from slack_bolt.error import BoltError
@@ -47,42 +96,90 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.web import build_http_app
 
-    settings = load_settings()
-    _check(settings)
-    port = settings.port if args.port is None else args.port
-    if not 0 <= port <= 65535:
-        raise CommandError(f"--port must be 0..65535, not {port}")
-    database = open_database(settings)
     gateway = SlackGateway.from_settings(settings)
     try:
-        if settings.slack_app_token is not None:
-            return _socket_mode(settings, database, gateway)
+        running = build_http_app(settings, database, gateway, host=host, port=port, sock=sock)
+    except (BoltError, SlackApiError) as exc:
+        raise CommandError(f"Slack refused the bot token: {exc}") from None
+    except URLError as exc:
+        raise CommandError(
+            f"cannot reach Slack at {settings.slack_api_url}: {exc.reason}"
+        ) from None
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+    def _terminate(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %s: stopping", signal.Signals(signum).name)
+        running.server.request_stop()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    running.server.serve_forever()
+    if not running.wait_idle(10):
+        logger.warning("listeners still running at exit")
+    return 0
+
+
+def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
+    """`workers` processes accepting on one socket (one GIL each); SIGTERM reaches them all."""
+    host, port = sock.getsockname()[:2]
+    logger.info("collectbot on http://%s:%s with %d worker processes", host, port, workers)
+    children: set[int] = set()
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(_worker(settings, sock))
+        children.add(pid)
+    sock.close()
+
+    def _forward(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %s: stopping %d worker(s)", signal.Signals(signum).name,
+                    len(children))
+        _signal_all(children)
+
+    signal.signal(signal.SIGTERM, _forward)
+    signal.signal(signal.SIGINT, _forward)
+    status = 0
+    while children:
+        pid, code = os.wait()
+        children.discard(pid)
+        if os.waitstatus_to_exitcode(code) != 0 and status == 0:
+            # One worker failing (a bad token, a lost database) means they all would: stop.
+            logger.error("worker %s exited with %s; stopping the others", pid,
+                         os.waitstatus_to_exitcode(code))
+            status = 1
+            _signal_all(children)
+    return status
+
+
+def _signal_all(children: set[int]) -> None:
+    for pid in list(children):
         try:
-            running = build_http_app(settings, database, gateway, host=args.host, port=port)
-        except (BoltError, SlackApiError) as exc:
-            raise CommandError(f"Slack refused the bot token: {exc}") from None
-        except URLError as exc:
-            raise CommandError(
-                f"cannot reach Slack at {settings.slack_api_url}: {exc.reason}"
-            ) from None
-        except OSError as exc:
-            raise CommandError(f"cannot listen on {args.host}:{port}: {exc.strerror}") from None
-
-        def _terminate(signum: int, _frame: FrameType | None) -> None:
-            logger.info("signal %s: stopping", signal.Signals(signum).name)
-            running.server.request_stop()
-
-        signal.signal(signal.SIGTERM, _terminate)
-        signal.signal(signal.SIGINT, _terminate)
-        running.server.serve_forever()
-        if not running.wait_idle(10):
-            logger.warning("listeners still running at exit")
-        return 0
-    finally:
-        database.dispose()
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            children.discard(pid)
 
 
-def _socket_mode(settings: Settings, database: Any, gateway: SlackGateway) -> int:
+def _worker(settings: Settings, sock: socket.socket) -> int:
+    """A forked worker's whole life; returns its exit status."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        database = Database(settings.url)
+        try:
+            host, port = sock.getsockname()[:2]
+            return _serve(settings, database, host=host, port=port, sock=sock)
+        finally:
+            database.dispose()
+    except CommandError as exc:
+        print(f"collectbot: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception:
+        logger.exception("worker %s failed", os.getpid())
+        return 1
+
+
+def _socket_mode(settings: Settings, database: Database, gateway: SlackGateway) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import create_app

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.db import Database
 from bot.settings import load_settings
 from bot.slack.sandbox import SlackSandbox
@@ -107,8 +109,9 @@ def test_healthz_503_when_the_database_is_down(
     assert reply.json() == {"ok": False, "database": "down"}
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_collectbot_serve_process_answers_and_stops_on_sigterm(
-    slack_sandbox: SlackSandbox, tmp_path: Path
+    slack_sandbox: SlackSandbox, tmp_path: Path, workers: int
 ) -> None:
     env = {
         **os.environ,
@@ -119,7 +122,8 @@ def test_collectbot_serve_process_answers_and_stops_on_sigterm(
     }
     env.pop("SLACK_APP_TOKEN", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+         "--workers", str(workers)],
         cwd=tmp_path,
         env=env,
         stderr=subprocess.PIPE,
@@ -136,8 +140,9 @@ def test_collectbot_serve_process_answers_and_stops_on_sigterm(
             found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
             url = found[1] if found else None
         assert url is not None, "serve did not report its address"
-        health = http_request(url, "GET", "/healthz")
-        assert health.status == 200 and health.json()["database"] == "ok"
+        for _ in range(4):  # with two workers, the kernel spreads these over both
+            health = http_request(url, "GET", "/healthz")
+            assert health.status == 200 and health.json()["database"] == "ok"
         body = b'{"type": "url_verification", "challenge": "c-123"}'
         stamp = str(int(time.time()))
         headers = {
