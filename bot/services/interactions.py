@@ -29,7 +29,7 @@ from bot.services.outcomes import (
     snooze,
     undo_outcome,
 )
-from bot.slack.client import SlackError, SlackGateway
+from bot.slack.client import SlackGateway
 from bot.views import actions, modals
 from bot.views.text import inline, money, short_date
 
@@ -82,7 +82,25 @@ def refresh_views(
     now: datetime,
     default_tz: str,
 ) -> None:
-    """After a change: re-render the list's messages and its collector's App Home."""
+    """After a committed change: re-render the list's messages and its collector's App Home.
+
+    Never raises: the change is saved, and telling the person "nothing was saved" because a
+    view failed to refresh would be false; the next change or Home visit renders it again.
+    """
+    try:
+        _refresh(database, gateway, call_list_id, now=now, default_tz=default_tz)
+    except Exception:
+        logger.exception("call list %s: views not refreshed after a change", call_list_id)
+
+
+def _refresh(
+    database: Database,
+    gateway: SlackGateway,
+    call_list_id: int,
+    *,
+    now: datetime,
+    default_tz: str,
+) -> None:
     refresh_call_list_messages(database, gateway, call_list_id, now=now)
     with database.uow() as uow:
         call_list = uow.session.get(CallList, call_list_id)
@@ -330,11 +348,7 @@ def save_submission(
             )
             confirmation = _confirmation(attempt.customer_name, details)
         uow.commit()
-    try:
-        refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
-    except SlackError as exc:
-        # Saved already; the views catch up on the next change or App Home visit.
-        logger.warning("refresh after modal %s failed: %s", view_id, exc.code)
+    refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
     return confirmation
 
 

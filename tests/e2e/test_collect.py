@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.db.models import Customer, PromiseToPay
@@ -122,3 +124,30 @@ def test_someone_not_on_the_roster_is_told_so(e2e: E2E) -> None:
     answer = _collect(e2e, STRANGER, f"log {_ref(e2e, ANA)} reached")
     assert "not on the collections roster" in answer["text"]
     assert e2e.attempts() == []
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.one_of(
+        st.text(max_size=80),
+        st.builds(
+            " ".join,
+            st.lists(
+                st.sampled_from(
+                    ["log", "promise", "dispute", "note", "find", "account", "assign", "C0001",
+                     "reached", "$1,200", "tomorrow", "+3", '"Ana', "<@U0BEN|ben>", "&amp;",
+                     "-1", "99999999999999999999", "\x00", "🙂"]
+                ),
+                max_size=5,
+            ),
+        ),
+    )
+)
+def test_arbitrary_command_text_always_gets_one_answer(e2e: E2E, text: str) -> None:
+    answer = _collect(e2e, ANA, text)
+    assert answer["text"].strip()
+    assert "Something went wrong" not in answer["text"]
