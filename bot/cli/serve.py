@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.slack.client import SlackGateway
 logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def register(subparsers: Any) -> None:
@@ -87,6 +89,7 @@ def _serve(
     host: str,
     port: int,
     sock: socket.socket | None,
+    stop_requested: threading.Event | None = None,
 ) -> int:
     """One process serving HTTP until SIGTERM/SIGINT, then finishing acknowledged work."""
     from urllib.error import URLError
@@ -114,6 +117,8 @@ def _serve(
 
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
+    if stop_requested is not None and stop_requested.is_set():
+        running.server.request_stop()  # told to stop while starting: serve nothing, exit 0
     running.server.serve_forever()
     if not running.wait_idle(10):
         logger.warning("listeners still running at exit")
@@ -125,6 +130,9 @@ def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
     host, port = sock.getsockname()[:2]
     logger.info("collectbot on http://%s:%s with %d worker processes", host, port, workers)
     children: set[int] = set()
+    # Signals wait until each process has its own handlers: a SIGTERM sent during start-up is
+    # then a clean stop, neither a default death nor a handler meant for the other side.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:
@@ -132,22 +140,30 @@ def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
         children.add(pid)
     sock.close()
 
+    stopping = threading.Event()
+
     def _forward(signum: int, _frame: FrameType | None) -> None:
         logger.info("signal %s: stopping %d worker(s)", signal.Signals(signum).name,
                     len(children))
+        stopping.set()
         _signal_all(children)
 
     signal.signal(signal.SIGTERM, _forward)
     signal.signal(signal.SIGINT, _forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     status = 0
     while children:
-        pid, code = os.wait()
+        pid, wait_status = os.wait()
         children.discard(pid)
-        if os.waitstatus_to_exitcode(code) != 0 and status == 0:
+        code = os.waitstatus_to_exitcode(wait_status)
+        # A worker still starting when SIGTERM came may die of it: that is a stop, not a failure.
+        if code == 0 or (stopping.is_set() and code == -signal.SIGTERM):
+            continue
+        if status == 0:
             # One worker failing (a bad token, a lost database) means they all would: stop.
-            logger.error("worker %s exited with %s; stopping the others", pid,
-                         os.waitstatus_to_exitcode(code))
+            logger.error("worker %s exited with %s; stopping the others", pid, code)
             status = 1
+            stopping.set()
             _signal_all(children)
     return status
 
@@ -162,13 +178,20 @@ def _signal_all(children: set[int]) -> None:
 
 def _worker(settings: Settings, sock: socket.socket) -> int:
     """A forked worker's whole life; returns its exit status."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    stop_requested = threading.Event()
+
+    def _early_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, _early_stop)
+    signal.signal(signal.SIGINT, _early_stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     try:
         database = Database(settings.url)
         try:
             host, port = sock.getsockname()[:2]
-            return _serve(settings, database, host=host, port=port, sock=sock)
+            return _serve(settings, database, host=host, port=port, sock=sock,
+                          stop_requested=stop_requested)
         finally:
             database.dispose()
     except CommandError as exc:

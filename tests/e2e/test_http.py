@@ -162,3 +162,29 @@ def test_collectbot_serve_process_answers_and_stops_on_sigterm(
         process.communicate()
     # The schema was built on start.
     assert (tmp_path / "serve.sqlite3").exists()
+
+
+def test_sigterm_while_workers_start_is_a_clean_stop(
+    slack_sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_sandbox.url,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+         "--workers", "2"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+    ) as process:
+        assert process.stderr is not None
+        # The parent announces the workers before they have started: stop them right there.
+        while "worker processes" not in (line := process.stderr.readline()):
+            assert line, "serve exited before starting its workers"
+        process.send_signal(signal.SIGTERM)
+        _out, rest = process.communicate(timeout=20)
+    assert process.returncode == 0, rest
+    assert "ERROR" not in rest
