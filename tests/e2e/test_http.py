@@ -17,7 +17,7 @@ from bot.db import Database
 from bot.settings import load_settings
 from bot.slack.sandbox import SlackSandbox
 from bot.web import build_http_app
-from tests.e2e.conftest import ANA, E2E, SIGNING_SECRET, http_request, sign
+from tests.e2e.conftest import ANA, E2E, SIGNING_SECRET, SlackSender, http_request, sign
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 
 
@@ -188,3 +188,36 @@ def test_sigterm_while_workers_start_is_a_clean_stop(
         _out, rest = process.communicate(timeout=20)
     assert process.returncode == 0, rest
     assert "ERROR" not in rest
+
+
+def test_an_unexpected_failure_is_logged_and_the_user_told_nothing_was_saved(
+    slack_sandbox: SlackSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database that cannot be opened: every service call fails with an unexpected error.
+    missing = tmp_path / "no-such-dir" / "ledger.sqlite3"
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{missing}",
+        SLACK_BOT_TOKEN=SANDBOX_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack_sandbox.url,
+    )
+    slack_sandbox.add_user(ANA)
+    database = Database(settings.url)
+    running = build_http_app(
+        settings, database, fast_gateway(slack_sandbox.url), host="127.0.0.1", port=0
+    )
+    running.server.start()
+    try:
+        sender = SlackSender(running.url, slack_sandbox)
+        reply = sender.click(ANA, "outcome:reached", "1:2")
+        assert reply.status == 200 and reply.body == b""
+        assert running.wait_idle(30)
+    finally:
+        running.stop()
+        database.dispose()
+    [shown] = slack_sandbox.ephemerals(ANA)
+    assert shown["text"] == "Something went wrong; nothing was saved."
+    failures = [r for r in caplog.records if r.levelname == "ERROR" and r.exc_info]
+    assert any("outcome reached on list 1 customer 2" in r.getMessage() for r in failures)
+    assert all(SANDBOX_TOKEN not in r.getMessage() for r in caplog.records)
+    assert all(SIGNING_SECRET not in r.getMessage() for r in caplog.records)
