@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import multiprocessing
@@ -53,6 +51,7 @@ from bot.services.morning import run_call_lists
 from bot.settings import load_settings
 from bot.slack.client import SlackGateway
 from bot.slack.sandbox import SlackSandbox
+from bot.slack.sender import sign
 from bot.web import build_http_app, listening_socket
 
 SLACK_ACK_LIMIT_MS = 3000
@@ -128,9 +127,7 @@ def click_bodies(database: Database, sandbox: SlackSandbox, wanted: int) -> list
 def signed_request(body: bytes) -> bytes:
     """The raw HTTP/1.1 request Slack would send for one click, signed now."""
     stamp = str(int(time.time()))
-    signature = "v0=" + hmac.new(
-        SECRET.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256
-    ).hexdigest()
+    signature = sign(SECRET, stamp, body)
     head = (
         "POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"

@@ -16,8 +16,9 @@ import pytest
 from bot.db import Database
 from bot.settings import load_settings
 from bot.slack.sandbox import SlackSandbox
+from bot.slack.sender import SlackSender, http_request, sign
 from bot.web import build_http_app
-from tests.e2e.conftest import ANA, E2E, SIGNING_SECRET, SlackSender, http_request, sign
+from tests.e2e.conftest import ANA, E2E, SIGNING_SECRET
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 
 
@@ -208,7 +209,7 @@ def test_an_unexpected_failure_is_logged_and_the_user_told_nothing_was_saved(
     )
     running.server.start()
     try:
-        sender = SlackSender(running.url, slack_sandbox)
+        sender = SlackSender(running.url, slack_sandbox, SIGNING_SECRET)
         reply = sender.click(ANA, "outcome:reached", "1:2")
         assert reply.status == 200 and reply.body == b""
         assert running.wait_idle(30)
