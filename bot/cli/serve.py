@@ -37,6 +37,11 @@ def register(subparsers: Any) -> None:
         default=1,
         help="HTTP worker processes sharing the port (default 1; about one per core)",
     )
+    parser.add_argument(
+        "--with-scheduler",
+        action="store_true",
+        help="also run the routine's jobs in this process (a small team's single process)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -61,16 +66,21 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--port must be 0..65535, not {port}")
     if not 1 <= args.workers <= MAX_WORKERS:
         raise CommandError(f"--workers must be 1..{MAX_WORKERS}, not {args.workers}")
+    if args.with_scheduler and args.workers != 1:
+        raise CommandError("--with-scheduler runs in one process: use --workers 1, or run "
+                           "`collectbot scheduler` as its own process")
     database = open_database(settings)  # migrations run once, here, before any worker starts
-    if settings.slack_app_token is not None:
+    if args.workers == 1 or settings.slack_app_token is not None:
+        clock = _start_scheduler(settings, database) if args.with_scheduler else None
         try:
-            return _socket_mode(settings, database, SlackGateway.from_settings(settings))
-        finally:
-            database.dispose()
-    if args.workers == 1:
-        try:
+            if settings.slack_app_token is not None:
+                return _socket_mode(settings, database, SlackGateway.from_settings(settings))
             return _serve(settings, database, host=args.host, port=port, sock=None)
         finally:
+            if clock is not None:
+                stop, thread = clock
+                stop.set()
+                thread.join(30)
             database.dispose()
     database.dispose()  # no connection may cross a fork
     from bot.web import listening_socket
@@ -123,6 +133,21 @@ def _serve(
     if not running.wait_idle(10):
         logger.warning("listeners still running at exit")
     return 0
+
+
+def _start_scheduler(
+    settings: Settings, database: Database
+) -> tuple[threading.Event, threading.Thread]:
+    """The scheduler in a thread of this process; it leads only if no other scheduler does."""
+    from scheduler.jobs import JobContext
+    from scheduler.runner import run_scheduler
+
+    stop = threading.Event()
+    context = JobContext(database, SlackGateway.from_settings(settings), settings)
+    thread = threading.Thread(target=run_scheduler, args=(context,), kwargs={"stop": stop},
+                              name="scheduler", daemon=True)
+    thread.start()
+    return stop, thread
 
 
 def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:

@@ -222,3 +222,49 @@ def test_an_unexpected_failure_is_logged_and_the_user_told_nothing_was_saved(
     assert any("outcome reached on list 1 customer 2" in r.getMessage() for r in failures)
     assert all(SANDBOX_TOKEN not in r.getMessage() for r in caplog.records)
     assert all(SIGNING_SECRET not in r.getMessage() for r in caplog.records)
+
+
+def test_serve_with_scheduler_runs_the_jobs_in_the_same_process(
+    slack_sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'one.sqlite3'}",
+        "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_sandbox.url,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--with-scheduler", "--workers", "2"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert refused.returncode == 2
+    assert "--with-scheduler runs in one process" in refused.stderr
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+         "--with-scheduler"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stderr is not None
+        seen: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            text = "".join(seen)
+            if "call-lists: no active collectors" in text and "listening on" in text:
+                break
+        text = "".join(seen)
+        assert "scheduler: this process is the leader" in text
+        assert "call-lists: no active collectors" in text
+        process.send_signal(signal.SIGTERM)
+        _out, _rest = process.communicate(timeout=40)
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
