@@ -182,6 +182,8 @@ def serve_child(
 ) -> None:
     """The app as `collectbot serve` runs it, in its own process, clock fixed at NOW."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # A burst is the point of this run: waitress's one warning per queued request is noise here.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings = load_settings(DATABASE_URL=url, SLACK_BOT_TOKEN=TOKEN,
                              SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
                              COLLECTBOT_TIMEZONE=TZ)
