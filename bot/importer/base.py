@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,10 +9,10 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Column as SAColumn
-from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Table, func, select
 
 from bot.db.models import Base
+from bot.db.sql import key_in
 from bot.importer.report import ImportReport
 from bot.importer.source import Column
 from bot.importer.values import CellError
@@ -140,19 +139,6 @@ class ImportContext:
     date_format: str | None
     present: frozenset[str]
     affected_customers: set[int] = field(default_factory=set)
-
-
-def key_in(conn: Connection, column: SAColumn[Any], keys: Sequence[Any]) -> ColumnElement[bool]:
-    """`column IN keys` with one parameter however many keys (a statement the driver caches).
-
-    PostgreSQL: `= ANY(array)`; SQLite: `IN (SELECT value FROM json_each(json))`.
-    """
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
-    values = func.json_each(bindparam(None, json.dumps(list(keys)), type_=String)).table_valued(
-        "value"
-    )
-    return column.in_(select(values.c.value))
 
 
 def lookup_ids(

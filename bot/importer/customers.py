@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from bot.db.sql import key_in
 from bot.domain.vocabulary import CustomerStatus
 from bot.importer.base import (
     IN_CHUNK,
@@ -18,7 +19,6 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
-    key_in,
     must,
 )
 from bot.importer.source import Column

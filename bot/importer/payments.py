@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
+from bot.db.sql import key_in
 from bot.domain.vocabulary import InvoiceStatus
 from bot.importer.base import (
     IN_CHUNK,
@@ -21,7 +22,6 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
-    key_in,
     lookup_ids,
     must,
 )

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from bot.db.sql import key_in
 from bot.domain.promises import PromiseTerms, promise_status, received_toward
 from bot.domain.vocabulary import PromiseStatus
-from bot.importer.base import IN_CHUNK, TABLES, key_in
+from bot.importer.base import IN_CHUNK, TABLES
 
 PROMISES = TABLES["promises_to_pay"]
 PAYMENTS = TABLES["payments"]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, select, text
+from sqlalchemy import ColumnElement, Select, case, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -22,6 +22,7 @@ from bot.db.models import (
     Payment,
     PromiseToPay,
 )
+from bot.db.sql import key_in
 from bot.domain.accounts import AccountState, PromiseState
 from bot.domain.aging import Bucket
 from bot.domain.vocabulary import (
@@ -42,29 +43,43 @@ LEARN_WINDOW_DAYS = 150
 PAID_WITHIN_DAYS = 30
 
 
-def invoice_totals(
-    today: date, *, owing_only: bool = False
-) -> Select[tuple[int, Decimal, Decimal, Decimal, date | None]]:
-    """Per customer with open invoices: past due (not disputed), disputed, open, oldest past due.
+def past_due_totals(today: date) -> Select[tuple[int, Decimal, date]]:
+    """Per customer with something past due outside disputes: that balance, oldest due date.
 
-    `owing_only` keeps only customers with something past due outside disputes (in the
-    aggregate itself, so the join after it sees only them).
+    The same shape as the plainest aggregate over invoices (a filter, a sum and a min), so the
+    database does no more per invoice than it must.
     """
+    past_due = func.sum(Invoice.amount - Invoice.amount_paid)
+    return (
+        select(Invoice.customer_id, past_due, func.min(Invoice.due_date))
+        .where(
+            Invoice.status == InvoiceStatus.OPEN,
+            Invoice.due_date < today,
+            Invoice.disputed.is_(False),
+        )
+        .group_by(Invoice.customer_id)
+        .having(past_due > 0)
+    )
+
+
+def _open_balances(
+    session: Session, customer_ids: Sequence[int]
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """customer id -> (disputed, open) balance, for the customers loaded (one parameter)."""
     balance = Invoice.amount - Invoice.amount_paid
-    chased = and_(Invoice.due_date < today, Invoice.disputed.is_(False))
-    past_due = func.sum(case((chased, balance), else_=ZERO))
-    query = (
+    rows = session.connection().execute(
         select(
             Invoice.customer_id,
-            past_due,
             func.sum(case((Invoice.disputed.is_(True), balance), else_=ZERO)),
             func.sum(balance),
-            func.min(case((chased, Invoice.due_date), else_=None)),
         )
-        .where(Invoice.status == InvoiceStatus.OPEN)
+        .where(
+            Invoice.status == InvoiceStatus.OPEN,
+            key_in(session.connection(), Invoice.customer_id, customer_ids),
+        )
         .group_by(Invoice.customer_id)
-    )
-    return query.having(past_due > 0) if owing_only else query
+    ).all()
+    return {customer: (_money(disputed), _money(total)) for customer, disputed, total in rows}
 
 
 @dataclass
@@ -114,7 +129,7 @@ def load_account_states(
     callback; the caller checks that nothing left out could have made the list (`cut_at`).
     """
     # Nothing past due outside disputes is never called (the domain agrees): not even loaded.
-    totals = invoice_totals(today, owing_only=True).subquery()
+    totals = past_due_totals(today).subquery()
     columns = [
         Customer.id,
         Customer.external_ref,
@@ -127,15 +142,11 @@ def load_account_states(
         Customer.snoozed_until,
         totals.c[1],
         totals.c[2],
-        totals.c[3],
-        totals.c[4],
     ]
-    in_scope = select(Customer.id)
     scope = (
         Customer.collector_id.in_(list(collector_ids)) if collector_ids is not None
         else Customer.collector_id.is_not(None)
     )
-    in_scope = in_scope.where(scope)
     base = select(*columns).select_from(totals).join(
         Customer, Customer.id == totals.c.customer_id
     ).where(scope)
@@ -143,7 +154,7 @@ def load_account_states(
     if cut:
         assert top is not None and likelihood is not None
         # Rank narrow rows (ids and sums); join the customers' text columns to the winners only.
-        raw = (totals.c[1] * likelihood_case(totals.c[4], today, likelihood)).label("raw")
+        raw = (totals.c[1] * likelihood_case(totals.c[2], today, likelihood)).label("raw")
         rank = func.row_number().over(
             partition_by=Customer.collector_id, order_by=(raw.desc(), Customer.id)
         ).label("rank")
@@ -157,7 +168,7 @@ def load_account_states(
         )
         urgent = _with_commitments(now, today)
         query: Select[Any] = (
-            select(*columns[:9], *ranked.c[1:5], ranked.c.book, ranked.c.raw, ranked.c.rank)
+            select(*columns[:9], *ranked.c[1:3], ranked.c.book, ranked.c.raw, ranked.c.rank)
             .select_from(ranked)
             .join(Customer, Customer.id == ranked.c.customer_id)
             .where((ranked.c.rank <= top) | ranked.c.customer_id.in_(urgent))
@@ -182,15 +193,17 @@ def load_account_states(
         for row in rows:
             books[row[5]] += _money(row[9])
     # Side queries select by collector through a subquery, never by thousands of bound ids.
-    history = _contact_history(session, in_scope, now)
-    last_paid = _last_payment_dates(session, in_scope, since=(now - timedelta(
+    history = _contact_history(session, scope, now)
+    last_paid = _last_payment_dates(session, scope, since=(now - timedelta(
         days=HISTORY_DAYS)).date())
-    open_promises, broken_promises = _promises(session, in_scope, today)
+    open_promises, broken_promises = _promises(session, scope, today)
+    balances = _open_balances(session, [row[0] for row in rows])
 
     by_collector: dict[int, list[AccountState]] = defaultdict(list)
     for row in rows:
         (customer_id, ref, name, tier, status, collector_id, contact, phone, snoozed,
-         past_due, disputed, open_balance, oldest_due) = row[:13]
+         past_due, oldest_due) = row[:11]
+        disputed, open_balance = balances.get(customer_id, (ZERO, ZERO))
         seen = history.get(customer_id)
         attempts = 0
         broken = broken_promises.get(customer_id)
@@ -209,8 +222,8 @@ def load_account_states(
                 status=CustomerStatus(status),
                 collector_id=collector_id,
                 past_due=_money(past_due),
-                disputed=_money(disputed),
-                open_balance=_money(open_balance),
+                disputed=disputed,
+                open_balance=open_balance,
                 oldest_due=_as_date(oldest_due),
                 contact_name=contact,
                 phone=phone,
@@ -263,7 +276,7 @@ def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
 
 
 def _contact_history(
-    session: Session, in_scope: Select[tuple[int]], now: datetime
+    session: Session, scope: ColumnElement[bool], now: datetime
 ) -> dict[int, _History]:
     since = now - timedelta(days=HISTORY_DAYS)
     history: dict[int, _History] = {}
@@ -274,7 +287,8 @@ def _contact_history(
             ContactAttempt.outcome,
             ContactAttempt.callback_at,
         )
-        .where(ContactAttempt.customer_id.in_(in_scope), ContactAttempt.at >= since)
+        .join(Customer, Customer.id == ContactAttempt.customer_id)
+        .where(scope, ContactAttempt.at >= since)
         .order_by(ContactAttempt.customer_id, ContactAttempt.at)
     ).all()
     for customer_id, at, outcome, callback_at in rows:
@@ -289,13 +303,14 @@ def _contact_history(
 
 
 def _last_payment_dates(
-    session: Session, in_scope: Select[tuple[int]], *, since: date
+    session: Session, scope: ColumnElement[bool], *, since: date
 ) -> dict[int, date]:
     """The last payment date within the history window (older ones precede every attempt read)."""
     paid: dict[int, date] = {}
     for customer_id, day in session.execute(
         select(Payment.customer_id, func.max(Payment.paid_on))
-        .where(Payment.customer_id.in_(in_scope), Payment.paid_on >= since)
+        .join(Customer, Customer.id == Payment.customer_id)
+        .where(scope, Payment.paid_on >= since)
         .group_by(Payment.customer_id)
     ):
         last = _as_date(day)
@@ -305,7 +320,7 @@ def _last_payment_dates(
 
 
 def _promises(
-    session: Session, in_scope: Select[tuple[int]], today: date
+    session: Session, scope: ColumnElement[bool], today: date
 ) -> tuple[dict[int, PromiseState], dict[int, PromiseState]]:
     """The latest open promise and the latest recently broken promise of each customer."""
     open_: dict[int, PromiseState] = {}
@@ -319,8 +334,9 @@ def _promises(
             PromiseToPay.promised_date,
             PromiseToPay.resolved_on,
         )
+        .join(Customer, Customer.id == PromiseToPay.customer_id)
         .where(
-            PromiseToPay.customer_id.in_(in_scope),
+            scope,
             (PromiseToPay.status == PromiseStatus.OPEN)
             | (
                 (PromiseToPay.status == PromiseStatus.BROKEN)
