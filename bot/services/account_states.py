@@ -153,7 +153,8 @@ def load_account_states(
     cut = top is not None and likelihood is not None
     if cut:
         assert top is not None and likelihood is not None
-        # Rank narrow rows (ids and sums); join the customers' text columns to the winners only.
+        # Rank narrow rows (ids and sums); the customers' text columns are read for the
+        # winners only, by primary key.
         raw = (totals.c[1] * likelihood_case(totals.c[2], today, likelihood)).label("raw")
         rank = func.row_number().over(
             partition_by=Customer.collector_id, order_by=(raw.desc(), Customer.id)
@@ -167,18 +168,24 @@ def load_account_states(
             .subquery()
         )
         urgent = _with_commitments(now, today)
-        query: Select[Any] = (
-            select(*columns[:9], *ranked.c[1:3], ranked.c.book, ranked.c.raw, ranked.c.rank)
-            .select_from(ranked)
-            .join(Customer, Customer.id == ranked.c.customer_id)
-            .where((ranked.c.rank <= top) | ranked.c.customer_id.in_(urgent))
-        )
         if session.get_bind().dialect.name == "postgresql":
             # The per-customer aggregate and the ranking sort fit in memory instead of spilling.
             session.execute(text("SET LOCAL work_mem = '64MB'"))
+        connection = session.connection()
+        winners = connection.execute(
+            select(ranked).where((ranked.c.rank <= top) | ranked.c.customer_id.in_(urgent))
+        ).all()
+        details = {
+            row[0]: tuple(row)
+            for row in connection.execute(
+                select(*columns[:9]).where(
+                    key_in(connection, Customer.id, [w[0] for w in winners])
+                )
+            )
+        } if winners else {}
+        rows: list[tuple[Any, ...]] = [(*details[w[0]], *w[1:]) for w in winners]
     else:
-        query = base
-    rows = session.connection().execute(query).all()
+        rows = [tuple(row) for row in session.connection().execute(base)]
     if not rows:
         return LoadedAccounts({})
     cut_at: dict[int, Decimal] = {}
