@@ -1,9 +1,17 @@
-"""What every subcommand needs: settings and an upgraded database."""
+"""What subcommands share: settings, an upgraded database, a job context, argument types."""
 
 from __future__ import annotations
 
+import argparse
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
 from bot.db import Database
 from bot.settings import Settings, load_settings
+from bot.slack.client import SlackGateway
+
+if TYPE_CHECKING:
+    from scheduler.jobs import JobContext
 
 
 class CommandError(Exception):
@@ -16,3 +24,37 @@ def open_database(settings: Settings | None = None) -> Database:
     database = Database(settings.url)
     database.upgrade()
     return database
+
+
+def job_context(settings: Settings) -> JobContext:
+    """What a job needs: the upgraded database and a gateway (SLACK_BOT_TOKEN must be set)."""
+    from scheduler.jobs import JobContext
+
+    try:
+        gateway = SlackGateway.from_settings(settings)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return JobContext(open_database(settings), gateway, settings)
+
+
+def iso_date(value: str) -> date:
+    """argparse type: YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def aware_datetime(value: str) -> datetime:
+    """argparse type: an ISO-8601 time with a zone, returned in UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO-8601 time: {value!r} (e.g. 2026-11-23T13:30:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has no time zone: add Z or an offset like -05:00"
+        )
+    return moment.astimezone(UTC)

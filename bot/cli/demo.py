@@ -5,20 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.context import CommandError
+from bot.cli.context import CommandError, iso_date
 from bot.demo import DemoError, run_demo
 from bot.settings import load_settings
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +23,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--dir", type=Path, default=Path("demo-out"), metavar="DIR",
                         help="where the CSV files and demo.sqlite3 go (default ./demo-out; "
                              "an old demo.sqlite3 there is replaced)")
-    parser.add_argument("--today", type=_iso_date, metavar="DATE",
+    parser.add_argument("--today", type=iso_date, metavar="DATE",
                         help="the demo's today, YYYY-MM-DD (default: today, team zone)")
     parser.set_defaults(handler=run)
 

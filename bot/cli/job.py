@@ -6,23 +6,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.cli.context import CommandError, open_database
+from bot.cli.context import aware_datetime, job_context
 from bot.settings import load_settings
-from bot.slack.client import SlackGateway
-
-
-def aware_datetime(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO-8601 time: {value!r} (e.g. 2026-11-23T13:30:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} has no time zone: add Z or an offset like -05:00"
-        )
-    return moment.astimezone(UTC)
 
 
 def register(subparsers: Any) -> None:
@@ -38,18 +23,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scheduler.jobs import JobContext, run_job
+    from scheduler.jobs import run_job
 
-    settings = load_settings()
+    context = job_context(load_settings())
     try:
-        gateway = SlackGateway.from_settings(settings)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-    database = open_database(settings)
-    try:
-        summary = run_job(args.name, JobContext(database, gateway, settings),
-                          args.now or datetime.now(UTC))
+        summary = run_job(args.name, context, args.now or datetime.now(UTC))
     finally:
-        database.dispose()
+        context.database.dispose()
     print(summary)
     return 0

@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from bot.cli.context import CommandError, open_database
-from bot.cli.job import aware_datetime
+from bot.cli.context import CommandError, aware_datetime, open_database
 from bot.db.models import TeamMember
 from bot.domain.calendar import resolve_timezone
 from bot.domain.money import format_money

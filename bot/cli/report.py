@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from bot.cli.context import open_database
+from bot.cli.context import iso_date, open_database
 from bot.services.report import aging_report, render_report, report_json
 from bot.settings import load_settings
-
-
-def iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def register(subparsers: Any) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.cli.context import CommandError, open_database
+from bot.cli.context import job_context
 from bot.settings import load_settings
-from bot.slack.client import SlackGateway
 
 
 def register(subparsers: Any) -> None:
@@ -19,17 +18,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(_args: argparse.Namespace) -> int:
-    from scheduler.jobs import JobContext
     from scheduler.runner import run_scheduler
 
-    settings = load_settings()
+    context = job_context(load_settings())
     try:
-        gateway = SlackGateway.from_settings(settings)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-    database = open_database(settings)
-    try:
-        run_scheduler(JobContext(database, gateway, settings))
+        run_scheduler(context)
     finally:
-        database.dispose()
+        context.database.dispose()
     return 0
