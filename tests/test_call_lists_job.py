@@ -246,3 +246,33 @@ def test_a_long_list_becomes_several_valid_messages_and_updates_in_place(
     assert len(after) == len(messages)
     assert "✅ Reached — by Ana at 08:34" in str(after[0]["blocks"])
     assert "Done 1 of 120" in str(after[0]["blocks"])
+
+
+def test_the_backup_covering_can_work_the_list_and_no_one_else(
+    db: Database, slack_sandbox: SlackSandbox, slack_gateway: SlackGateway, seeded: Settings
+) -> None:
+    from bot.services.errors import NotAllowed
+    from bot.services.interactions import record_row_outcome
+    from bot.views.actions import RowRef
+
+    slack_sandbox.set_status("UANA", "Out sick", ":face_with_thermometer:")
+    run_call_lists(db, slack_gateway, seeded, now=NY_MORNING)
+    with db.uow() as uow:
+        call_list = uow.session.scalars(select(CallList)).one()
+        row = RowRef(call_list.id, call_list.entries[0].customer_id)
+    record_row_outcome(db, slack_gateway, user_id="ULEO", row=row, outcome=Outcome.REACHED,
+                       now=NY_MORNING + timedelta(minutes=5), default_tz="America/New_York")
+    [covering] = slack_sandbox.dms("ULEO")
+    assert "✅ Reached — by Leo at 08:36" in str(covering["blocks"])
+    # The next day Ana is back: Leo may no longer record on her accounts.
+    slack_sandbox.set_status("UANA", "", "")
+    tuesday = NY_MORNING + timedelta(days=1)
+    run_call_lists(db, slack_gateway, seeded, now=tuesday)
+    with db.uow() as uow:
+        tuesday_list = uow.session.scalars(
+            select(CallList).where(CallList.list_date == date(2026, 11, 24))).one()
+        other = RowRef(tuesday_list.id, tuesday_list.entries[-1].customer_id)
+    with pytest.raises(NotAllowed):
+        record_row_outcome(db, slack_gateway, user_id="ULEO", row=other,
+                           outcome=Outcome.REACHED, now=tuesday + timedelta(minutes=5),
+                           default_tz="America/New_York")

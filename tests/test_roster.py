@@ -91,15 +91,38 @@ def test_team_of_a_manager_and_of_an_admin(db: Database) -> None:
             "Alice", "Bob", "Carol"]
 
 
-def test_the_collectors_backup_may_act_on_their_accounts(db: Database) -> None:
+def test_the_collectors_backup_may_act_only_while_covering(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from bot.db.models import Delivery
+
     ids = seed(db)
+    now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday, 10:00 in New York
     with db.uow() as uow:
-        alice = uow.session.get_one(TeamMember, ids.alice)
-        bob = roster.member_for(uow.session, "UBOB")
-        acme = uow.session.get_one(Customer, ids.acme_corp)
-        assert not roster.can_act_on(bob, acme)
-        alice.backup_id = bob.id  # Bob covers for Alice
-        uow.session.flush()
-        assert roster.can_act_on(bob, acme)
-        bob.active = False
-        assert not roster.can_act_on(bob, acme)
+        session = uow.session
+        alice = session.get_one(TeamMember, ids.alice)
+        bob = roster.member_for(session, "UBOB")
+        acme = session.get_one(Customer, ids.acme_corp)
+        alice.backup_id = bob.id
+        session.flush()
+
+        def covering() -> bool:
+            return roster.covering_today(session, bob, acme, now=now,
+                                         default_tz="America/New_York")
+
+        # Named as backup, but Alice is at work today: Bob may not touch her accounts.
+        assert not covering()
+        assert not roster.can_act_on(bob, acme, covering=covering())
+        # Alice's list for her today went to Bob: he covers, and may record on it.
+        session.add(Delivery(key="calllist:UALICE:2026-11-23", kind="call_list",
+                             recipient="UBOB"))
+        session.flush()
+        assert covering()
+        assert roster.can_act_on(bob, acme, covering=True)
+        # Yesterday's cover does not carry over.
+        assert not roster.covering_today(session, bob, acme, now=now.replace(day=24),
+                                         default_tz="America/New_York")
+        # Another collector, not the backup, never covers.
+        carol = session.get_one(TeamMember, ids.carol)
+        assert not roster.covering_today(session, carol, acme, now=now,
+                                         default_tz="America/New_York")

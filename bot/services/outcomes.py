@@ -227,7 +227,8 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
             raise DuplicateAttempt(existing)
     member = roster.member_for(session, actor_slack_id)
     customer = customer_by_id(session, customer_id)
-    roster.require_can_act(member, customer)
+    roster.require_can_act(member, customer, covering=roster.covering_today(
+        session, member, customer, now=now, default_tz=default_tz))
     today = _today(member, now, default_tz)
     if promise is not None:
         _check_promise(uow, customer, promise, today)
@@ -356,7 +357,8 @@ def snooze(
     session = uow.session
     member = roster.member_for(session, actor_slack_id)
     customer = customer_by_id(session, customer_id)
-    roster.require_can_act(member, customer)
+    roster.require_can_act(member, customer, covering=roster.covering_today(
+        session, member, customer, now=now, default_tz=default_tz))
     today = _today(member, now, default_tz)
     if until <= today:
         raise InvalidInput("Snooze until a day after today.")

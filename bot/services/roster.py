@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, TeamMember
+from bot.db.models import Customer, Delivery, TeamMember
 from bot.domain.calendar import resolve_timezone
 from bot.domain.vocabulary import Role
 from bot.services.errors import NotAllowed, NotFound, NotOnRoster
@@ -52,20 +53,38 @@ def manages(member: TeamMember, collector: TeamMember | None) -> bool:
     return member.role is Role.MANAGER and collector.manager_id == member.id
 
 
-def can_act_on(member: TeamMember, customer: Customer) -> bool:
-    """The account's collector, their backup (who covers while they are out), their manager,
-    or an admin."""
+def can_act_on(member: TeamMember, customer: Customer, *, covering: bool = False) -> bool:
+    """The account's collector, their manager, or an admin; their backup only while covering
+    (today's list of the collector went to the backup)."""
     if customer.collector_id is not None and customer.collector_id == member.id:
         return True
     collector = customer.collector
-    if collector is not None and collector.backup_id == member.id and member.active:
+    if covering and collector is not None and collector.backup_id == member.id:
         return True
     return manages(member, collector)
 
 
-def require_can_act(member: TeamMember, customer: Customer) -> None:
+def covering_today(
+    session: Session, member: TeamMember, customer: Customer, *, now: datetime,
+    default_tz: str | ZoneInfo,
+) -> bool:
+    """True when the member is the account's collector's backup and today's list of that
+    collector (their local today) was sent to the member because the collector is out."""
+    from bot.services.call_lists import delivery_key
+
+    collector = customer.collector
+    if collector is None or collector.backup_id != member.id:
+        return False
+    local_day = now.astimezone(member_zone(collector, default_tz)).date()
+    delivery = session.scalar(
+        select(Delivery).where(Delivery.key == delivery_key(collector.slack_user_id, local_day))
+    )
+    return delivery is not None and delivery.recipient == member.slack_user_id
+
+
+def require_can_act(member: TeamMember, customer: Customer, *, covering: bool = False) -> None:
     """NotAllowed naming who owns the account, unless the member may act on it."""
-    if can_act_on(member, customer):
+    if can_act_on(member, customer, covering=covering):
         return
     label = f"{customer.name} ({customer.external_ref})"
     if customer.collector is None:
