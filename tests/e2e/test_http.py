@@ -110,18 +110,24 @@ def test_healthz_503_when_the_database_is_down(
     assert reply.json() == {"ok": False, "database": "down"}
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_collectbot_serve_process_answers_and_stops_on_sigterm(
-    slack_sandbox: SlackSandbox, tmp_path: Path, workers: int
-) -> None:
+def _serve_env(slack_sandbox: SlackSandbox, database: Path) -> dict[str, str]:
+    """The environment of a `collectbot serve` process against the sandbox (HTTP mode)."""
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{database}",
         "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_sandbox.url,
     }
     env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_collectbot_serve_process_answers_and_stops_on_sigterm(
+    slack_sandbox: SlackSandbox, tmp_path: Path, workers: int
+) -> None:
+    env = _serve_env(slack_sandbox, tmp_path / "serve.sqlite3")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0",
          "--workers", str(workers)],
@@ -168,14 +174,7 @@ def test_collectbot_serve_process_answers_and_stops_on_sigterm(
 def test_sigterm_while_workers_start_is_a_clean_stop(
     slack_sandbox: SlackSandbox, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
-        "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack_sandbox.url,
-    }
-    env.pop("SLACK_APP_TOKEN", None)
+    env = _serve_env(slack_sandbox, tmp_path / "serve.sqlite3")
     with subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0",
          "--workers", "2"],
@@ -227,14 +226,7 @@ def test_an_unexpected_failure_is_logged_and_the_user_told_nothing_was_saved(
 def test_serve_with_scheduler_runs_the_jobs_in_the_same_process(
     slack_sandbox: SlackSandbox, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'one.sqlite3'}",
-        "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack_sandbox.url,
-    }
-    env.pop("SLACK_APP_TOKEN", None)
+    env = _serve_env(slack_sandbox, tmp_path / "one.sqlite3")
     refused = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve", "--with-scheduler", "--workers", "2"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30, check=False,
