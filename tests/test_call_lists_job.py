@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -166,10 +167,11 @@ def test_running_twice_sends_once(
     assert len(slack_sandbox.dms("UANA")) == 1
 
 
-def _run_in_process(db_url: str, api_url: str, now: str) -> None:
+def _run_in_process(db_url: str, api_url: str, now: str, start: Any) -> None:
     settings = load_settings(DATABASE_URL=db_url, SLACK_BOT_TOKEN=SANDBOX_TOKEN,
                              SLACK_API_URL=api_url, COLLECTBOT_TIMEZONE="America/New_York")
     database = Database(db_url)
+    start.wait(30)  # both processes run the job at the same moment
     run_call_lists(database, fast_gateway(api_url), settings, now=datetime.fromisoformat(now))
     database.dispose()
 
@@ -178,9 +180,12 @@ def test_two_processes_at_once_send_each_list_once(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, seeded: Settings
 ) -> None:
     context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    # A slow send keeps the first process mid-delivery while the second one arrives.
+    slack_sandbox.slow("chat.postMessage", 0.3)
     workers = [
         context.Process(target=_run_in_process,
-                        args=(db_url, slack_sandbox.url, LA_MORNING.isoformat()))
+                        args=(db_url, slack_sandbox.url, LA_MORNING.isoformat(), start))
         for _ in range(2)
     ]
     for worker in workers:
@@ -239,11 +244,15 @@ def test_a_long_list_becomes_several_valid_messages_and_updates_in_place(
                                        outcome=Outcome.REACHED, source="button"))
         uow.commit()
         list_id = call_list.id
+    posted = len(slack_sandbox.calls_to("chat.postMessage"))
     updated = refresh_call_list_messages(db, slack_gateway, list_id,
                                          now=NY_MORNING + timedelta(minutes=4))
     assert updated == len(messages)
     after = slack_sandbox.dms("UANA")
-    assert len(after) == len(messages)
+    # Updated in place: the same messages (same ts), nothing posted again.
+    assert [m["ts"] for m in after] == [m["ts"] for m in messages]
+    assert len(slack_sandbox.calls_to("chat.postMessage")) == posted
+    assert len(slack_sandbox.calls_to("chat.update")) == len(messages)
     assert "✅ Reached — by Ana at 08:34" in str(after[0]["blocks"])
     assert "Done 1 of 120" in str(after[0]["blocks"])
 
@@ -264,6 +273,13 @@ def test_the_backup_covering_can_work_the_list_and_no_one_else(
                        now=NY_MORNING + timedelta(minutes=5), default_tz="America/New_York")
     [covering] = slack_sandbox.dms("ULEO")
     assert "✅ Reached — by Leo at 08:36" in str(covering["blocks"])
+    # Nobody else works the covered list, not even the manager (she records from /collect).
+    second = RowRef(row.call_list_id, call_list.entries[1].customer_id)
+    for stranger in ("UMAYA",):
+        with pytest.raises(NotAllowed):
+            record_row_outcome(db, slack_gateway, user_id=stranger, row=second,
+                               outcome=Outcome.REACHED, now=NY_MORNING + timedelta(minutes=6),
+                               default_tz="America/New_York")
     # The next day Ana is back: Leo may no longer record on her accounts.
     slack_sandbox.set_status("UANA", "", "")
     tuesday = NY_MORNING + timedelta(days=1)

@@ -242,6 +242,7 @@ def test_same_key_other_recipient_is_refused(
     with pytest.raises(ValueError, match="exists as call_list to U1"):
         deliver(db, slack_gateway, key=KEY, kind="call_list", recipient="U2", messages=LIST,
                 now=NOW)
+    assert len(slack_sandbox.calls_to("chat.postMessage")) == 1  # only the first delivery
 
 
 def test_two_threads_same_key_send_once(

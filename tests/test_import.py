@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 
 from bot.db import Database
 from bot.db.models import (
@@ -417,13 +417,20 @@ P8,,,5,2026-02-01
     ]
 
 
-def test_sqlite_keeps_money_exact(db: Database, tmp_path: Path) -> None:
-    body = "number,customer_ref,issue_date,due_date,amount,amount_paid\n" \
-           "I1,C1,2026-01-01,2026-01-31,123456789.99,0.01\n"
+def test_money_comes_back_to_the_cent(db: Database, tmp_path: Path) -> None:
+    """SQLite keeps NUMERIC as REAL: values and sums must still read back as exact cents."""
+    from bot.db.models import Invoice
+    from bot.services.report import aging_report
+
+    dimes = "".join(f"D{n},C1,2026-01-01,2026-01-31,0.10,\n" for n in range(1000))
+    body = ("number,customer_ref,issue_date,due_date,amount,amount_paid\n"
+            "I1,C1,2026-01-01,2026-01-31,123456789.99,0.01\n" + dimes)
     report = _import(db, "invoices", _file(tmp_path, "i.csv", body))
-    assert report.open_balance == D("123456789.98")
-    with db.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM invoices")).scalar_one() == 1
+    assert report.open_balance == D("123456889.98")  # 123,456,789.98 + 1,000 x 0.10
+    with db.uow() as uow:
+        big = uow.session.query(Invoice).filter_by(number="I1").one()
+        assert (big.amount, big.amount_paid) == (D("123456789.99"), D("0.01"))
+        assert aging_report(uow.session, TODAY).total_ar == D("123456889.98")
 
 
 @pytest.mark.parametrize(
@@ -482,11 +489,15 @@ def test_a_key_repeated_in_a_later_batch_is_caught(
     customers = "external_ref,name\nC1,A\nC5,E\nC6,F\nC5,E2\nC1,A2\n"
     payments = ("external_ref,customer_ref,amount,paid_on\nP1,C1,5,2026-02-01\n"
                 "P2,C1,5,2026-02-01\nP3,C1,5,2026-02-01\nP1,C1,5,2026-02-01\n")
+    before = _snapshot(db)
     found = {}
     for kind, body in (("invoices", invoices), ("customers", customers),
                        ("payments", payments)):
         report = _import(db, kind, _file(tmp_path, f"{kind}.csv", body))
         found[kind] = [str(e) for e in report.errors]
+        # Earlier batches of the same file were written, then rolled back with the bad row.
+        assert not report.committed
+        assert _snapshot(db) == before
     assert found == {
         "invoices": ["line 6, column number: invoice I1 appears earlier in the file"],
         "customers": ["line 5, column external_ref: customer C5 appears earlier in the file",

@@ -122,7 +122,12 @@ def test_the_collectors_backup_may_act_only_while_covering(db: Database) -> None
         # Yesterday's cover does not carry over.
         assert not roster.covering_today(session, bob, acme, now=now.replace(day=24),
                                          default_tz="America/New_York")
-        # Another collector, not the backup, never covers.
+        assert roster.can_act_on(bob, acme, covering=covering())
+        # Someone who is not the named backup never covers, even if a list reached them.
         carol = session.get_one(TeamMember, ids.carol)
+        delivery = session.query(Delivery).filter_by(key="calllist:UALICE:2026-11-23").one()
+        delivery.recipient = "UCAROL"
+        session.flush()
         assert not roster.covering_today(session, carol, acme, now=now,
                                          default_tz="America/New_York")
+        assert not roster.can_act_on(carol, acme, covering=True)

@@ -68,6 +68,19 @@ def test_stale_timestamp_is_401_even_with_a_valid_signature(e2e: E2E) -> None:
     _nothing_happened(e2e, audits, calls)
 
 
+def test_unsigned_and_future_dated_requests_are_401(e2e: E2E) -> None:
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    body = b"payload=" + json.dumps({"type": "block_actions"}).encode()
+    unsigned = http_request(e2e.sender.base_url, "POST", "/slack/events", body,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    assert unsigned.status == 401
+    ten_minutes_ahead = int(time.time()) + 10 * 60
+    reply = e2e.sender.click(ANA, "outcome:reached", _row_value(e2e),
+                             timestamp=ten_minutes_ahead)
+    assert reply.status == 401
+    _nothing_happened(e2e, audits, calls)
+
+
 def test_a_signed_fresh_request_is_accepted(e2e: E2E) -> None:
     message, channel = e2e.list_message(ANA)
     reply = e2e.sender.click(
