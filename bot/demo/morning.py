@@ -59,16 +59,21 @@ def step_morning(result: DemoResult, slack: DemoSlack, out: TextIO) -> None:
         collectors = list(uow.session.scalars(
             select(TeamMember).where(TeamMember.role == Role.COLLECTOR).order_by(TeamMember.name)
         ))
+    # One run per morning: collectors who share a zone and a morning time get theirs together.
+    mornings: dict[datetime, list[TeamMember]] = {}
     for member in collectors:
         zone = ZoneInfo(member.timezone or slack.settings.timezone)
         morning = member.morning_time or slack.settings.morning_time
         local = datetime.combine(slack.list_date, time(morning.hour, morning.minute + 5), zone)
+        mornings.setdefault(local, []).append(member)
+    for local, members in sorted(mornings.items()):
         report = run_call_lists(result.database, slack.gateway, slack.settings, now=local)
-        outcome = report.outcomes.get(member.slack_user_id, "nothing")
-        out.write(f"── DM to {member.name} ({member.slack_user_id}) at {local:%H:%M} "
-                  f"{zone.key}: {outcome} ──\n\n")
-        for message in slack.sandbox.dms(member.slack_user_id):
-            out.write(blocks_to_text(message.get("blocks") or []) + "\n\n")
+        for member in members:
+            outcome = report.outcomes.get(member.slack_user_id, "nothing")
+            out.write(f"── DM to {member.name} ({member.slack_user_id}) at {local:%H:%M} "
+                      f"{local.tzinfo}: {outcome} ──\n\n")
+            for message in slack.sandbox.dms(member.slack_user_id):
+                out.write(blocks_to_text(message.get("blocks") or []) + "\n\n")
     again = run_call_lists(result.database, slack.gateway, slack.settings,
                            now=datetime.combine(slack.list_date, time(11, 0),
                                                 ZoneInfo("America/Los_Angeles")))
