@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.domain.vocabulary import Outcome
-from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, STRANGER
+from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, START, STRANGER
 
 
 def _row(e2e: E2E, slack_id: str, index: int = 0) -> str:
@@ -316,6 +316,23 @@ def test_snooze_modal_keeps_the_account_off_the_list(e2e: E2E) -> None:
         assert customer.snoozed_until is not None
         assert customer.snoozed_until.isoformat() == "2026-03-13"
     assert e2e.attempts() == []
+    # The next mornings' lists leave it off until the snooze ends.
+    from zoneinfo import ZoneInfo
+
+    from bot.db.models import TeamMember
+    from bot.services.call_lists import Planned, compute_lists
+
+    def listed_on(day: int) -> bool:
+        with e2e.database.uow() as uow:
+            ana = uow.session.query(TeamMember).filter_by(slack_user_id=ANA).one()
+            when = START.replace(day=day)
+            _, [computed] = compute_lists(
+                uow.session, [Planned(ana, ZoneInfo("America/New_York"), when.date())],
+                now=when)
+        return entry.customer_id in {item.customer_id for item in computed.result.items}
+
+    assert not listed_on(11) and not listed_on(12)
+    assert listed_on(13)
 
 
 def test_another_collector_cannot_open_a_form_on_the_list(e2e: E2E) -> None:
