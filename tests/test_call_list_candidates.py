@@ -1,9 +1,15 @@
-"""Loading only the best candidates per collector gives exactly the lists a full load gives."""
+"""Loading only the best candidates per collector gives exactly the lists a full load gives.
+
+The candidates are ranked in SQL: accounts the rules surely leave off (inactive, snoozed,
+called too recently for any strategy that may cover them) and urgent ones (always loaded)
+take no candidate's place. These tests build ledgers with all of that mixed in, across
+collectors in different zones, and compare against the rules run over every account.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,54 +17,115 @@ import pytest
 
 from bot.db import Database
 from bot.db.models import ContactAttempt, Customer, Invoice, PromiseToPay, TeamMember
+from bot.domain.aging import Bucket
 from bot.domain.likelihood import default_curve
-from bot.domain.policy import default_policy
+from bot.domain.policy import Policy, default_policy, parse_policy
 from bot.domain.priority import build_call_list
-from bot.domain.vocabulary import Outcome, PromiseStatus
+from bot.domain.vocabulary import CustomerStatus, Outcome, PromiseStatus
 from bot.services import call_lists
 from bot.services.account_states import load_account_states
-from bot.services.call_lists import Planned, compute_lists
+from bot.services.call_lists import Planned, compute_lists, recent_call_cutoffs
+from bot.services.policy import save_policy
 
 TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-TZ = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # the same local date in every zone below
+ZONES = [ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo"), ZoneInfo("Europe/Paris")]
+
+# Every bucket's strategies differ in interval, by balance and by tier: the shortest interval
+# a bucket allows is not the one most of its accounts get.
+MIXED_POLICY = """
+segments:
+  - name: big ones
+    match: {min_past_due: 40000}
+    recontact_days: 2
+    max_attempts: 5
+  - name: key tier
+    match: {tiers: [key]}
+    recontact_days: 4
+    max_attempts: 5
+  - name: middle
+    match: {buckets: [31-60, 61-90], min_past_due: 5000, max_past_due: 40000}
+    recontact_days: 6
+    max_attempts: 5
+  - name: everyone else
+    recontact_days: 9
+    max_attempts: 5
+"""
+
+TIERED_POLICY = """
+segments:
+  - name: key tier
+    match: {tiers: [key]}
+    recontact_days: 4
+    max_attempts: 5
+  - name: everyone else
+    recontact_days: 9
+    max_attempts: 5
+"""
 
 
-def _ledger(db: Database, *, seed: int, accounts: int, contacted_share: float) -> None:
+def _ledger(
+    db: Database, *, seed: int, accounts: int, called_days: tuple[int, int], called: float,
+    tiers: tuple[str, ...] = ("standard", "key", "small", " Key "),
+) -> None:
+    """Collectors in three zones; accounts with every kind of state the rules look at."""
     rng = random.Random(seed)
     with db.uow() as uow:
         s = uow.session
-        members = [TeamMember(slack_user_id=f"U{i}", name=f"C{i}", daily_call_target=8)
-                   for i in range(3)]
+        members = [
+            TeamMember(slack_user_id=f"U{i}", name=f"C{i}", daily_call_target=6 + 2 * i,
+                       timezone=ZONES[i].key)
+            for i in range(3)
+        ]
         s.add_all(members)
         s.flush()
         for n in range(accounts):
             owner = members[n % 3]
-            customer = Customer(external_ref=f"R{n:04d}", name=f"Customer {n:04d}",
-                                tier=rng.choice(["standard", "key", "small"]),
-                                collector_id=owner.id)
+            roll = rng.random()
+            customer = Customer(
+                external_ref=f"R{n:04d}", name=f"Customer {n:04d}",
+                tier=rng.choice(tiers),
+                collector_id=owner.id,
+                status=rng.choice(list(CustomerStatus)) if roll < 0.08 else CustomerStatus.ACTIVE,
+                snoozed_until=(TODAY + timedelta(days=rng.randrange(-3, 4))
+                               if 0.08 <= roll < 0.14 else None),
+            )
             s.add(customer)
             s.flush()
             for k in range(rng.randrange(1, 4)):
                 due = TODAY - timedelta(days=rng.randrange(-20, 200))
                 s.add(Invoice(number=f"I{n:04d}-{k}", customer_id=customer.id,
                               issue_date=due - timedelta(days=30), due_date=due,
-                              amount=Decimal(rng.randrange(100, 90_000)),
+                              amount=Decimal(rng.randrange(100, 90_000)) + Decimal("0.07"),
                               disputed=rng.random() < 0.05))
-            if rng.random() < contacted_share:
-                # A recent contact lowers the score below its bound (or leaves it off).
-                s.add(ContactAttempt(customer_id=customer.id, collector_id=owner.id,
-                                     at=NOW - timedelta(days=rng.randrange(1, 15)),
-                                     outcome=Outcome.NO_ANSWER, source="command"))
-            if rng.random() < 0.03:
-                s.add(PromiseToPay(customer_id=customer.id, collector_id=owner.id,
-                                   amount=Decimal(50), status=PromiseStatus.OPEN,
-                                   promised_date=TODAY + timedelta(days=rng.randrange(-3, 3))))
+            if rng.random() < called:
+                # Calls (and notes, which are not contacts) at any hour of recent days.
+                for _ in range(rng.randrange(1, 3)):
+                    at = NOW - timedelta(days=rng.randrange(*called_days),
+                                         hours=rng.randrange(0, 24))
+                    outcome = rng.choice([Outcome.NO_ANSWER, Outcome.REACHED, Outcome.NOTE,
+                                          Outcome.LEFT_VOICEMAIL])
+                    s.add(ContactAttempt(customer_id=customer.id, collector_id=owner.id,
+                                         at=at, outcome=outcome, source="command"))
+            if rng.random() < 0.04:
+                s.add(ContactAttempt(
+                    customer_id=customer.id, collector_id=owner.id,
+                    at=NOW - timedelta(days=rng.randrange(1, 6)),
+                    outcome=Outcome.CALLBACK_REQUESTED, source="command",
+                    callback_at=NOW + timedelta(hours=rng.randrange(-30, 40))))
+            if rng.random() < 0.05:
+                broken = rng.random() < 0.4
+                s.add(PromiseToPay(
+                    customer_id=customer.id, collector_id=owner.id, amount=Decimal(50),
+                    status=PromiseStatus.BROKEN if broken else PromiseStatus.OPEN,
+                    promised_date=TODAY + timedelta(days=rng.randrange(-6, 4)),
+                    resolved_on=TODAY - timedelta(days=rng.randrange(0, 40)) if broken else None))
         uow.commit()
 
 
-def _full_lists(db: Database) -> dict[str, list[tuple[int, Decimal]]]:
-    policy, curve = default_policy(), default_curve()
+def _full_lists(db: Database, policy: Policy) -> dict[str, list[tuple[int, Decimal]]]:
+    """The rules over every account of every collector: what the candidates must reproduce."""
+    curve = default_curve()
     with db.uow() as uow:
         members = uow.session.query(TeamMember).all()
         states = load_account_states(uow.session, collector_ids=None, today=TODAY, now=NOW)
@@ -66,7 +133,7 @@ def _full_lists(db: Database) -> dict[str, list[tuple[int, Decimal]]]:
             m.slack_user_id: [
                 (i.customer_id, i.score)
                 for i in build_call_list(states.by_collector.get(m.id, []), policy, curve,
-                                         today=TODAY, now=NOW, tz=TZ,
+                                         today=TODAY, now=NOW, tz=ZoneInfo(m.timezone),
                                          target=m.daily_call_target).items
             ]
             for m in members
@@ -76,29 +143,146 @@ def _full_lists(db: Database) -> dict[str, list[tuple[int, Decimal]]]:
 def _pruned_lists(db: Database) -> dict[str, list[tuple[int, Decimal]]]:
     with db.uow() as uow:
         members = uow.session.query(TeamMember).all()
-        _, computed = compute_lists(uow.session, [Planned(m, TZ, TODAY) for m in members],
-                                    now=NOW)
+        planned = [Planned(m, ZoneInfo(m.timezone), TODAY) for m in members]
+        _, computed = compute_lists(uow.session, planned, now=NOW)
     return {c.planned.member.slack_user_id: [(i.customer_id, i.score) for i in c.result.items]
             for c in computed}
 
 
-@pytest.mark.parametrize(("seed", "contacted_share"), [(1, 0.0), (2, 0.5), (3, 0.9)])
-def test_candidates_give_the_same_lists_as_a_full_load(
-    db: Database, seed: int, contacted_share: float, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _ledger(db, seed=seed, accounts=240, contacted_share=contacted_share)
-    fallbacks: list[int] = []
+@pytest.fixture
+def full_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The collector ids of every full (unpruned) load compute_lists falls back to."""
+    loads: list[list[int]] = []
     real_load = call_lists.load_account_states
 
     def counting_load(*args: object, **kwargs: object) -> object:
-        if kwargs.get("top") is None:
-            fallbacks.append(1)
+        if kwargs.get("prune") is None:
+            loads.append(sorted(kwargs["collector_ids"]))  # type: ignore[call-overload]
         return real_load(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(call_lists, "load_account_states", counting_load)
     monkeypatch.setattr(call_lists, "CANDIDATES_PER_CALL", 2)  # few candidates: cuts happen
-    assert _pruned_lists(db) == _full_lists(db)
-    if contacted_share == 0.0:
-        assert not fallbacks, "nobody contacted: the candidates alone decide every list"
-    if contacted_share == 0.9:
-        assert fallbacks, "most candidates were recently contacted: a full load was needed"
+    return loads
+
+
+def _use(db: Database, text: str | None) -> Policy:
+    if text is None:
+        return default_policy()
+    with db.uow() as uow:
+        save_policy(uow, text, "yaml", actor="test")
+    return parse_policy(text)
+
+
+@pytest.mark.parametrize(
+    ("seed", "called", "called_days", "policy_text"),
+    [
+        (1, 0.0, (1, 2), None),
+        (2, 0.5, (0, 15), None),
+        (3, 0.9, (0, 15), None),
+        (4, 0.6, (0, 12), MIXED_POLICY),
+        (5, 0.9, (0, 4), MIXED_POLICY),
+        (6, 0.3, (0, 30), MIXED_POLICY),
+    ],
+)
+def test_candidates_give_the_same_lists_as_a_full_load(
+    db: Database, full_loads: list[list[int]], *, seed: int, called: float,
+    called_days: tuple[int, int], policy_text: str | None,
+) -> None:
+    policy = _use(db, policy_text)
+    _ledger(db, seed=seed, accounts=300, called=called, called_days=called_days)
+    pruned = _pruned_lists(db)
+    assert pruned == _full_lists(db, policy)
+    if called == 0.0:
+        assert not full_loads, "nobody called: the candidates alone decide every list"
+
+
+def test_a_team_that_called_its_best_accounts_yesterday_needs_no_full_load(
+    db: Database, full_loads: list[list[int]],
+) -> None:
+    """The everyday case: the top of every list was called within every strategy's interval.
+
+    Those accounts are ranked out in SQL, so the next-best candidates fill the lists.
+    """
+    _ledger(db, seed=7, accounts=300, called=0.0, called_days=(1, 2))
+    best = _full_lists(db, default_policy())
+    with db.uow() as uow:
+        s = uow.session
+        for member in s.query(TeamMember).all():
+            for customer_id, _ in best[member.slack_user_id]:
+                s.add(ContactAttempt(customer_id=customer_id, collector_id=member.id,
+                                     at=NOW - timedelta(days=1), outcome=Outcome.NO_ANSWER,
+                                     source="button"))
+        uow.commit()
+    pruned = _pruned_lists(db)
+    assert pruned == _full_lists(db, default_policy())
+    assert not full_loads
+    assert all(len(items) == 6 + 2 * i for i, items in enumerate(pruned.values()))
+
+
+def test_calls_the_rules_may_still_list_today_fall_back_to_a_full_load(
+    db: Database, full_loads: list[list[int]],
+) -> None:
+    """A call 5 days ago keeps a 9-day account off but not a 4-day (key tier) one of the same
+    bucket and balance: SQL does not tell tiers apart, so it keeps them as candidates; when
+    they fill the candidates, the collectors are loaded in full, in one load, and the lists
+    still agree."""
+    policy = _use(db, TIERED_POLICY)
+    _ledger(db, seed=8, accounts=300, called=1.0, called_days=(5, 6),
+            tiers=("standard", "small"))
+    assert _pruned_lists(db) == _full_lists(db, policy)
+    assert len(full_loads) == 1, "the inconclusive collectors share one full load"
+    assert full_loads[0], full_loads
+
+
+def test_recent_call_cutoffs_follow_each_bucket_shortest_interval_in_the_latest_zone() -> None:
+    policy = parse_policy(MIXED_POLICY)
+    tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
+    cutoffs = recent_call_cutoffs(policy, TODAY, [tokyo, new_york])
+    assert Bucket.CURRENT not in cutoffs
+
+    def start(days: int) -> datetime:  # New York starts each local day after Tokyo
+        return datetime.combine(TODAY - timedelta(days=days - 1), time.min, tzinfo=new_york)
+
+    middle = cutoffs[Bucket.DAYS_31_60]
+    assert [(r.min_past_due, r.max_past_due, r.since) for r in middle] == [
+        (Decimal(40000), None, start(2)),
+        (None, None, start(4)),  # the key tier: any balance; nothing longer can be shortest
+    ]
+    assert [r.since for r in cutoffs[Bucket.DAYS_120_PLUS]] == [start(2), start(4)]
+    only_tokyo = recent_call_cutoffs(policy, TODAY, [tokyo])
+    assert only_tokyo[Bucket.DAYS_1_30][0].since == datetime.combine(
+        TODAY - timedelta(days=1), time.min, tzinfo=tokyo)
+
+
+def test_a_balance_on_a_strategy_boundary_keeps_that_strategy_interval(
+    db: Database, full_loads: list[list[int]],
+) -> None:
+    """40,000.00 past due is a 'big one' (every 2 days): called 3 days ago, it is listed;
+    39,999.99 is not (every 9 days). BIG's four invoices add up to 39,999.99999999999 as
+    SQLite's floats: the candidates must still count it as 40,000.00, as the rules do."""
+    _use(db, MIXED_POLICY)
+    with db.uow() as uow:
+        s = uow.session
+        member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=5,
+                            timezone=ZONES[0].key)
+        s.add(member)
+        s.flush()
+        for ref, amounts in (("BIG", ["16722.78", "8478.54", "8688.80", "6109.88"]),
+                             ("UNDER", ["39999.99"]), ("FRESH", ["1000.00"])):
+            customer = Customer(external_ref=ref, name=ref, tier="standard",
+                                collector_id=member.id)
+            s.add(customer)
+            s.flush()
+            for k, amount in enumerate(amounts):
+                due = TODAY - timedelta(days=45)
+                s.add(Invoice(number=f"{ref}-{k}", customer_id=customer.id, due_date=due,
+                              issue_date=due - timedelta(days=30), amount=Decimal(amount)))
+            if ref != "FRESH":
+                s.add(ContactAttempt(customer_id=customer.id, collector_id=member.id,
+                                     at=NOW - timedelta(days=3), outcome=Outcome.NO_ANSWER,
+                                     source="button"))
+        uow.commit()
+    with db.uow() as uow:
+        ids = dict(uow.session.query(Customer.external_ref, Customer.id).all())
+    listed = [customer_id for customer_id, _ in _pruned_lists(db)["U1"]]
+    assert listed == [ids["BIG"], ids["FRESH"]]

@@ -49,7 +49,6 @@ def account(
         collector_id=7,
         past_due=Decimal(past_due),
         disputed=Decimal(0),
-        open_balance=Decimal(past_due),
         oldest_due=TODAY - timedelta(days=days),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
@@ -313,7 +312,6 @@ def account_states(draw: st.DrawFn, customer_id: int) -> AccountState:
         collector_id=1,
         past_due=past_due,
         disputed=draw(money),
-        open_balance=past_due,
         oldest_due=None if past_due == 0 else TODAY - timedelta(days=draw(st.integers(0, 400))),
         last_attempt_at=draw(st.none() | instants),
         last_outcome=draw(st.none() | st.sampled_from(list(Outcome))),

@@ -91,7 +91,7 @@ def _state(customer_id: int, past_due: str, **extra: object) -> AccountState:
     return AccountState(
         customer_id=customer_id, external_ref=f"C-{customer_id}", name=f"Customer {customer_id}",
         tier="standard", status=CustomerStatus.ACTIVE, collector_id=1,
-        past_due=Decimal(past_due), disputed=Decimal(0), open_balance=Decimal(past_due),
+        past_due=Decimal(past_due), disputed=Decimal(0),
         oldest_due=TODAY - timedelta(days=45), **extra,  # type: ignore[arg-type]
     )
 

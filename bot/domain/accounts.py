@@ -29,9 +29,10 @@ class AccountState:
     status: CustomerStatus
     collector_id: int | None
     past_due: Decimal  # open past-due balance on invoices not in dispute
-    disputed: Decimal  # open balance on disputed invoices
-    open_balance: Decimal  # every open invoice, current included, disputed included
     oldest_due: date | None  # due date of the oldest past-due invoice not in dispute
+    # Open balance on disputed invoices, when known. It only says why an account with nothing
+    # else past due is left off, so a loader that never loads such accounts leaves it None.
+    disputed: Decimal | None = None
     contact_name: str | None = None
     phone: str | None = None
     last_attempt_at: datetime | None = None

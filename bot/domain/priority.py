@@ -144,7 +144,8 @@ def score_account(
     if status_reason is not None:
         return status_reason
     if account.past_due <= _ZERO:
-        return EXCLUDED_DISPUTED if account.disputed > _ZERO else EXCLUDED_NOTHING_PAST_DUE
+        disputed = account.disputed is not None and account.disputed > _ZERO
+        return EXCLUDED_DISPUTED if disputed else EXCLUDED_NOTHING_PAST_DUE
     if account.snoozed_until is not None and account.snoozed_until > today:
         return EXCLUDED_SNOOZED
 

@@ -6,11 +6,22 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -22,9 +33,9 @@ from bot.db.models import (
     Payment,
     PromiseToPay,
 )
-from bot.db.sql import key_in
 from bot.domain.accounts import AccountState, PromiseState
 from bot.domain.aging import Bucket
+from bot.domain.priority import EXCLUDED_STATUS
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
     CustomerStatus,
@@ -62,26 +73,6 @@ def past_due_totals(today: date) -> Select[tuple[int, Decimal, date]]:
     )
 
 
-def _open_balances(
-    session: Session, customer_ids: Sequence[int]
-) -> dict[int, tuple[Decimal, Decimal]]:
-    """customer id -> (disputed, open) balance, for the customers loaded (one parameter)."""
-    balance = Invoice.amount - Invoice.amount_paid
-    rows = session.connection().execute(
-        select(
-            Invoice.customer_id,
-            func.sum(case((Invoice.disputed.is_(True), balance), else_=ZERO)),
-            func.sum(balance),
-        )
-        .where(
-            Invoice.status == InvoiceStatus.OPEN,
-            key_in(session.connection(), Invoice.customer_id, customer_ids),
-        )
-        .group_by(Invoice.customer_id)
-    ).all()
-    return {customer: (_money(disputed), _money(total)) for customer, disputed, total in rows}
-
-
 @dataclass
 class _History:
     last_at: datetime | None = None
@@ -102,14 +93,45 @@ class LoadedAccounts:
     books: dict[int, Decimal] = field(default_factory=dict)
 
 
-def likelihood_case(oldest_due: Any, today: date, likelihood: Mapping[Bucket, Decimal]) -> Any:
-    """The likelihood of an oldest due date's bucket, in SQL both engines run."""
+@dataclass(frozen=True)
+class RecentCall:
+    """A strategy that may cover a bucket: its past-due range and, for its re-contact interval,
+    the instant from which a call keeps an account off today's list."""
+
+    min_past_due: Decimal | None
+    max_past_due: Decimal | None
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Pruning:
+    """How to load only each collector's best candidates instead of every account.
+
+    `bound`: per aging bucket, an upper bound of the priority score per dollar past due.
+    `recent`: per aging bucket, the strategies that may cover it, shortest interval first
+    (the last one covers any balance). The first whose range holds the balance gives the
+    shortest interval the account can have: a call since its instant surely keeps it off.
+    Absent buckets apply no such rule.
+    """
+
+    top: int
+    bound: Mapping[Bucket, Decimal]
+    recent: Mapping[Bucket, Sequence[RecentCall]] = field(default_factory=dict)
+
+
+# A past-due sum may be a float a cent away from its exact value (SQLite keeps NUMERIC as
+# REAL): balance ranges are widened by a cent, so a strategy is never wrongly ruled out.
+_SLACK = Decimal("0.01")
+
+
+def bucket_case(oldest_due: Any, today: date, values: Mapping[Bucket, Any]) -> Any:
+    """The value of an oldest due date's aging bucket, in SQL both engines run."""
     return case(
-        (oldest_due >= today - timedelta(days=30), likelihood[Bucket.DAYS_1_30]),
-        (oldest_due >= today - timedelta(days=60), likelihood[Bucket.DAYS_31_60]),
-        (oldest_due >= today - timedelta(days=90), likelihood[Bucket.DAYS_61_90]),
-        (oldest_due >= today - timedelta(days=120), likelihood[Bucket.DAYS_91_120]),
-        else_=likelihood[Bucket.DAYS_120_PLUS],
+        (oldest_due >= today - timedelta(days=30), values[Bucket.DAYS_1_30]),
+        (oldest_due >= today - timedelta(days=60), values[Bucket.DAYS_31_60]),
+        (oldest_due >= today - timedelta(days=90), values[Bucket.DAYS_61_90]),
+        (oldest_due >= today - timedelta(days=120), values[Bucket.DAYS_91_120]),
+        else_=values[Bucket.DAYS_120_PLUS],
     )
 
 
@@ -119,14 +141,15 @@ def load_account_states(
     collector_ids: Collection[int] | None,
     today: date,
     now: datetime,
-    top: int | None = None,
-    likelihood: Mapping[Bucket, Decimal] | None = None,
+    prune: Pruning | None = None,
 ) -> LoadedAccounts:
     """AccountState of every customer with something past due, grouped by collector id.
 
-    With `top` and `likelihood` (a per-bucket upper bound of the score per dollar), only each
-    collector's `top` accounts by that bound are loaded, plus every account with a promise or a
-    callback; the caller checks that nothing left out could have made the list (`cut_at`).
+    With `prune`, each collector's accounts are ranked: first those the rules may list today
+    (active, not snoozed, not called since their bucket's instant), then by the score bound.
+    Only the first `top` of those are loaded, plus every account with a promise or a callback
+    (the rules that override the others); the caller checks that nothing left out could have
+    made the list (`cut_at`).
     """
     # Nothing past due outside disputes is never called (the domain agrees): not even loaded.
     totals = past_due_totals(today).subquery()
@@ -147,55 +170,25 @@ def load_account_states(
         Customer.collector_id.in_(list(collector_ids)) if collector_ids is not None
         else Customer.collector_id.is_not(None)
     )
-    base = select(*columns).select_from(totals).join(
-        Customer, Customer.id == totals.c.customer_id
-    ).where(scope)
-    cut = top is not None and likelihood is not None
-    if cut:
-        assert top is not None and likelihood is not None
-        # Rank narrow rows (ids and sums); the customers' text columns are read for the
-        # winners only, by primary key.
-        raw = (totals.c[1] * likelihood_case(totals.c[2], today, likelihood)).label("raw")
-        rank = func.row_number().over(
-            partition_by=Customer.collector_id, order_by=(raw.desc(), Customer.id)
-        ).label("rank")
-        book = func.sum(totals.c[1]).over(partition_by=Customer.collector_id).label("book")
-        ranked = (
-            select(totals, book, raw, rank)
-            .select_from(totals)
-            .join(Customer, Customer.id == totals.c.customer_id)
-            .where(scope)
-            .subquery()
-        )
-        urgent = _with_commitments(now, today)
-        if session.get_bind().dialect.name == "postgresql":
-            # The per-customer aggregate and the ranking sort fit in memory instead of spilling.
-            session.execute(text("SET LOCAL work_mem = '64MB'"))
-        connection = session.connection()
-        winners = connection.execute(
-            select(ranked).where((ranked.c.rank <= top) | ranked.c.customer_id.in_(urgent))
-        ).all()
-        details = {
-            row[0]: tuple(row)
-            for row in connection.execute(
-                select(*columns[:9]).where(
-                    key_in(connection, Customer.id, [w[0] for w in winners])
-                )
-            )
-        } if winners else {}
-        rows: list[tuple[Any, ...]] = [(*details[w[0]], *w[1:]) for w in winners]
+    if prune is not None:
+        rows = _candidates(session, totals, columns, scope, prune, today=today, now=now)
     else:
-        rows = [tuple(row) for row in session.connection().execute(base)]
+        rows = [tuple(row) for row in session.connection().execute(
+            select(*columns).select_from(totals)
+            .join(Customer, Customer.id == totals.c.customer_id).where(scope)
+        )]
     if not rows:
         return LoadedAccounts({})
     cut_at: dict[int, Decimal] = {}
     books: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    if cut:
-        assert top is not None
+    if prune is not None:
         for row in rows:
-            books[row[5]] = _money(row[-3])
-            if row[-1] == top:  # the collector had more than `top`: the load was cut here
-                cut_at[row[5]] = _money(row[-2])
+            book, bound, rank = row[-3:]
+            books[row[5]] = _money(book)
+            if rank == prune.top and bound >= 0:
+                # The collector had more listable accounts than `top`: the load was cut here,
+                # at this float bound, rounded up to the cent (a bound it stays).
+                cut_at[row[5]] = Decimal(repr(float(bound))).quantize(CENT, ROUND_CEILING)
     else:
         for row in rows:
             books[row[5]] += _money(row[9])
@@ -204,13 +197,11 @@ def load_account_states(
     last_paid = _last_payment_dates(session, scope, since=(now - timedelta(
         days=HISTORY_DAYS)).date())
     open_promises, broken_promises = _promises(session, scope, today)
-    balances = _open_balances(session, [row[0] for row in rows])
 
     by_collector: dict[int, list[AccountState]] = defaultdict(list)
     for row in rows:
         (customer_id, ref, name, tier, status, collector_id, contact, phone, snoozed,
          past_due, oldest_due) = row[:11]
-        disputed, open_balance = balances.get(customer_id, (ZERO, ZERO))
         seen = history.get(customer_id)
         attempts = 0
         broken = broken_promises.get(customer_id)
@@ -229,8 +220,6 @@ def load_account_states(
                 status=CustomerStatus(status),
                 collector_id=collector_id,
                 past_due=_money(past_due),
-                disputed=disputed,
-                open_balance=open_balance,
                 oldest_due=_as_date(oldest_due),
                 contact_name=contact,
                 phone=phone,
@@ -244,6 +233,84 @@ def load_account_states(
             )
         )
     return LoadedAccounts(dict(by_collector), cut_at, dict(books))
+
+
+def _in_range(past_due: Any, strategy: RecentCall) -> Any:
+    low, high = strategy.min_past_due, strategy.max_past_due
+    conditions = []
+    if low is not None:
+        conditions.append(past_due >= low - _SLACK)
+    if high is not None:
+        conditions.append(past_due < high + _SLACK)
+    return and_(true(), *conditions)
+
+
+# Ranking keys below zero: accounts the candidates never count.
+_OFF = -1.0  # the rules leave it off today whatever its strategy
+_URGENT = -2.0  # a promise or a callback: always loaded, so never takes a candidate's place
+
+
+def _candidates(
+    session: Session,
+    totals: Any,
+    columns: list[Any],
+    scope: ColumnElement[bool],
+    prune: Pruning,
+    *,
+    today: date,
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """Each collector's first `prune.top` listable accounts by bound, and every urgent one.
+
+    One float key per account ranks narrow rows (ids, sums, the key): the score bound for an
+    account the rules may list, or below zero for one they surely leave off (inactive,
+    snoozed, called too recently) or that is loaded anyway (urgent). The customers' text
+    columns are joined for the winners only. Rows end with (book, key, rank).
+    """
+    oldest, past_due = totals.c[2], cast(totals.c[1], Float)
+    joined = totals.join(Customer, Customer.id == totals.c.customer_id)
+    recent: dict[Bucket, Any] = {}
+    if prune.recent:
+        last = (
+            select(ContactAttempt.customer_id, func.max(ContactAttempt.at).label("at"))
+            .where(ContactAttempt.outcome != Outcome.NOTE,
+                   ContactAttempt.at >= min(r.since for rs in prune.recent.values() for r in rs))
+            .group_by(ContactAttempt.customer_id)
+            .subquery()
+        )
+        joined = joined.outerjoin(last, last.c.customer_id == totals.c.customer_id)
+        for bucket, strategies in prune.recent.items():
+            recent[bucket] = case(
+                *[(_in_range(totals.c[1], r), last.c.at >= r.since) for r in strategies],
+                else_=false(),
+            )
+
+    def listable(bucket: Bucket) -> Any:
+        bound = past_due * float(prune.bound[bucket])
+        return bound if bucket not in recent else case((recent[bucket], _OFF), else_=bound)
+
+    key = case(
+        (Customer.status.in_(sorted(EXCLUDED_STATUS)), _OFF),
+        (Customer.snoozed_until > today, _OFF),
+        (totals.c.customer_id.in_(_with_commitments(now, today)), _URGENT),
+        else_=bucket_case(
+            oldest, today, {b: listable(b) for b in Bucket if b is not Bucket.CURRENT}),
+    ).label("key")
+    rank = func.row_number().over(
+        partition_by=Customer.collector_id, order_by=(key.desc(), Customer.id)
+    ).label("rank")
+    book = func.sum(totals.c[1]).over(partition_by=Customer.collector_id).label("book")
+    ranked = select(totals, book, key, rank).select_from(joined).where(scope).subquery()
+    return [
+        tuple(row) for row in session.connection().execute(
+            select(*columns[:9], ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
+                   ranked.c.rank)
+            .select_from(ranked)
+            .join(Customer, Customer.id == ranked.c.customer_id)
+            .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
+                   | (ranked.c.key == _URGENT))
+        )
+    ]
 
 
 def _with_commitments(now: datetime, today: date) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,13 +22,15 @@ from bot.db.models import (
     Delivery,
     TeamMember,
 )
-from bot.domain.accounts import AccountState, CallListItem
+from bot.domain.accounts import CallListItem
 from bot.domain.aging import Bucket
 from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
 from bot.domain.policy import Policy
 from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
 from bot.domain.vocabulary import CALL_OUTCOMES
 from bot.services.account_states import (
+    Pruning,
+    RecentCall,
     learning_observations,
     load_account_states,
 )
@@ -94,41 +96,51 @@ def compute_lists(
     version, policy = current_policy(session)
     curve = likelihood_for(session, policy, today=max(p.list_date for p in planned))
     bound = score_bounds(policy, curve)
-    computed = []
+    computed: list[ComputedList] = []
     # Collectors' local dates differ by at most a day: one bulk load per distinct date.
     for day in sorted({p.list_date for p in planned}):
         todays = [p for p in planned if p.list_date == day]
-        top = CANDIDATES_PER_CALL * max(p.member.daily_call_target for p in todays)
+        prune = Pruning(
+            top=CANDIDATES_PER_CALL * max(p.member.daily_call_target for p in todays),
+            bound=bound,
+            recent=recent_call_cutoffs(policy, day, {p.tz for p in todays}),
+        )
         loaded = load_account_states(
             session, collector_ids=[p.member.id for p in todays], today=day, now=now,
-            top=top, likelihood=bound,
+            prune=prune,
         )
+        results: dict[int, CallListResult] = {}
+        inconclusive: list[Planned] = []
         for plan in todays:
-            accounts: list[AccountState] = loaded.by_collector.get(plan.member.id, [])
             result = build_call_list(
-                accounts, policy, curve, today=day, now=now, tz=plan.tz,
-                target=plan.member.daily_call_target,
+                loaded.by_collector.get(plan.member.id, []), policy, curve, today=day,
+                now=now, tz=plan.tz, target=plan.member.daily_call_target,
             )
             cut = loaded.cut_at.get(plan.member.id)
             if cut is not None and not _complete(result, cut, plan.member.daily_call_target):
-                # Something left out might have made the list: load this collector in full.
-                logger.info("call list for %s: candidates inconclusive, full load",
-                            plan.member.slack_user_id)
-                accounts = load_account_states(
-                    session, collector_ids=[plan.member.id], today=day, now=now
-                ).by_collector.get(plan.member.id, [])
-                result = build_call_list(
-                    accounts, policy, curve, today=day, now=now, tz=plan.tz,
-                    target=plan.member.daily_call_target,
-                )
-            computed.append(
-                ComputedList(plan, result, loaded.books.get(plan.member.id, ZERO))
+                inconclusive.append(plan)
+            results[plan.member.id] = result
+        if inconclusive:
+            # Something left out might have made these lists: load those collectors in full.
+            logger.info("call lists for %s: candidates inconclusive, full load",
+                        ", ".join(p.member.slack_user_id for p in inconclusive))
+            full = load_account_states(
+                session, collector_ids=[p.member.id for p in inconclusive], today=day, now=now
             )
+            for plan in inconclusive:
+                results[plan.member.id] = build_call_list(
+                    full.by_collector.get(plan.member.id, []), policy, curve, today=day,
+                    now=now, tz=plan.tz, target=plan.member.daily_call_target,
+                )
+        computed.extend(
+            ComputedList(plan, results[plan.member.id], loaded.books.get(plan.member.id, ZERO))
+            for plan in todays
+        )
     return version, computed
 
 
 # Candidates loaded per call of the target: room for the accounts the rules leave off.
-CANDIDATES_PER_CALL = 4
+CANDIDATES_PER_CALL = 2
 
 
 def score_bounds(policy: Policy, curve: LikelihoodCurve) -> dict[Bucket, Decimal]:
@@ -145,6 +157,42 @@ def score_bounds(policy: Policy, curve: LikelihoodCurve) -> dict[Bucket, Decimal
         )
         bounds[bucket] = curve.for_bucket(bucket) * OVERDUE_MAX * (FOCUS if focus else 1)
     return bounds
+
+
+def recent_call_cutoffs(
+    policy: Policy, today: date, zones: Iterable[ZoneInfo]
+) -> dict[Bucket, list[RecentCall]]:
+    """Per aging bucket, each strategy that may cover it with the instant its interval sets.
+
+    Shortest interval first, ending with the shortest among those that cover any balance.
+    Tiers and the segments' order are ignored: whichever strategy the rules pick for an
+    account, its interval is at least the first of these whose range holds the balance. An
+    interval of N days keeps off an account called on one of the last N-1 local days or
+    today: a call on or after the start of that first local day, in whichever of `zones`
+    starts it last, is too recent for every one of them.
+    """
+    zones = list(zones)
+
+    def since(days: int) -> datetime:
+        first_day = today - timedelta(days=days - 1)
+        return max(day_bounds(first_day, tz)[0] for tz in zones)
+
+    cutoffs: dict[Bucket, list[RecentCall]] = {}
+    for bucket in Bucket:
+        if bucket is Bucket.CURRENT:
+            continue  # never loaded: nothing is past due
+        covering = sorted(
+            (s for s in policy.segments if not s.match.buckets or bucket in s.match.buckets),
+            key=lambda s: s.recontact_days,
+        )
+        strategies = []
+        for segment in covering:
+            low, high = segment.match.min_past_due, segment.match.max_past_due
+            strategies.append(RecentCall(low, high, since(segment.recontact_days)))
+            if low is None and high is None:
+                break  # covers any balance: no longer interval can be the shortest
+        cutoffs[bucket] = strategies
+    return cutoffs
 
 
 def _complete(result: CallListResult, cut: Decimal, target: int) -> bool:
