@@ -123,30 +123,33 @@ def _ledger(
         uow.commit()
 
 
-def _full_lists(db: Database, policy: Policy) -> dict[str, list[tuple[int, Decimal]]]:
+Lists = dict[str, tuple[list[tuple[int, Decimal]], Decimal]]  # user: (items, past-due book)
+
+
+def _full_lists(db: Database, policy: Policy) -> Lists:
     """The rules over every account of every collector: what the candidates must reproduce."""
     curve = default_curve()
     with db.uow() as uow:
         members = uow.session.query(TeamMember).all()
         states = load_account_states(uow.session, collector_ids=None, today=TODAY, now=NOW)
         return {
-            m.slack_user_id: [
+            m.slack_user_id: ([
                 (i.customer_id, i.score)
                 for i in build_call_list(states.by_collector.get(m.id, []), policy, curve,
                                          today=TODAY, now=NOW, tz=ZoneInfo(m.timezone),
                                          target=m.daily_call_target).items
-            ]
+            ], states.books.get(m.id, Decimal(0)))
             for m in members
         }
 
 
-def _pruned_lists(db: Database) -> dict[str, list[tuple[int, Decimal]]]:
+def _pruned_lists(db: Database) -> Lists:
     with db.uow() as uow:
         members = uow.session.query(TeamMember).all()
         planned = [Planned(m, ZoneInfo(m.timezone), TODAY) for m in members]
         _, computed = compute_lists(uow.session, planned, now=NOW)
-    return {c.planned.member.slack_user_id: [(i.customer_id, i.score) for i in c.result.items]
-            for c in computed}
+    return {c.planned.member.slack_user_id: (
+        [(i.customer_id, i.score) for i in c.result.items], c.past_due_book) for c in computed}
 
 
 @pytest.fixture
@@ -208,7 +211,7 @@ def test_a_team_that_called_its_best_accounts_yesterday_needs_no_full_load(
     with db.uow() as uow:
         s = uow.session
         for member in s.query(TeamMember).all():
-            for customer_id, _ in best[member.slack_user_id]:
+            for customer_id, _ in best[member.slack_user_id][0]:
                 s.add(ContactAttempt(customer_id=customer_id, collector_id=member.id,
                                      at=NOW - timedelta(days=1), outcome=Outcome.NO_ANSWER,
                                      source="button"))
@@ -216,7 +219,7 @@ def test_a_team_that_called_its_best_accounts_yesterday_needs_no_full_load(
     pruned = _pruned_lists(db)
     assert pruned == _full_lists(db, default_policy())
     assert not full_loads
-    assert all(len(items) == 6 + 2 * i for i, items in enumerate(pruned.values()))
+    assert [len(items) for items, _ in pruned.values()] == [6, 8, 10]
 
 
 def test_calls_the_rules_may_still_list_today_fall_back_to_a_full_load(
@@ -232,6 +235,27 @@ def test_calls_the_rules_may_still_list_today_fall_back_to_a_full_load(
     assert _pruned_lists(db) == _full_lists(db, policy)
     assert len(full_loads) == 1, "the inconclusive collectors share one full load"
     assert full_loads[0], full_loads
+
+
+def test_a_collector_with_nothing_to_call_today_still_gets_their_book(
+    db: Database, full_loads: list[list[int]],
+) -> None:
+    with db.uow() as uow:
+        s = uow.session
+        member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=5,
+                            timezone=ZONES[0].key)
+        s.add(member)
+        s.flush()
+        for n, amount in enumerate(["1200.50", "800.25"]):
+            customer = Customer(external_ref=f"R{n}", name=f"R{n}", collector_id=member.id,
+                                snoozed_until=TODAY + timedelta(days=3))
+            s.add(customer)
+            s.flush()
+            s.add(Invoice(number=f"I{n}", customer_id=customer.id, amount=Decimal(amount),
+                          issue_date=TODAY - timedelta(days=90),
+                          due_date=TODAY - timedelta(days=60)))
+        uow.commit()
+    assert _pruned_lists(db) == {"U1": ([], Decimal("2000.75"))}
 
 
 def test_recent_call_cutoffs_follow_each_bucket_shortest_interval_in_the_latest_zone() -> None:
@@ -284,5 +308,5 @@ def test_a_balance_on_a_strategy_boundary_keeps_that_strategy_interval(
         uow.commit()
     with db.uow() as uow:
         ids = dict(uow.session.query(Customer.external_ref, Customer.id).all())
-    listed = [customer_id for customer_id, _ in _pruned_lists(db)["U1"]]
+    listed = [customer_id for customer_id, _ in _pruned_lists(db)["U1"][0]]
     assert listed == [ids["BIG"], ids["FRESH"]]

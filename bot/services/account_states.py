@@ -176,7 +176,7 @@ def load_account_states(
         rows = [tuple(row) for row in session.connection().execute(
             select(*columns).select_from(totals)
             .join(Customer, Customer.id == totals.c.customer_id).where(scope)
-        )]
+        ).all()]
     if not rows:
         return LoadedAccounts({})
     cut_at: dict[int, Decimal] = {}
@@ -260,7 +260,8 @@ def _candidates(
     today: date,
     now: datetime,
 ) -> list[tuple[Any, ...]]:
-    """Each collector's first `prune.top` listable accounts by bound, and every urgent one.
+    """Each collector's first `prune.top` listable accounts by bound, every urgent one, and
+    its first account whatever it is (so every collector's book arrives).
 
     One float key per account ranks narrow rows (ids, sums, the key): the score bound for an
     account the rules may list, or below zero for one they surely leave off (inactive,
@@ -296,20 +297,29 @@ def _candidates(
         else_=bucket_case(
             oldest, today, {b: listable(b) for b in Bucket if b is not Bucket.CURRENT}),
     ).label("key")
+    # The key is computed once per account (a column of `keyed`), then ranked; one window
+    # serves both functions (the frame is the whole partition; row_number ignores it), so
+    # the database ranks and sums each collector's accounts in one pass.
+    keyed = select(
+        totals.c.customer_id, totals.c[1], totals.c[2], Customer.collector_id, key
+    ).select_from(joined).where(scope).subquery()
+    owner, order = keyed.c.collector_id, (keyed.c.key.desc(), keyed.c.customer_id)
     rank = func.row_number().over(
-        partition_by=Customer.collector_id, order_by=(key.desc(), Customer.id)
-    ).label("rank")
-    book = func.sum(totals.c[1]).over(partition_by=Customer.collector_id).label("book")
-    ranked = select(totals, book, key, rank).select_from(joined).where(scope).subquery()
+        partition_by=owner, order_by=order, rows=(None, None)).label("rank")
+    book = func.sum(keyed.c[1]).over(
+        partition_by=owner, order_by=order, rows=(None, None)).label("book")
+    ranked = select(keyed, book, rank).subquery()
     return [
         tuple(row) for row in session.connection().execute(
             select(*columns[:9], ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
                    ranked.c.rank)
             .select_from(ranked)
             .join(Customer, Customer.id == ranked.c.customer_id)
+            # Rank 1 too, listable or not: it carries the book of a collector with nothing
+            # to call today.
             .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
-                   | (ranked.c.key == _URGENT))
-        )
+                   | (ranked.c.key == _URGENT) | (ranked.c.rank == 1))
+        ).all()
     ]
 
 
