@@ -139,7 +139,8 @@ def compute_lists(
     return version, computed
 
 
-# Candidates loaded per call of the target: room for the accounts the rules leave off.
+# Candidates loaded per call of the target. Accounts the rules surely leave off never take a
+# candidate's place; this leaves room for those a strategy's longer interval keeps off.
 CANDIDATES_PER_CALL = 2
 
 
@@ -198,9 +199,10 @@ def recent_call_cutoffs(
 def _complete(result: CallListResult, cut: Decimal, target: int) -> bool:
     """True when no account left out of the load could have displaced one on the list.
 
-    Every account left out had an upper bound of at most `cut`, and accounts with promises
-    or callbacks are always loaded, so one left out could only enter the score-ordered tail
-    of the list: it must beat the last item (scores are rounded to cents).
+    Every account left out either is surely left off by the rules or had an upper bound of
+    at most `cut`, and accounts with promises or callbacks are always loaded, so one left out
+    could only enter the score-ordered tail of the list: it must beat the last item (scores
+    are rounded to cents).
     """
     if len(result.items) < target:
         return False
