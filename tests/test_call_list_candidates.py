@@ -310,3 +310,59 @@ def test_a_balance_on_a_strategy_boundary_keeps_that_strategy_interval(
         ids = dict(uow.session.query(Customer.external_ref, Customer.id).all())
     listed = [customer_id for customer_id, _ in _pruned_lists(db)["U1"][0]]
     assert listed == [ids["BIG"], ids["FRESH"]]
+
+
+def test_a_candidate_that_scores_below_its_bound_cannot_hide_a_better_account(
+    db: Database, full_loads: list[list[int]],
+) -> None:
+    """Target 1, so 2 candidates: A and B have the largest balances, but were called exactly
+    7 days ago (their 31-60 strategy's interval), so they score ×1, not the ×1.5 of the
+    bound. C, smaller and never called, was left out yet outscores them both: the candidates
+    cannot prove the list, and the full load puts C on it."""
+    with db.uow() as uow:
+        s = uow.session
+        member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=1,
+                            timezone=ZONES[0].key)
+        s.add(member)
+        s.flush()
+        member_id = member.id
+        for ref, amount, called in (("A", "10000.00", True), ("B", "9000.00", True),
+                                    ("C", "8000.00", False)):
+            customer = Customer(external_ref=ref, name=ref, collector_id=member.id)
+            s.add(customer)
+            s.flush()
+            s.add(Invoice(number=f"I-{ref}", customer_id=customer.id, amount=Decimal(amount),
+                          issue_date=TODAY - timedelta(days=75),
+                          due_date=TODAY - timedelta(days=45)))
+            if called:
+                s.add(ContactAttempt(customer_id=customer.id, collector_id=member.id,
+                                     at=NOW - timedelta(days=7), outcome=Outcome.NO_ANSWER,
+                                     source="button"))
+        uow.commit()
+    with db.uow() as uow:
+        ids = dict(uow.session.query(Customer.external_ref, Customer.id).all())
+    assert [customer_id for customer_id, _ in _pruned_lists(db)["U1"][0]] == [ids["C"]]
+    assert full_loads == [[member_id]]
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_a_full_compute_counts_every_account_left_off_and_over_the_target(
+    db: Database, seed: int,
+) -> None:
+    """What `collectbot preview` prints: counts over the whole book, not the candidates."""
+    policy = _use(db, None if seed == 2 else MIXED_POLICY)
+    _ledger(db, seed=seed, accounts=300, called=0.7, called_days=(0, 12))
+    curve = default_curve()
+    with db.uow() as uow:
+        members = uow.session.query(TeamMember).all()
+        states = load_account_states(uow.session, collector_ids=None, today=TODAY, now=NOW)
+        expected = {
+            m.slack_user_id: build_call_list(
+                states.by_collector.get(m.id, []), policy, curve, today=TODAY, now=NOW,
+                tz=ZoneInfo(m.timezone), target=m.daily_call_target)
+            for m in members
+        }
+        planned = [Planned(m, ZoneInfo(m.timezone), TODAY) for m in members]
+        _, computed = compute_lists(uow.session, planned, now=NOW, full=True)
+    assert {c.planned.member.slack_user_id: c.result for c in computed} == expected
+    assert all(r.overflow > 0 and r.excluded for r in expected.values())

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                 # Preview makes no Slack call: the roster's zone, else the team's.
                 tz = resolve_timezone(member.timezone, None, settings.zone)
                 planned.append(Planned(member, tz, now.astimezone(tz).date()))
-            _, computed = compute_lists(uow.session, planned, now=now)
+            # Every account is scored, so the counts below cover the whole book.
+            _, computed = compute_lists(uow.session, planned, now=now, full=True)
     finally:
         database.dispose()
     for item in computed:

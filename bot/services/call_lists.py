@@ -29,6 +29,7 @@ from bot.domain.policy import Policy
 from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
 from bot.domain.vocabulary import CALL_OUTCOMES
 from bot.services.account_states import (
+    LoadedAccounts,
     Pruning,
     RecentCall,
     learning_observations,
@@ -88,9 +89,14 @@ def likelihood_for(session: Session, policy: Policy, *, today: date) -> Likeliho
 
 
 def compute_lists(
-    session: Session, planned: Sequence[Planned], *, now: datetime
+    session: Session, planned: Sequence[Planned], *, now: datetime, full: bool = False
 ) -> tuple[int | None, list[ComputedList]]:
-    """Every planned collector's list from one bulk load of the ledger (nothing is written)."""
+    """Every planned collector's list from one bulk load of the ledger (nothing is written).
+
+    The load holds each collector's best candidates, so a result's `overflow` and `excluded`
+    count those only; `full` loads and scores every account instead, for callers that show
+    those counts (the lists are the same either way).
+    """
     if not planned:
         return None, []
     version, policy = current_policy(session)
@@ -100,7 +106,14 @@ def compute_lists(
     # Collectors' local dates differ by at most a day: one bulk load per distinct date.
     for day in sorted({p.list_date for p in planned}):
         todays = [p for p in planned if p.list_date == day]
-        prune = Pruning(
+
+        def build(plan: Planned, loaded: LoadedAccounts, today: date = day) -> CallListResult:
+            return build_call_list(
+                loaded.by_collector.get(plan.member.id, []), policy, curve, today=today,
+                now=now, tz=plan.tz, target=plan.member.daily_call_target,
+            )
+
+        prune = None if full else Pruning(
             top=CANDIDATES_PER_CALL * max(p.member.daily_call_target for p in todays),
             bound=bound,
             recent=recent_call_cutoffs(policy, day, {p.tz for p in todays}),
@@ -109,29 +122,20 @@ def compute_lists(
             session, collector_ids=[p.member.id for p in todays], today=day, now=now,
             prune=prune,
         )
-        results: dict[int, CallListResult] = {}
-        inconclusive: list[Planned] = []
-        for plan in todays:
-            result = build_call_list(
-                loaded.by_collector.get(plan.member.id, []), policy, curve, today=day,
-                now=now, tz=plan.tz, target=plan.member.daily_call_target,
-            )
-            cut = loaded.cut_at.get(plan.member.id)
-            if cut is not None and not _complete(result, cut, plan.member.daily_call_target):
-                inconclusive.append(plan)
-            results[plan.member.id] = result
+        results = {plan.member.id: build(plan, loaded) for plan in todays}
+        inconclusive = [
+            plan for plan in todays
+            if (cut := loaded.cut_at.get(plan.member.id)) is not None
+            and not _complete(results[plan.member.id], cut, plan.member.daily_call_target)
+        ]
         if inconclusive:
             # Something left out might have made these lists: load those collectors in full.
             logger.info("call lists for %s: candidates inconclusive, full load",
                         ", ".join(p.member.slack_user_id for p in inconclusive))
-            full = load_account_states(
+            everything = load_account_states(
                 session, collector_ids=[p.member.id for p in inconclusive], today=day, now=now
             )
-            for plan in inconclusive:
-                results[plan.member.id] = build_call_list(
-                    full.by_collector.get(plan.member.id, []), policy, curve, today=day,
-                    now=now, tz=plan.tz, target=plan.member.daily_call_target,
-                )
+            results.update((plan.member.id, build(plan, everything)) for plan in inconclusive)
         computed.extend(
             ComputedList(plan, results[plan.member.id], loaded.books.get(plan.member.id, ZERO))
             for plan in todays
