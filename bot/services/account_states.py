@@ -43,6 +43,7 @@ from bot.domain.vocabulary import (
     Outcome,
     PromiseStatus,
 )
+from bot.services.report import bucket_case
 
 ZERO = Decimal("0.00")
 # How far back contact history is read: longer than any re-contact interval a policy sets.
@@ -122,17 +123,6 @@ class Pruning:
 # A past-due sum may be a float a cent away from its exact value (SQLite keeps NUMERIC as
 # REAL): balance ranges are widened by a cent, so a strategy is never wrongly ruled out.
 _SLACK = Decimal("0.01")
-
-
-def bucket_case(oldest_due: Any, today: date, values: Mapping[Bucket, Any]) -> Any:
-    """The value of an oldest due date's aging bucket, in SQL both engines run."""
-    return case(
-        (oldest_due >= today - timedelta(days=30), values[Bucket.DAYS_1_30]),
-        (oldest_due >= today - timedelta(days=60), values[Bucket.DAYS_31_60]),
-        (oldest_due >= today - timedelta(days=90), values[Bucket.DAYS_61_90]),
-        (oldest_due >= today - timedelta(days=120), values[Bucket.DAYS_91_120]),
-        else_=values[Bucket.DAYS_120_PLUS],
-    )
 
 
 def load_account_states(
@@ -323,13 +313,21 @@ def _candidates(
     ]
 
 
-def _with_commitments(now: datetime, today: date) -> Any:
-    """Customers with an open or recently broken promise, or a callback request: always loaded."""
+def _promises_in_force(today: date) -> ColumnElement[bool]:
+    """Open promises, and promises broken recently enough to still be a reason to call."""
     since = today - timedelta(days=BROKEN_FOLLOW_UP_DAYS)
-    promised = select(PromiseToPay.customer_id).where(
-        (PromiseToPay.status == PromiseStatus.OPEN)
-        | ((PromiseToPay.status == PromiseStatus.BROKEN) & (PromiseToPay.resolved_on >= since))
+    return (PromiseToPay.status == PromiseStatus.OPEN) | (
+        (PromiseToPay.status == PromiseStatus.BROKEN) & (PromiseToPay.resolved_on >= since)
     )
+
+
+def _with_commitments(now: datetime, today: date) -> Any:
+    """Customers with an open or recently broken promise, or a callback request: always loaded.
+
+    The same promises `_promises` reads and the same window `_contact_history` reads, so
+    every account the rules may put first is among them.
+    """
+    promised = select(PromiseToPay.customer_id).where(_promises_in_force(today))
     callbacks = select(ContactAttempt.customer_id).where(
         ContactAttempt.callback_at.is_not(None),
         ContactAttempt.at >= now - timedelta(days=HISTORY_DAYS),
@@ -409,7 +407,6 @@ def _promises(
     """The latest open promise and the latest recently broken promise of each customer."""
     open_: dict[int, PromiseState] = {}
     broken: dict[int, PromiseState] = {}
-    since = today - timedelta(days=BROKEN_FOLLOW_UP_DAYS)
     rows = session.execute(
         select(
             PromiseToPay.customer_id,
@@ -419,14 +416,7 @@ def _promises(
             PromiseToPay.resolved_on,
         )
         .join(Customer, Customer.id == PromiseToPay.customer_id)
-        .where(
-            scope,
-            (PromiseToPay.status == PromiseStatus.OPEN)
-            | (
-                (PromiseToPay.status == PromiseStatus.BROKEN)
-                & (PromiseToPay.resolved_on >= since)
-            ),
-        )
+        .where(scope, _promises_in_force(today))
         .order_by(PromiseToPay.customer_id, PromiseToPay.promised_date)
     ).all()
     for customer_id, status, amount, promised, resolved in rows:

@@ -35,6 +35,7 @@ from bot.services.account_states import (
     learning_observations,
     load_account_states,
 )
+from bot.services.outcomes import UNDO_WINDOW
 from bot.services.policy import current_policy
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.call_list import (
@@ -47,7 +48,6 @@ from bot.views.text import Message
 
 logger = logging.getLogger(__name__)
 
-UNDO_WINDOW = timedelta(minutes=10)
 UNDOABLE_SOURCES = frozenset({"button", "modal"})
 ZERO = Decimal("0.00")
 

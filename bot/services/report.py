@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -56,16 +57,19 @@ class AgingReport:
         return self.overall.past_due_ar
 
 
-def bucket_case(due_date: Any, as_of: date) -> ColumnElement[str]:
-    """The aging bucket of a due date as of a date, in SQL both engines run (no date arithmetic)."""
-    return case(
-        (due_date >= as_of, literal(Bucket.CURRENT.value)),
-        (due_date >= as_of - timedelta(days=30), literal(Bucket.DAYS_1_30.value)),
-        (due_date >= as_of - timedelta(days=60), literal(Bucket.DAYS_31_60.value)),
-        (due_date >= as_of - timedelta(days=90), literal(Bucket.DAYS_61_90.value)),
-        (due_date >= as_of - timedelta(days=120), literal(Bucket.DAYS_91_120.value)),
-        else_=literal(Bucket.DAYS_120_PLUS.value),
-    )
+def bucket_case(
+    due_date: Any, as_of: date, values: Mapping[Bucket, Any] | None = None
+) -> ColumnElement[Any]:
+    """The value of a due date's aging bucket as of a date (by default the bucket's name), in
+    SQL both engines run (no date arithmetic). Leave CURRENT out of `values` for dates that
+    are always past due."""
+    if values is None:
+        values = {bucket: literal(bucket.value) for bucket in Bucket}
+    whens = [(due_date >= as_of, values[Bucket.CURRENT])] if Bucket.CURRENT in values else []
+    for bucket, days in ((Bucket.DAYS_1_30, 30), (Bucket.DAYS_31_60, 60),
+                         (Bucket.DAYS_61_90, 90), (Bucket.DAYS_91_120, 120)):
+        whens.append((due_date >= as_of - timedelta(days=days), values[bucket]))
+    return case(*whens, else_=values[Bucket.DAYS_120_PLUS])
 
 
 def open_balance_as_of(as_of: date) -> ColumnElement[Decimal]:
