@@ -506,6 +506,32 @@ def test_a_key_repeated_in_a_later_batch_is_caught(
     }
 
 
+@pytest.mark.parametrize(
+    ("kind", "body", "error"),
+    [
+        ("customers", "external_ref,name\nC1,A\nC5,E\nC5,E2\n",
+         "line 4, column external_ref: customer C5 repeats line 3"),
+        ("invoices", "number,customer_ref,issue_date,due_date,amount\n"
+         "I1,C1,2026-01-01,2026-01-31,7\nI4,C1,2026-01-01,2026-01-31,5\n"
+         "I4,C1,2026-01-01,2026-01-31,6\n",
+         "line 4, column number: invoice I4 repeats line 3"),
+        ("payments", "external_ref,customer_ref,amount,paid_on\nP1,C1,5,2026-02-01\n"
+         "P2,C1,5,2026-02-01\nP1,C1,6,2026-02-02\n",
+         "line 4, column external_ref: payment P1 repeats line 2"),
+    ],
+)
+def test_a_key_repeated_in_one_batch_names_both_lines(
+    db: Database, tmp_path: Path, kind: str, body: str, error: str
+) -> None:
+    _import(db, "invoices", _file(tmp_path, "seed.csv", INVOICES))
+    before = _snapshot(db)
+    report = _import(db, kind, _file(tmp_path, f"{kind}.csv", body))
+    assert [str(e) for e in report.errors] == [error]
+    assert not report.ok and not report.committed
+    assert report.counts.rejected == 1
+    assert _snapshot(db) == before
+
+
 def test_progress_bar_draws_on_its_stream() -> None:
     import io
 
