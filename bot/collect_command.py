@@ -18,14 +18,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import CallListEntry, Customer, Escalation, TeamMember
+from bot.db.models import CallListEntry, Customer, TeamMember
 from bot.db.uow import UnitOfWork
 from bot.domain.aging import BUCKETS
 from bot.domain.calendar import local_date
-from bot.domain.vocabulary import OUTCOME_LABELS, EscalationStatus, Outcome, Role
+from bot.domain.vocabulary import OUTCOME_LABELS, Outcome, Role
 from bot.services import roster
 from bot.services.accounts import account_summary, find_accounts, resolve_account
 from bot.services.call_lists import (
@@ -662,19 +662,8 @@ def _collector_by_name(session: Session, name: str) -> str:
 
 
 def _escalations(run: _Run) -> CommandReply:
-    collector = aliased(TeamMember)
-    query = (
-        select(Escalation, Customer, collector.name)
-        .join(Customer, Customer.id == Escalation.customer_id)
-        .outerjoin(collector, collector.id == Customer.collector_id)
-        .where(Escalation.status == EscalationStatus.OPEN)
-    )
-    if run.member.role is not Role.ADMIN:
-        query = query.where(
-            (collector.manager_id == run.member.id) | (Customer.collector_id.is_(None))
-        )
     rows = run.session.execute(
-        query.order_by(Escalation.created_at, Escalation.id).limit(MAX_LINES + 1)
+        roster.open_escalations_for(run.member).limit(MAX_LINES + 1)
     ).all()
     if not rows:
         return CommandReply("No open escalations.")

@@ -38,8 +38,11 @@ from bot.db.models import (
     Escalation,
     Invoice,
     PromiseToPay,
+    TeamMember,
 )
 from bot.domain.vocabulary import EscalationLevel, Outcome
+from bot.services import roster
+from bot.services.home import open_escalations
 from tests.service_seed import NOW, TODAY, Seed, day, seed
 
 
@@ -171,6 +174,28 @@ def test_mistakes_get_a_specific_reply_and_change_nothing(db: Database) -> None:
         assert expected in _run(db, text), text
     assert "not on the collections roster" in _run(db, "stats", user="UNOBODY")
     assert _attempts(db) == 0
+
+
+def test_escalations_command_and_app_home_show_a_manager_the_same_ones(db: Database) -> None:
+    """Their collectors' accounts (an inactive collector's too) and unassigned ones; not
+    another manager's. One scope, so `/collect escalations` and the App Home agree."""
+    ids = seed(db)
+    with db.uow() as uow:
+        s = uow.session
+        s.get_one(TeamMember, ids.bob).active = False
+        s.add_all([
+            Escalation(customer_id=getattr(ids, name), reason=f"stale {name}",
+                       level=EscalationLevel.MANAGER, created_at=NOW - timedelta(hours=n))
+            for n, name in enumerate(("acme_corp", "beta", "gamma", "unowned"))
+        ])
+        uow.commit()
+    command = _run(db, "escalations", user="UMGR")
+    with db.uow() as uow:
+        manager = roster.member_for(uow.session, "UMGR")
+        home = [e.customer_name for e in open_escalations(uow.session, manager, TODAY)]
+    assert sorted(home) == ["Acme Corp", "Beta LLC", "Unowned Inc"]
+    assert all(name in command for name in home) and "Gamma" not in command
+    assert "Gamma" in _run(db, "escalations", user="UMGR2")
 
 
 def test_manager_subcommands(db: Database) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import Customer, Escalation, PromiseToPay, TeamMember
-from bot.domain.vocabulary import EscalationStatus, PromiseStatus, Role
+from bot.db.models import Customer, PromiseToPay, TeamMember
+from bot.domain.vocabulary import PromiseStatus
 from bot.services import accounts, roster
 from bot.services.call_lists import call_list_view, todays_call_list_for
 from bot.services.errors import NOT_ON_ROSTER_MESSAGE, NotOnRoster
@@ -57,19 +57,10 @@ def promises_due_this_week(session: Session, member: TeamMember, today: date) ->
 
 
 def open_escalations(session: Session, member: TeamMember, today: date) -> list[EscalationSummary]:
-    """Open escalations on accounts of the collectors the member manages (all, for an admin)."""
-    query = (
-        select(Escalation, Customer)
-        .join(Customer, Customer.id == Escalation.customer_id)
-        .where(Escalation.status == EscalationStatus.OPEN)
-        .order_by(Escalation.created_at, Escalation.id)
-        .limit(MAX_ESCALATIONS)
-    )
-    if member.role is not Role.ADMIN:
-        team_ids = [m.id for m in roster.team_of(session, member)] + [member.id]
-        query = query.where(Customer.collector_id.in_(team_ids))
+    """The open escalations the member sees (roster.open_escalations_for), with balances."""
     summaries = []
-    for escalation, customer in session.execute(query).all():
+    rows = session.execute(roster.open_escalations_for(member).limit(MAX_ESCALATIONS)).all()
+    for escalation, customer, collector_name in rows:
         summary = accounts.account_summary(session, customer.id, today=today)
         summaries.append(
             EscalationSummary(
@@ -81,7 +72,7 @@ def open_escalations(session: Session, member: TeamMember, today: date) -> list[
                 level=escalation.level,
                 reason=escalation.reason,
                 opened_on=escalation.created_at.date(),
-                collector_name=summary.collector_name,
+                collector_name=collector_name,
             )
         )
     return summaries

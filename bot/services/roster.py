@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import Customer, Delivery, TeamMember
+from bot.db.models import Customer, Delivery, Escalation, TeamMember
 from bot.domain.calendar import resolve_timezone
-from bot.domain.vocabulary import Role
+from bot.domain.vocabulary import EscalationStatus, Role
 from bot.services.errors import NotAllowed, NotFound, NotOnRoster
 
 MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
@@ -109,6 +109,30 @@ def collector_for_assignment(
     if actor.role is not Role.ADMIN and target.manager_id != actor.id:
         raise NotAllowed(f"{target.name} does not report to you; ask an admin.")
     return target
+
+
+def open_escalations_for(member: TeamMember) -> Select[tuple[Escalation, Customer, str]]:
+    """The open escalations a member sees, oldest first, with each account's collector name
+    (None when unassigned).
+
+    An admin sees every one; anyone else those on accounts of the collectors they manage
+    (active or not), on their own accounts, and on accounts nobody is assigned to.
+    """
+    collector = aliased(TeamMember)
+    query = (
+        select(Escalation, Customer, collector.name)
+        .join(Customer, Customer.id == Escalation.customer_id)
+        .outerjoin(collector, collector.id == Customer.collector_id)
+        .where(Escalation.status == EscalationStatus.OPEN)
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    if member.role is not Role.ADMIN:
+        query = query.where(
+            (collector.manager_id == member.id)
+            | (Customer.collector_id == member.id)
+            | Customer.collector_id.is_(None)
+        )
+    return query
 
 
 def team_of(session: Session, member: TeamMember) -> list[TeamMember]:
