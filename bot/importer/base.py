@@ -103,6 +103,25 @@ class Rejection:
     message: str
 
 
+def drop_repeats(
+    batch: list[Pending[T]], key: Callable[[T], str], field: str, noun: str
+) -> tuple[list[Pending[T]], list[Rejection]]:
+    """The batch without rows whose key an earlier row of it has; each of those is rejected
+    as "<noun> <key> repeats line <N>", naming the first line with that key."""
+    first_line: dict[str, int] = {}
+    kept: list[Pending[T]] = []
+    rejected: list[Rejection] = []
+    for p in batch:
+        value = key(p.row)
+        earlier = first_line.setdefault(value, p.line)
+        if earlier != p.line:
+            rejected.append(Rejection(p.line, p.cells, field,
+                                      f"{noun} {value} repeats line {earlier}"))
+        else:
+            kept.append(p)
+    return kept, rejected
+
+
 class TouchedIds:
     """Rows this import has already written: a key seen twice in one file is an error.
 

@@ -19,6 +19,7 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
+    drop_repeats,
     must,
 )
 from bot.importer.source import Column
@@ -109,15 +110,9 @@ class CustomerImporter(KindImporter[CustomerRow]):
 
     def write(self, batch: list[Pending[CustomerRow]]) -> list[Rejection]:
         conn, report, now = self.context.conn, self.context.report, self.context.now
-        rejected: list[Rejection] = []
-        first_line: dict[str, int] = {}
+        unique, rejected = drop_repeats(batch, lambda r: r.external_ref, "external_ref", "customer")
         rows: list[tuple[Pending[CustomerRow], dict[str, Any]]] = []
-        for p in batch:
-            earlier = first_line.setdefault(p.row.external_ref, p.line)
-            if earlier != p.line:
-                rejected.append(Rejection(p.line, p.cells, "external_ref",
-                                          f"customer {p.row.external_ref} repeats line {earlier}"))
-                continue
+        for p in unique:
             values = dict(p.row.values)
             if p.row.collector is not None:
                 collector = self._collector_id(p.row.collector)
@@ -126,6 +121,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
                     continue
                 values["collector_id"] = collector
             rows.append((p, values))
+        rejected.sort(key=lambda r: r.line)  # repeats and unknown collectors, in file order
 
         refs = [p.row.external_ref for p, _ in rows]
         existing: dict[str, Any] = {}

@@ -22,6 +22,7 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
+    drop_repeats,
     lookup_ids,
     must,
 )
@@ -221,16 +222,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         conn, report, today, now = (
             self.context.conn, self.context.report, self.context.today, self.context.now,
         )
-        rejected: list[Rejection] = []
-        first_line: dict[str, int] = {}
-        rows: list[Pending[InvoiceRow]] = []
-        for p in batch:
-            earlier = first_line.setdefault(p.row.number, p.line)
-            if earlier != p.line:
-                rejected.append(Rejection(p.line, p.cells, "number",
-                                          f"invoice {p.row.number} repeats line {earlier}"))
-            else:
-                rows.append(p)
+        rows, rejected = drop_repeats(batch, lambda r: r.number, "number", "invoice")
         self._resolve_customers(rows)
         existing: dict[str, Any] = {}
         numbers = [p.row.number for p in rows]

@@ -22,6 +22,7 @@ from bot.importer.base import (
     Pending,
     Rejection,
     TouchedIds,
+    drop_repeats,
     lookup_ids,
     must,
 )
@@ -170,16 +171,7 @@ class PaymentImporter(KindImporter[PaymentRow]):
 
     def write(self, batch: list[Pending[PaymentRow]]) -> list[Rejection]:
         conn, report, now = self.context.conn, self.context.report, self.context.now
-        rejected: list[Rejection] = []
-        first_line: dict[str, int] = {}
-        rows: list[Pending[PaymentRow]] = []
-        for p in batch:
-            earlier = first_line.setdefault(p.row.external_ref, p.line)
-            if earlier != p.line:
-                rejected.append(Rejection(p.line, p.cells, "external_ref",
-                                          f"payment {p.row.external_ref} repeats line {earlier}"))
-            else:
-                rows.append(p)
+        rows, rejected = drop_repeats(batch, lambda r: r.external_ref, "external_ref", "payment")
         existing, named = self._load(rows)
         balances = {b.id: b for b in named.values()}
         resolved: list[tuple[Pending[PaymentRow], int]] = []
