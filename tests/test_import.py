@@ -463,7 +463,7 @@ def test_clean_and_careful_invoice_parsing_agree(db: Database, row: dict[str, st
     "change",
     [{"amount": "-5"}, {"amount_paid": "11"}, {"due_date": "2025-12-31"}, {"number": " "},
      {"currency": "EURO"}, {"disputed": "maybe"}, {"settled_date": "2026-01-05"},
-     {"status": "void"}, {"amount": "1.234"}],
+     {"status": "void"}, {"amount": "1.234"}, {"amount_paid": "-1"}],
 )
 def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[str, str]) -> None:
     from bot.importer.base import ImportContext
