@@ -104,20 +104,15 @@ def test_job_run_twice_sends_once(
     assert len(slack_sandbox.calls_to("chat.postMessage")) == 1
 
 
-def test_rate_limited_then_sent_once(
-    db: Database, slack_gateway: SlackGateway, slack_sandbox: SlackSandbox, collector: str
+@pytest.mark.parametrize(("status", "retry_after"), [(429, 0), (500, 1)])
+def test_rate_limits_and_server_errors_then_sent_once(
+    db: Database, slack_gateway: SlackGateway, slack_sandbox: SlackSandbox, collector: str,
+    *, status: int, retry_after: int,
 ) -> None:
-    slack_sandbox.fail_next("chat.postMessage", status=429, retry_after=0, times=2)
+    slack_sandbox.fail_next("chat.postMessage", status=status, retry_after=retry_after, times=2)
     assert _run(db, slack_gateway).status == "sent"
     assert len(slack_sandbox.dms(collector)) == 1
-
-
-def test_server_errors_then_sent_once(
-    db: Database, slack_gateway: SlackGateway, slack_sandbox: SlackSandbox, collector: str
-) -> None:
-    slack_sandbox.fail_next("chat.postMessage", status=500, times=2)
-    assert _run(db, slack_gateway).status == "sent"
-    assert len(slack_sandbox.dms(collector)) == 1
+    assert len(slack_sandbox.calls_to("chat.postMessage")) == 3  # the two failures were served
 
 
 def test_failure_after_retries_is_failed_then_retried_next_run(

@@ -16,11 +16,17 @@ def operator_env(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> SlackSandbox:
     _seed(db, slack_sandbox)
+    _operator_settings(monkeypatch, db_url, slack_sandbox)
+    return slack_sandbox
+
+
+def _operator_settings(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, slack_sandbox: SlackSandbox
+) -> None:
     for name, value in {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
                         "SLACK_API_URL": slack_sandbox.url,
                         "COLLECTBOT_TIMEZONE": "America/New_York"}.items():
         monkeypatch.setenv(name, value)
-    return slack_sandbox
 
 
 def test_job_run_twice_sends_once(
@@ -59,3 +65,14 @@ def test_preview_prints_the_lists_and_sends_nothing(
     assert operator_env.calls == []
     assert main(["preview", "--collector", "nobody"]) == 2
     assert "no active collector 'nobody'" in capsys.readouterr().err
+
+
+def test_preview_counts_every_eligible_account_not_only_the_candidates(
+    db: Database, db_url: str, slack_sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """30 accounts, target 5: a morning job loads 10 candidates, preview scores all 30."""
+    _seed(db, slack_sandbox, accounts=30, target=5)
+    _operator_settings(monkeypatch, db_url, slack_sandbox)
+    assert main(["preview", "--collector", "UANA", "--now", "2026-11-23T14:00:00Z"]) == 0
+    assert "25 more eligible accounts did not fit the target" in capsys.readouterr().out

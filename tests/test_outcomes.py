@@ -175,7 +175,7 @@ def test_dispute_flags_its_invoices_and_undo_restores_them(db: Database) -> None
         uow.commit()
     with db.uow() as uow:
         s = uow.session
-        # inv1 stays disputed: the second dispute does not name it, so it is restored...
+        # inv1 is no longer disputed: the second dispute does not name it, so it is restored...
         assert not s.get_one(Invoice, inv1).disputed
         # ...while the second dispute's invoices stay flagged.
         assert s.get_one(Invoice, inv2).disputed and s.get_one(Invoice, inv3).disputed
@@ -286,3 +286,5 @@ def test_assign(db: Database) -> None:
         assign(uow, actor_slack_id="UADMIN", customer_id=ids.unowned,
                collector_slack_id="UCAROL", now=NOW)
         uow.commit()
+    with db.uow() as uow:
+        assert uow.session.get_one(Customer, ids.unowned).collector_id == ids.carol
