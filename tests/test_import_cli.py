@@ -74,6 +74,10 @@ def test_bad_file_or_usage_exits_two(
     with pytest.raises(SystemExit) as exited:
         main(["import", "widgets", str(path)])
     assert exited.value.code == 2
+    with pytest.raises(SystemExit) as exited:
+        main(["import", "invoices", str(path), "--today", "2026-13-01"])
+    assert exited.value.code == 2
+    assert "argument --today: not a date (YYYY-MM-DD): '2026-13-01'" in capsys.readouterr().err
     assert _count(cli_db, Invoice) == 0
     cli_db.dispose()
 

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.context import CommandError, open_database
+from bot.cli.context import CommandError, iso_date, open_database
 from bot.importer import KINDS, ImportFileError, import_file
 from bot.settings import load_settings
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _mapping(pairs: list[str]) -> dict[str, str]:
@@ -51,7 +44,7 @@ def register(subparsers: Any) -> None:
                         help="where --skip-invalid writes bad rows (default FILE.rejects.csv)")
     parser.add_argument("--no-assign", action="store_true",
                         help="leave customers without a collector unassigned")
-    parser.add_argument("--today", type=_iso_date, metavar="DATE",
+    parser.add_argument("--today", type=iso_date, metavar="DATE",
                         help="as-of date for past-due figures (default: today, team zone)")
     parser.set_defaults(handler=run)
 
