@@ -452,7 +452,7 @@ def test_clean_and_careful_invoice_parsing_agree(db: Database, row: dict[str, st
 
     with db.engine.connect() as connection:
         context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
-                                datetime.now(UTC), None, frozenset(row))
+                                datetime.now(UTC), None)
         importer = InvoiceImporter(context)
         clean = importer.parse_clean(row)
         assert clean is not None
@@ -473,7 +473,7 @@ def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[s
            "due_date": "2026-01-31", "amount": "10", **change}
     with db.engine.connect() as connection:
         context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
-                                datetime.now(UTC), None, frozenset(row))
+                                datetime.now(UTC), None)
         assert InvoiceImporter(context).parse_clean(row) is None
 
 

@@ -59,15 +59,10 @@ class Cells:
 
     def required(self, name: str, parse: Callable[[str], R]) -> R | None:
         """Like optional, but a blank cell is a problem."""
-        text = self.values.get(name)
-        if not text or text.isspace():
+        if self.blank(name):
             self.problems.append((name, "missing"))
             return None
-        try:
-            return parse(text)
-        except CellError as exc:
-            self.problems.append((name, str(exc)))
-            return None
+        return self.optional(name, parse)
 
     def problem(self, name: str, message: str) -> None:
         self.problems.append((name, message))
@@ -156,7 +151,6 @@ class ImportContext:
     today: date
     now: datetime
     date_format: str | None
-    present: frozenset[str]
     affected_customers: set[int] = field(default_factory=set)
 
 

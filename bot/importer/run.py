@@ -150,7 +150,6 @@ def import_file(
         conn = uow.session.connection()
         context = ImportContext(
             conn=conn, report=report, today=today, now=utcnow(), date_format=date_format,
-            present=frozenset(source.fields),
         )
         importer = importer_class(context)
         rejects = (
