@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -47,9 +45,6 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.commit()
 
-    def rollback(self) -> None:
-        self.session.rollback()
-
     def audit(
         self,
         actor: str,
@@ -68,10 +63,3 @@ class UnitOfWork:
                 detail=detail or None,
             )
         )
-
-
-@contextmanager
-def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[UnitOfWork]:
-    """`with unit_of_work(factory) as uow: ...; uow.commit()`."""
-    with UnitOfWork(session_factory) as uow:
-        yield uow
