@@ -14,11 +14,6 @@ Clock = Callable[[], datetime]
 Task = Callable[[], None]
 
 
-def run_now(task: Task) -> None:
-    """Runs a task in the caller's thread (for a context without a work pool)."""
-    task()
-
-
 def system_clock() -> datetime:
     """Now, aware, in UTC: the only clock read in the HTTP app."""
     return datetime.now(UTC)
@@ -31,11 +26,12 @@ class HandlerContext:
     settings: Settings
     database: Database
     gateway: SlackGateway
-    clock: Clock = system_clock
     # Hands work to do after the ack to the app's work pool; the listener returns at once.
-    defer: Callable[[Task], object] = run_now
+    # Required, never inline: Slack gets its answer only when the listener returns.
+    defer: Callable[[Task], object]
     # The same for work with a deadline (views.open within the trigger's 3 s): its own pool.
-    defer_urgent: Callable[[Task], object] = run_now
+    defer_urgent: Callable[[Task], object]
+    clock: Clock = system_clock
 
     def now(self) -> datetime:
         """The current instant from the injected clock; must be timezone-aware."""

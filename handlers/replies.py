@@ -34,3 +34,13 @@ def tell(context: HandlerContext, body: Mapping[str, Any], text: str) -> None:
         context.gateway.post_ephemeral(channel_id, user_id, text)
     except SlackError as exc:
         logger.warning("ephemeral to %s not shown: %s", user_id, exc.code)
+
+
+def tell_later(context: HandlerContext, body: Mapping[str, Any], text: str) -> None:
+    """tell() after the ack, from the work pool: what a listener body uses, never tell().
+
+    The app answers Slack only when the listener returns (process_before_response), so a
+    listener calling Slack itself (conversations.open, chat.postEphemeral, their retries)
+    keeps Slack waiting, and past 3 s Slack shows the user an error.
+    """
+    context.defer(lambda: tell(context, body, text))

@@ -14,7 +14,7 @@ from bot.services.interactions import account_details, modal_for
 from bot.slack.client import SlackError
 from bot.views import actions
 from handlers.context import HandlerContext
-from handlers.replies import SOMETHING_WRONG, tell, user_id_of
+from handlers.replies import SOMETHING_WRONG, tell, tell_later, user_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def register(app: App, context: HandlerContext) -> None:
             row = actions.decode_row(action.get("value"))
         except ValueError as exc:
             logger.warning("form click by %s refused: %s", user_id_of(body), exc)
-            tell(context, body, "That button is not valid any more; open today's list again.")
+            tell_later(context, body, "That button is not valid any more; open today's list again.")
             return
         open_form(body, kind, row)
 
@@ -93,7 +93,7 @@ def register(app: App, context: HandlerContext) -> None:
             )
         except ValueError as exc:
             logger.warning("overflow choice by %s refused: %s", user_id, exc)
-            tell(context, body, "That menu is not valid any more; open today's list again.")
+            tell_later(context, body, "That menu is not valid any more; open today's list again.")
             return
         if choice != actions.MORE_DETAILS:
             open_form(body, choice, row)

@@ -13,7 +13,7 @@ from bot.services.errors import ServiceError
 from bot.services.interactions import record_row_outcome
 from bot.views import actions
 from handlers.context import HandlerContext
-from handlers.replies import SOMETHING_WRONG, tell, user_id_of
+from handlers.replies import SOMETHING_WRONG, tell, tell_later, user_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def register(app: App, context: HandlerContext) -> None:
             row = actions.decode_row(action.get("value"))
         except ValueError as exc:
             logger.warning("outcome click by %s refused: %s", user_id, exc)
-            tell(context, body, "That button is not valid any more; open today's list again.")
+            tell_later(context, body, "That button is not valid any more; open today's list again.")
             return
         context.defer(lambda: _record(context, body, user_id, row, outcome))
 

@@ -11,7 +11,7 @@ from bot.services.errors import ServiceError
 from bot.services.interactions import undo_row
 from bot.views import actions
 from handlers.context import HandlerContext
-from handlers.replies import SOMETHING_WRONG, tell, user_id_of
+from handlers.replies import SOMETHING_WRONG, tell, tell_later, user_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def register(app: App, context: HandlerContext) -> None:
             undo = actions.decode_undo(action.get("value"))
         except ValueError as exc:
             logger.warning("undo by %s refused: %s", user_id, exc)
-            tell(context, body, "That Undo button is not valid any more.")
+            tell_later(context, body, "That Undo button is not valid any more.")
             return
         context.defer(lambda: _undo(context, body, user_id, undo))
 

@@ -14,7 +14,7 @@ from bot.services.errors import ServiceError
 from bot.services.interactions import Submission, read_submission, save_submission
 from bot.views import actions
 from handlers.context import HandlerContext
-from handlers.replies import SOMETHING_WRONG, tell, user_id_of
+from handlers.replies import SOMETHING_WRONG, tell, tell_later, user_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,19 +46,19 @@ def register(app: App, context: HandlerContext) -> None:
             )
         except ServiceError as exc:
             ack()
-            tell(context, body, exc.message)
+            tell_later(context, body, exc.message)
             return
         except Exception:
             ack()
             logger.exception("modal %s by %s could not be read", view_id, user_id)
-            tell(context, body, SOMETHING_WRONG)
+            tell_later(context, body, SOMETHING_WRONG)
             return
         if isinstance(parsed, dict):
             ack(response_action="errors", errors=parsed)
             return
         ack()
         if not view_id:
-            tell(context, body, SOMETHING_WRONG)
+            tell_later(context, body, SOMETHING_WRONG)
             return
         context.defer(
             lambda: _save(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.domain.vocabulary import Outcome
+from bot.slack.sender import Reply
 from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, START, STRANGER
 
 
@@ -358,3 +361,55 @@ def test_an_outcome_is_saved_even_when_slack_refuses_the_update(e2e: E2E) -> Non
     e2e.settle()
     message, _channel = e2e.list_message(ANA)
     assert "Done 2 of" in str(message["blocks"])
+
+
+def test_refusals_are_acked_at_once_and_told_after_even_when_slack_is_slow(e2e: E2E) -> None:
+    # The app answers Slack when the listener returns (process_before_response): a listener
+    # that posts its refusal itself keeps Slack waiting, and past 3 s Slack shows an error.
+    value = _row(e2e, ANA)
+    view = _open_modal(e2e, "open:promise_to_pay", value)
+    values = {
+        "amount": {"amount": {"type": "plain_text_input", "value": "100"}},
+        "promised_date": {"promised_date": {"type": "datepicker", "selected_date": "2026-03-20"}},
+    }
+    message, channel = e2e.list_message(ANA)
+    e2e.sandbox.slow("chat.postEphemeral", 3)
+    stale = "That button is not valid any more; open today's list again."
+    requests: list[tuple[str, Callable[[], Reply], str, str]] = [
+        ("malformed outcome button",
+         lambda: e2e.sender.click(ANA, "outcome:reached", "1:2:3:oops", message=message,
+                                  channel=channel),
+         ANA, stale),
+        ("unknown form button",
+         lambda: e2e.sender.click(ANA, "open:bogus", value, message=message, channel=channel),
+         ANA, stale),
+        ("malformed overflow choice",
+         lambda: e2e.sender.choose(ANA, "oops", message=message, channel=channel),
+         ANA, "That menu is not valid any more; open today's list again."),
+        ("malformed undo button",
+         lambda: e2e.sender.click(ANA, "undo", "oops", message=message, channel=channel),
+         ANA, "That Undo button is not valid any more."),
+        ("submission by someone not on the roster",
+         lambda: e2e.sender.submit(STRANGER, view, values),
+         STRANGER, "not on the collections roster"),
+        ("submission without a view id",
+         lambda: e2e.sender.submit(ANA, {k: v for k, v in view.items() if k != "id"}, values),
+         ANA, "Something went wrong; nothing was saved."),
+    ]
+    waited: dict[str, float] = {}
+    for name, send, _user, _text in requests:
+        started = time.monotonic()
+        reply = send()
+        waited[name] = time.monotonic() - started
+        assert reply.status == 200 and reply.body == b"", name
+    slow_acks = {name: round(seconds, 2) for name, seconds in waited.items() if seconds >= 1}
+    assert slow_acks == {}, "Slack waited this long (s) for the ack"
+    # Acknowledged before any ephemeral was shown: the refusals come after the ack...
+    assert e2e.sandbox.ephemerals() == []
+    e2e.settle()
+    # ...and every one of them still arrives.
+    for name, _send, user, text in requests:
+        shown = [e["text"] for e in e2e.sandbox.ephemerals(user)]
+        assert any(text in s for s in shown), f"{name}: {shown}"
+    assert len(e2e.sandbox.ephemerals()) == len(requests)
+    assert e2e.attempts() == []
