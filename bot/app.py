@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 # Bolt's own client logs request bodies at DEBUG; this logger stays at INFO, as the gateway's.
 _bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
 _bolt_client_logger.setLevel(logging.INFO)
+# respond() posts through slack_sdk's WebhookClient, whose DEBUG logs the body and response_url.
+logging.getLogger("slack_sdk.webhook.client").setLevel(logging.INFO)
 
 LISTENER_THREADS = 4
 # Work after the ack (database, chat.update, views.publish) runs on its own small pool, so a

@@ -6,6 +6,7 @@ ack is immediate and empty, the answer goes to the command's response_url, write
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -93,6 +94,23 @@ def test_list_find_account_stats(e2e: E2E) -> None:
     assert ref in account["text"]
     stats = _collect(e2e, ANA, "stats")
     assert "0" in stats["text"]
+
+
+def test_answers_stay_out_of_the_debug_log(
+    e2e: E2E, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `collectbot -v` puts the root logger at DEBUG; respond()'s WebhookClient must not log
+    # the answer (customer data) nor the response_url it posts to.
+    caplog.set_level(logging.DEBUG)
+    ref = _ref(e2e, ANA)
+    reply, url = e2e.sender.command(ANA, f"account {ref}")
+    assert reply.status == 200
+    e2e.settle()
+    [answer] = e2e.sandbox.responses(url)
+    assert ref in answer["text"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert url not in logged
+    assert answer["text"] not in logged
 
 
 def test_a_collector_cannot_log_on_someone_elses_account(e2e: E2E) -> None:
