@@ -153,11 +153,12 @@ def _start_scheduler(
 def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
     """`workers` processes accepting on one socket (one GIL each); SIGTERM reaches them all."""
     host, port = sock.getsockname()[:2]
-    logger.info("collectbot on http://%s:%s with %d worker processes", host, port, workers)
     children: set[int] = set()
     # Signals wait until each process has its own handlers: a SIGTERM sent during start-up is
-    # then a clean stop, neither a default death nor a handler meant for the other side.
+    # then a clean stop, neither a default death nor a handler meant for the other side. Blocked
+    # before the start-up line, so a SIGTERM sent as soon as it is seen cannot kill the parent.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    logger.info("collectbot on http://%s:%s with %d worker processes", host, port, workers)
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:
