@@ -33,6 +33,7 @@ from bot.db.models import (
     Payment,
     PromiseToPay,
 )
+from bot.db.sql import key_in
 from bot.domain.accounts import AccountState, PromiseState
 from bot.domain.aging import Bucket
 from bot.domain.priority import EXCLUDED_STATUS
@@ -182,11 +183,12 @@ def load_account_states(
     else:
         for row in rows:
             books[row[5]] += _money(row[9])
-    # Side queries select by collector through a subquery, never by thousands of bound ids.
-    history = _contact_history(session, scope, now)
-    last_paid = _last_payment_dates(session, scope, since=(now - timedelta(
+    # Side queries read the loaded accounts only (one array parameter, however many).
+    loaded = key_in(session.connection(), Customer.id, [row[0] for row in rows])
+    history = _contact_history(session, loaded, now)
+    last_paid = _last_payment_dates(session, loaded, since=(now - timedelta(
         days=HISTORY_DAYS)).date())
-    open_promises, broken_promises = _promises(session, scope, today)
+    open_promises, broken_promises = _promises(session, loaded, today)
 
     by_collector: dict[int, list[AccountState]] = defaultdict(list)
     for row in rows:
@@ -256,7 +258,7 @@ def _candidates(
     One float key per account ranks narrow rows (ids, sums, the key): the score bound for an
     account the rules may list, or below zero for one they surely leave off (inactive,
     snoozed, called too recently) or that is loaded anyway (urgent). The customers' text
-    columns are joined for the winners only. Rows end with (book, key, rank).
+    columns are read for the winners only. Rows end with (book, key, rank).
     """
     oldest, past_due = totals.c[2], cast(totals.c[1], Float)
     joined = totals.join(Customer, Customer.id == totals.c.customer_id)
@@ -299,18 +301,23 @@ def _candidates(
     book = func.sum(keyed.c[1]).over(
         partition_by=owner, order_by=order, rows=(None, None)).label("book")
     ranked = select(keyed, book, rank).subquery()
-    return [
-        tuple(row) for row in session.connection().execute(
-            select(*columns[:9], ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
-                   ranked.c.rank)
-            .select_from(ranked)
-            .join(Customer, Customer.id == ranked.c.customer_id)
-            # Rank 1 too, listable or not: it carries the book of a collector with nothing
-            # to call today.
-            .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
-                   | (ranked.c.key == _URGENT) | (ranked.c.rank == 1))
+    connection = session.connection()
+    winners = connection.execute(
+        select(ranked.c.customer_id, ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
+               ranked.c.rank)
+        # Rank 1 too, listable or not: it carries the book of a collector with nothing to
+        # call today.
+        .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
+               | (ranked.c.key == _URGENT) | (ranked.c.rank == 1))
+    ).all()
+    # The customers' text columns for the winners only, by primary key (a separate query:
+    # joined to the ranking, the planner misjudges its size and scans every customer).
+    details = {
+        row[0]: tuple(row) for row in connection.execute(
+            select(*columns[:9]).where(key_in(connection, Customer.id, [w[0] for w in winners]))
         ).all()
-    ]
+    } if winners else {}
+    return [(*details[w[0]], *w[1:]) for w in winners]
 
 
 def _promises_in_force(today: date) -> ColumnElement[bool]:
@@ -358,7 +365,7 @@ def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
 
 
 def _contact_history(
-    session: Session, scope: ColumnElement[bool], now: datetime
+    session: Session, loaded: ColumnElement[bool], now: datetime
 ) -> dict[int, _History]:
     since = now - timedelta(days=HISTORY_DAYS)
     history: dict[int, _History] = {}
@@ -370,8 +377,9 @@ def _contact_history(
             ContactAttempt.callback_at,
         )
         .join(Customer, Customer.id == ContactAttempt.customer_id)
-        .where(scope, ContactAttempt.at >= since)
-        .order_by(ContactAttempt.customer_id, ContactAttempt.at)
+        .where(loaded, ContactAttempt.at >= since)
+        # Two attempts at the same instant: the later recorded is the last one.
+        .order_by(ContactAttempt.customer_id, ContactAttempt.at, ContactAttempt.id)
     ).all()
     for customer_id, at, outcome, callback_at in rows:
         seen = history.setdefault(customer_id, _History())
@@ -385,14 +393,14 @@ def _contact_history(
 
 
 def _last_payment_dates(
-    session: Session, scope: ColumnElement[bool], *, since: date
+    session: Session, loaded: ColumnElement[bool], *, since: date
 ) -> dict[int, date]:
     """The last payment date within the history window (older ones precede every attempt read)."""
     paid: dict[int, date] = {}
     for customer_id, day in session.execute(
         select(Payment.customer_id, func.max(Payment.paid_on))
         .join(Customer, Customer.id == Payment.customer_id)
-        .where(scope, Payment.paid_on >= since)
+        .where(loaded, Payment.paid_on >= since)
         .group_by(Payment.customer_id)
     ):
         last = _as_date(day)
@@ -402,7 +410,7 @@ def _last_payment_dates(
 
 
 def _promises(
-    session: Session, scope: ColumnElement[bool], today: date
+    session: Session, loaded: ColumnElement[bool], today: date
 ) -> tuple[dict[int, PromiseState], dict[int, PromiseState]]:
     """The latest open promise and the latest recently broken promise of each customer."""
     open_: dict[int, PromiseState] = {}
@@ -416,8 +424,8 @@ def _promises(
             PromiseToPay.resolved_on,
         )
         .join(Customer, Customer.id == PromiseToPay.customer_id)
-        .where(scope, _promises_in_force(today))
-        .order_by(PromiseToPay.customer_id, PromiseToPay.promised_date)
+        .where(loaded, _promises_in_force(today))
+        .order_by(PromiseToPay.customer_id, PromiseToPay.promised_date, PromiseToPay.id)
     ).all()
     for customer_id, status, amount, promised, resolved in rows:
         if status is PromiseStatus.OPEN:
