@@ -258,7 +258,7 @@ def _candidates(
     One float key per account ranks narrow rows (ids, sums, the key): the score bound for an
     account the rules may list, or below zero for one they surely leave off (inactive,
     snoozed, called too recently) or that is loaded anyway (urgent). The customers' text
-    columns are read for the winners only. Rows end with (book, key, rank).
+    columns are joined for the winners only. Rows end with (book, key, rank).
     """
     oldest, past_due = totals.c[2], cast(totals.c[1], Float)
     joined = totals.join(Customer, Customer.id == totals.c.customer_id)
@@ -301,23 +301,18 @@ def _candidates(
     book = func.sum(keyed.c[1]).over(
         partition_by=owner, order_by=order, rows=(None, None)).label("book")
     ranked = select(keyed, book, rank).subquery()
-    connection = session.connection()
-    winners = connection.execute(
-        select(ranked.c.customer_id, ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
-               ranked.c.rank)
-        # Rank 1 too, listable or not: it carries the book of a collector with nothing to
-        # call today.
-        .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
-               | (ranked.c.key == _URGENT) | (ranked.c.rank == 1))
-    ).all()
-    # The customers' text columns for the winners only, by primary key (a separate query:
-    # joined to the ranking, the planner misjudges its size and scans every customer).
-    details = {
-        row[0]: tuple(row) for row in connection.execute(
-            select(*columns[:9]).where(key_in(connection, Customer.id, [w[0] for w in winners]))
+    return [
+        tuple(row) for row in session.connection().execute(
+            select(*columns[:9], ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
+                   ranked.c.rank)
+            .select_from(ranked)
+            .join(Customer, Customer.id == ranked.c.customer_id)
+            # Rank 1 too, listable or not: it carries the book of a collector with nothing
+            # to call today.
+            .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
+                   | (ranked.c.key == _URGENT) | (ranked.c.rank == 1))
         ).all()
-    } if winners else {}
-    return [(*details[w[0]], *w[1:]) for w in winners]
+    ]
 
 
 def _promises_in_force(today: date) -> ColumnElement[bool]:
