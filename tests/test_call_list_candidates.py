@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import ContactAttempt, Customer, Invoice, PromiseToPay, TeamMember
@@ -168,6 +169,15 @@ def full_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     return loads
 
 
+def _one_collector(s: Session, *, target: int) -> TeamMember:
+    """U1, in New York, flushed (so it has an id)."""
+    member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=target,
+                        timezone=ZONES[0].key)
+    s.add(member)
+    s.flush()
+    return member
+
+
 def _use(db: Database, text: str | None) -> Policy:
     if text is None:
         return default_policy()
@@ -242,10 +252,7 @@ def test_a_collector_with_nothing_to_call_today_still_gets_their_book(
 ) -> None:
     with db.uow() as uow:
         s = uow.session
-        member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=5,
-                            timezone=ZONES[0].key)
-        s.add(member)
-        s.flush()
+        member = _one_collector(s, target=5)
         for n, amount in enumerate(["1200.50", "800.25"]):
             customer = Customer(external_ref=f"R{n}", name=f"R{n}", collector_id=member.id,
                                 snoozed_until=TODAY + timedelta(days=3))
@@ -287,10 +294,7 @@ def test_a_balance_on_a_strategy_boundary_keeps_that_strategy_interval(
     _use(db, MIXED_POLICY)
     with db.uow() as uow:
         s = uow.session
-        member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=5,
-                            timezone=ZONES[0].key)
-        s.add(member)
-        s.flush()
+        member = _one_collector(s, target=5)
         for ref, amounts in (("BIG", ["16722.78", "8478.54", "8688.80", "6109.88"]),
                              ("UNDER", ["39999.99"]), ("FRESH", ["1000.00"])):
             customer = Customer(external_ref=ref, name=ref, tier="standard",
@@ -321,10 +325,7 @@ def test_a_candidate_that_scores_below_its_bound_cannot_hide_a_better_account(
     cannot prove the list, and the full load puts C on it."""
     with db.uow() as uow:
         s = uow.session
-        member = TeamMember(slack_user_id="U1", name="C1", daily_call_target=1,
-                            timezone=ZONES[0].key)
-        s.add(member)
-        s.flush()
+        member = _one_collector(s, target=1)
         member_id = member.id
         for ref, amount, called in (("A", "10000.00", True), ("B", "9000.00", True),
                                     ("C", "8000.00", False)):
