@@ -15,8 +15,11 @@ from sqlalchemy import Connection, Engine, text
 
 logger = logging.getLogger(__name__)
 
-# An arbitrary constant that names "the collectbot scheduler" among advisory locks.
+# An arbitrary constant that names "the collectbot scheduler" among advisory locks. Advisory
+# locks are per database, so the schema is the lock's second key: deployments (and test runs)
+# in separate schemas of one database each have their own leader.
 ADVISORY_LOCK_KEY = 0x636F6C6C  # "coll"
+LOCK_ARGS = ":key, hashtext(current_schema())"
 
 
 class Leadership:
@@ -65,9 +68,8 @@ class Leadership:
     def release(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                )
+                self._connection.execute(text(f"SELECT pg_advisory_unlock({LOCK_ARGS})"),
+                                         {"key": ADVISORY_LOCK_KEY})
                 self._connection.close()
             except Exception:  # noqa: BLE001 - closing the session releases the lock anyway
                 logger.warning("scheduler: could not unlock cleanly; the session end releases it")
@@ -91,7 +93,7 @@ class Leadership:
                 isolation_level="AUTOCOMMIT"
             )
         got = bool(self._connection.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+            text(f"SELECT pg_try_advisory_lock({LOCK_ARGS})"), {"key": ADVISORY_LOCK_KEY}
         ).scalar())
         if not got:
             self._connection.close()
