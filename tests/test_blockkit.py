@@ -254,3 +254,69 @@ def test_modal_with_inputs_needs_submit() -> None:
     [error] = bk.validate_view(modal(blocks=[input_block]))
     assert "submit" in error
     assert bk.validate_view(modal(blocks=[input_block], submit=plain("Save"))) == []
+
+
+# --- data visualization (chart) blocks -------------------------------------------------------
+
+
+def chart(
+    *, title: str = "DSO", series: int = 1, points: int = 12, name: str = "S",
+    label: str = "W", kind: str = "line",
+) -> Block:
+    labels = [f"{label}{n}" for n in range(points)]
+    return {
+        "type": "data_visualization",
+        "title": title,
+        "chart": {
+            "type": kind,
+            "axis_config": {"categories": labels, "x_label": "Week", "y_label": "Days"},
+            "series": [
+                {"name": f"{name}{s}", "data": [{"label": lb, "value": 1.5} for lb in labels]}
+                for s in range(series)
+            ],
+        },
+    }
+
+
+CHART_CASES: list[tuple[str, Callable[[int], Block], int]] = [
+    ("chart title", lambda n: chart(title="t" * n), 50),
+    ("chart series", lambda n: chart(series=n), 6),
+    ("chart points", lambda n: chart(points=n), 20),
+    ("chart series name", lambda n: chart(name="s" * (n - 1)), 20),
+]
+
+
+@pytest.mark.parametrize(("name", "build", "limit"), CHART_CASES, ids=[c[0] for c in CHART_CASES])
+def test_chart_limit_boundary(name: str, build: Callable[[int], Block], limit: int) -> None:
+    assert bk.validate_blocks([build(limit)]) == []
+    errors = bk.validate_blocks([build(limit + 1)])
+    assert len(errors) == 1, errors
+    assert str(limit) in errors[0]
+
+
+def test_chart_needs_a_series_a_known_type_and_matching_labels() -> None:
+    empty = chart()
+    empty["chart"]["series"] = []
+    assert bk.validate_blocks([empty]) == [
+        "block 1 (data_visualization): 0 series; a line chart holds 1 to 6"]
+    scatter = chart(kind="scatter")
+    assert "not one of pie, bar, area, line" in bk.validate_blocks([scatter])[0]
+    stray = chart(points=2)
+    stray["chart"]["series"][0]["data"][1]["label"] = "Week 9"
+    assert bk.validate_blocks([stray]) == [
+        "block 1 (data_visualization) series 1: data label 'Week 9' is not an axis category"]
+    twice = chart(series=2)
+    twice["chart"]["series"][1]["name"] = twice["chart"]["series"][0]["name"]
+    assert "used twice" in bk.validate_blocks([twice])[0]
+    text_value = chart(points=1)
+    text_value["chart"]["series"][0]["data"][0]["value"] = "52"
+    assert "needs a number value" in bk.validate_blocks([text_value])[0]
+    untitled = chart(title=" ")
+    assert bk.validate_blocks([untitled]) == ["block 1 (data_visualization): a chart needs a title"]
+
+
+def test_pie_chart_segments() -> None:
+    pie = {"type": "data_visualization", "title": "Aging",
+           "chart": {"type": "pie", "segments": [{"label": "Current", "value": 40}] * 7}}
+    assert bk.validate_blocks([pie]) == [
+        "block 1 (data_visualization): 7 segments; a pie chart holds 1 to 6"]

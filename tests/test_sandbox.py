@@ -187,3 +187,36 @@ def test_stop_closes_the_port() -> None:
     sandbox.stop()
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "auth.test", timeout=2)
+
+
+def _chart_block(title: str = "DSO, last 12 weeks") -> dict[str, Any]:
+    weeks = [f"Wk {n}" for n in range(1, 13)]
+    return {
+        "type": "data_visualization", "title": title,
+        "chart": {"type": "line", "axis_config": {"categories": weeks},
+                  "series": [{"name": "DSO", "data": [{"label": w, "value": 50 - n}
+                                                      for n, w in enumerate(weeks)]}]},
+    }
+
+
+def test_chart_block_limits_are_checked(slack_sandbox: SlackSandbox) -> None:
+    ok = call(slack_sandbox, "chat.postMessage",
+              body={"channel": TEAM_CHANNEL, "text": "DSO", "blocks": [_chart_block()]})[2]
+    assert ok["ok"]
+    long_title = call(slack_sandbox, "chat.postMessage",
+                      body={"channel": TEAM_CHANNEL, "text": "DSO",
+                            "blocks": [_chart_block("x" * 51)]})[2]
+    assert long_title["error"] == "invalid_blocks"
+    assert "title is 51 characters; the limit is 50" in long_title["errors"][0]
+
+
+def test_refused_block_type(slack_sandbox: SlackSandbox) -> None:
+    slack_sandbox.refuse_block_type("data_visualization")
+    refused = call(slack_sandbox, "chat.postMessage",
+                   body={"channel": TEAM_CHANNEL, "text": "DSO", "blocks": [_chart_block()]})[2]
+    assert refused["error"] == "invalid_blocks"
+    plain = call(slack_sandbox, "chat.postMessage",
+                 body={"channel": TEAM_CHANNEL, "text": "DSO",
+                       "blocks": [{"type": "divider"}]})[2]
+    assert plain["ok"]
+    assert [m["text"] for m in slack_sandbox.messages(TEAM_CHANNEL)] == ["DSO"]

@@ -225,3 +225,31 @@ def test_find_messages_with_metadata(slack_gateway: SlackGateway,
     later = datetime.now(UTC) + timedelta(minutes=1)
     assert slack_gateway.find_messages_with_metadata(
         TEAM_CHANNEL, "collectbot_delivery", "k1", later) == []
+
+
+def test_upload_into_a_thread_with_alt_text(slack_gateway: SlackGateway,
+                                            slack_sandbox: SlackSandbox) -> None:
+    parent = slack_gateway.post_message(TEAM_CHANNEL, "Weekly recap")
+    reply = slack_gateway.post_message(TEAM_CHANNEL, "Per collector", thread_ts=parent)
+    content = b"\x89PNG\r\n" + bytes(range(64))
+    file_id = slack_gateway.upload_file(
+        TEAM_CHANNEL, "recap.png", content, "Recap chart",
+        thread_ts=parent, alt_txt="DSO 52 days against a target of 45",
+    )
+    [get_url] = slack_sandbox.calls_to("files.getUploadURLExternal")
+    assert get_url.params["alt_txt"] == "DSO 52 days against a target of 45"
+    [complete] = slack_sandbox.calls_to("files.completeUploadExternal")
+    assert (complete.params["channel_id"], complete.params["thread_ts"]) == (TEAM_CHANNEL, parent)
+    [uploaded] = slack_sandbox.files()
+    assert (uploaded.id, uploaded.thread_ts, uploaded.alt_txt) == (
+        file_id, parent, "DSO 52 days against a target of 45")
+    top, threaded, shared = slack_sandbox.messages(TEAM_CHANNEL)
+    assert "thread_ts" not in top
+    assert (threaded["ts"], threaded["thread_ts"]) == (reply, parent)
+    assert shared["thread_ts"] == parent and shared["files"][0]["id"] == file_id
+
+
+def test_reply_to_an_unknown_thread_is_refused(slack_gateway: SlackGateway) -> None:
+    with pytest.raises(SlackError) as caught:
+        slack_gateway.post_message(TEAM_CHANNEL, "Per collector", thread_ts="1.000001")
+    assert caught.value.code == "thread_not_found"

@@ -24,6 +24,11 @@ Limits, as documented by Slack (docs.slack.dev / api.slack.com, Block Kit refere
 - chat.postMessage text: Slack truncates messages over 40,000 characters (changelog
   2018-04-truncating-really-long-messages) and recommends keeping text under 4,000; when blocks
   are sent, text is the notification / accessibility fallback and should always be present.
+- Data visualization block (reference/block-kit/blocks/data-visualization-block): title "Maximum
+  50 characters", required; chart one of pie, bar, area, line; pie segments and bar/area/line
+  series "Min 1, max 6"; a data series has a name and 1 to 20 data points (label, number), series
+  names unique; axis_config categories are the data points' labels, 20 characters at most each,
+  x_label / y_label 50 characters at most.
 """
 
 from __future__ import annotations
@@ -68,7 +73,10 @@ MAX_CALLBACK_ID = 255
 MAX_PRIVATE_METADATA = 3000
 
 BLOCK_TYPES = frozenset(
-    {"section", "header", "context", "actions", "divider", "input", "image", "rich_text"}
+    {
+        "section", "header", "context", "actions", "divider", "input", "image", "rich_text",
+        "data_visualization",
+    }
 )
 TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
@@ -266,6 +274,8 @@ def _check_block(where: str, block: Mapping[str, Any]) -> list[str]:
                     if action_id in seen:
                         errors.append(f"{where}: action_id {action_id!r} is used twice")
                     seen.add(action_id)
+    elif kind == "data_visualization":
+        errors.extend(check_chart_block(where, block))
     elif kind == "input":
         errors.extend(_check_text(where, "label", block.get("label"), MAX_INPUT_LABEL, plain=True))
         if "hint" in block:
@@ -349,4 +359,104 @@ def _check_options(where: str, options: list[Any]) -> list[str]:
         errors.extend(
             _check_str(where, f"option {number} value", option.get("value"), MAX_OPTION_VALUE)
         )
+    return errors
+
+
+# --- data visualization (chart) blocks ---------------------------------------------------------
+
+MAX_CHART_TITLE = 50
+MIN_CHART_SERIES = 1
+MAX_CHART_SERIES = 6
+MAX_CHART_POINTS = 20
+MAX_CHART_LABEL = 20  # a series name, a data point's label, an axis category
+MAX_AXIS_TITLE = 50
+CHART_TYPES = frozenset({"pie", "bar", "area", "line"})
+
+
+def check_chart_block(where: str, block: Mapping[str, Any]) -> list[str]:
+    """The limits of one `data_visualization` block: title, chart type, series, points, axes."""
+    errors: list[str] = []
+    title = block.get("title")
+    if not isinstance(title, str) or not title.strip():
+        errors.append(f"{where}: a chart needs a title")
+    elif len(title) > MAX_CHART_TITLE:
+        errors.append(_too_long(where, "title", title, MAX_CHART_TITLE))
+    chart = block.get("chart")
+    if not isinstance(chart, Mapping):
+        return [*errors, f"{where}: chart must be an object"]
+    kind = chart.get("type")
+    if kind not in CHART_TYPES:
+        return [*errors, f"{where}: chart type {kind!r} is not one of pie, bar, area, line"]
+    key = "segments" if kind == "pie" else "series"
+    entries = chart.get(key)
+    count = len(entries) if isinstance(entries, list) else 0
+    if not MIN_CHART_SERIES <= count <= MAX_CHART_SERIES:
+        errors.append(
+            f"{where}: {count} {key}; a {kind} chart holds {MIN_CHART_SERIES} to "
+            f"{MAX_CHART_SERIES}"
+        )
+    if kind == "pie":
+        for number, segment in enumerate(entries if isinstance(entries, list) else [], 1):
+            errors.extend(_check_point(f"{where} segment {number}", segment))
+        return errors
+    categories = _check_axis(where, chart.get("axis_config"), errors)
+    names: set[str] = set()
+    for number, series in enumerate(entries if isinstance(entries, list) else [], 1):
+        label = f"{where} series {number}"
+        if not isinstance(series, Mapping):
+            errors.append(f"{label}: not an object")
+            continue
+        name = series.get("name")
+        if not isinstance(name, str) or not name:
+            errors.append(f"{label}: a series needs a name")
+        elif len(name) > MAX_CHART_LABEL:
+            errors.append(_too_long(label, "name", name, MAX_CHART_LABEL))
+        elif name in names:
+            errors.append(f"{label}: series name {name!r} is used twice")
+        else:
+            names.add(name)
+        points = series.get("data")
+        if not isinstance(points, list) or not 1 <= len(points) <= MAX_CHART_POINTS:
+            shown = len(points) if isinstance(points, list) else 0
+            errors.append(f"{label}: {shown} data points; a series holds 1 to {MAX_CHART_POINTS}")
+            continue
+        for point in points:
+            errors.extend(_check_point(label, point))
+            point_label = point.get("label") if isinstance(point, Mapping) else None
+            if categories is not None and point_label not in categories:
+                errors.append(f"{label}: data label {point_label!r} is not an axis category")
+    return errors
+
+
+def _check_axis(where: str, axis: Any, errors: list[str]) -> set[str] | None:
+    if not isinstance(axis, Mapping):
+        errors.append(f"{where}: a bar, area or line chart needs axis_config")
+        return None
+    categories = axis.get("categories")
+    if not isinstance(categories, list) or not categories:
+        errors.append(f"{where}: axis_config needs a list of categories")
+        return None
+    for category in categories:
+        if not isinstance(category, str) or not category:
+            errors.append(f"{where}: an axis category must be a non-empty string")
+        elif len(category) > MAX_CHART_LABEL:
+            errors.append(_too_long(where, "axis category", category, MAX_CHART_LABEL))
+    for field in ("x_label", "y_label"):
+        if field in axis:
+            errors.extend(_check_str(where, field, axis[field], MAX_AXIS_TITLE))
+    return {c for c in categories if isinstance(c, str)}
+
+
+def _check_point(where: str, point: Any) -> list[str]:
+    if not isinstance(point, Mapping):
+        return [f"{where}: a data point is not an object"]
+    errors: list[str] = []
+    label = point.get("label")
+    if not isinstance(label, str) or not label:
+        errors.append(f"{where}: a data point needs a label")
+    elif len(label) > MAX_CHART_LABEL:
+        errors.append(_too_long(where, "label", label, MAX_CHART_LABEL))
+    value = point.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.append(f"{where}: data point {label!r} needs a number value")
     return errors

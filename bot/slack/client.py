@@ -282,9 +282,13 @@ class SlackGateway:
         text: str,
         blocks: Sequence[Mapping[str, Any]] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        thread_ts: str | None = None,
     ) -> str:
-        """Post a message; returns its ts."""
+        """Post a message (a reply in a thread when `thread_ts` is given); returns its ts."""
         body: dict[str, Any] = {"channel": channel, "text": text}
+        if thread_ts is not None:
+            body["thread_ts"] = thread_ts
         if blocks is not None:
             body["blocks"] = [dict(b) for b in blocks]
         if metadata is not None:
@@ -343,8 +347,15 @@ class SlackGateway:
         content: bytes,
         title: str,
         initial_comment: str | None = None,
+        *,
+        thread_ts: str | None = None,
+        alt_txt: str | None = None,
     ) -> str:
-        """Upload a file and share it in `channel` (files_upload_v2's 3 steps); returns its id."""
+        """Upload a file and share it in `channel` (files_upload_v2's 3 steps); returns its id.
+
+        files.getUploadURLExternal (with the alt text), the POST of the bytes to the URL it
+        returns, then files.completeUploadExternal with channel_id and, for a reply, thread_ts.
+        """
         try:
             data = self._client.files_upload_v2(
                 channel=channel,
@@ -352,6 +363,8 @@ class SlackGateway:
                 content=content,
                 title=title,
                 initial_comment=initial_comment,
+                thread_ts=thread_ts,
+                alt_txt=alt_txt,
             ).data
         except SlackApiError as exc:
             raise SlackError.from_api_error("files.upload", exc) from exc

@@ -78,6 +78,8 @@ class SandboxFile:
     content: bytes | None = None
     title: str | None = None
     channel: str | None = None
+    alt_txt: str | None = None
+    thread_ts: str | None = None
 
 
 @dataclass
@@ -95,6 +97,7 @@ class _State:
     failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     lost_responses: dict[str, int] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    refused_blocks: set[str] = field(default_factory=set)
     last_ts: Decimal = Decimal(0)
 
 
@@ -272,6 +275,14 @@ class SlackSandbox:
                 self._state.delays[method] = seconds
             else:
                 self._state.delays.pop(method, None)
+
+    def refuse_block_type(self, block_type: str) -> None:
+        """From now on, answer invalid_blocks to any message holding a block of this type.
+
+        As a workspace whose Slack does not know a newer block (e.g. data_visualization) would.
+        """
+        with self._lock:
+            self._state.refused_blocks.add(block_type)
 
     # --- inspection ------------------------------------------------------------------------
 
@@ -456,7 +467,7 @@ class SlackSandbox:
         if len(text) > MAX_MESSAGE_TEXT:
             raise SandboxError("msg_too_long")
         if blocks:
-            errors = validate_blocks(blocks, surface="message")
+            errors = validate_blocks(blocks, surface="message") + _refused(self._state, blocks)
             if errors:
                 raise SandboxError(
                     "invalid_blocks",
@@ -590,6 +601,9 @@ def _chat_post_message(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, An
     }
     if blocks:
         message["blocks"] = copy.deepcopy(blocks)
+    thread_ts = _thread_of(sb, channel, params.get("thread_ts"))
+    if thread_ts is not None:
+        message["thread_ts"] = thread_ts
     metadata = params.get("metadata")
     if metadata:
         if not isinstance(metadata, dict) or not metadata.get("event_type"):
@@ -675,7 +689,10 @@ def _files_get_upload_url(sb: SlackSandbox, params: dict[str, Any]) -> dict[str,
     if not filename or length <= 0:
         raise SandboxError("invalid_arguments")
     file_id = sb._new_id("F")
-    sb._state.files[file_id] = SandboxFile(id=file_id, filename=filename, length=length)
+    sb._state.files[file_id] = SandboxFile(
+        id=file_id, filename=filename, length=length,
+        alt_txt=str(params["alt_txt"]) if params.get("alt_txt") else None,
+    )
     return {"upload_url": f"{sb.root}{_UPLOAD_PREFIX.lstrip('/')}{file_id}", "file_id": file_id}
 
 
@@ -684,6 +701,7 @@ def _files_complete_upload(sb: SlackSandbox, params: dict[str, Any]) -> dict[str
     if not isinstance(entries, list) or not entries:
         raise SandboxError("invalid_arguments")
     channel = sb._channel(params["channel_id"]) if params.get("channel_id") else None
+    thread_ts = None if channel is None else _thread_of(sb, channel, params.get("thread_ts"))
     shared = []
     for entry in entries:
         upload = sb._state.files.get(str(entry.get("id")))
@@ -693,6 +711,7 @@ def _files_complete_upload(sb: SlackSandbox, params: dict[str, Any]) -> dict[str
             raise SandboxError("file_upload_size_mismatch")
         upload.title = entry.get("title") or upload.filename
         upload.channel = channel
+        upload.thread_ts = thread_ts
         shared.append(
             {
                 "id": upload.id,
@@ -703,18 +722,40 @@ def _files_complete_upload(sb: SlackSandbox, params: dict[str, Any]) -> dict[str
             }
         )
     if channel is not None:
-        sb._state.messages[channel].append(
-            {
-                "type": "message",
-                "ts": sb._next_ts(),
-                "user": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "text": str(params.get("initial_comment") or ""),
-                "files": copy.deepcopy(shared),
-                "channel": channel,
-            }
-        )
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": sb._next_ts(),
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": str(params.get("initial_comment") or ""),
+            "files": copy.deepcopy(shared),
+            "channel": channel,
+        }
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        sb._state.messages[channel].append(message)
     return {"files": shared}
+
+
+# --- threads and refused blocks (used by chat.postMessage and the upload flow) ---------------
+
+
+def _thread_of(sb: SlackSandbox, channel: str, thread_ts: Any) -> str | None:
+    """The thread a reply goes to: None, or the ts of a message already in `channel`."""
+    if not thread_ts:
+        return None
+    ts = str(thread_ts)
+    if not any(m["ts"] == ts for m in sb._state.messages[channel]):
+        raise SandboxError("thread_not_found")
+    return ts
+
+
+def _refused(state: _State, blocks: list[Any]) -> list[str]:
+    return [
+        f"block {index} ({block.get('type')}): unsupported block type"
+        for index, block in enumerate(blocks, start=1)
+        if isinstance(block, dict) and block.get("type") in state.refused_blocks
+    ]
 
 
 _METHODS: dict[str, Callable[[SlackSandbox, dict[str, Any]], dict[str, Any]]] = {
