@@ -43,7 +43,11 @@ _SEGMENT_KEYS = (
     "handoff_after",
     "focus",
     "promise_horizon_days",
+    "holdout",
 )
+# A holdout is a share of the segment's accounts; more than half would make the new treatment
+# the exception rather than the rule.
+MAX_HOLDOUT = Decimal("0.5")
 _MATCH_KEYS = ("buckets", "min_past_due", "max_past_due", "tiers")
 
 
@@ -95,6 +99,8 @@ class Segment:
     handoff_after: int | None = None  # None: the account stays with one collector
     focus: bool = False  # a strategy the team is pushing: boosts priority
     promise_horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS
+    # Champion/challenger: this share of the segment's accounts keeps the previous treatment.
+    holdout: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +265,8 @@ def _segment(raw: Any, path: str, problems: list[str]) -> Segment | None:
             f"must be a whole number of days from 1 to {MAX_DAYS}", minimum=1, maximum=MAX_DAYS,
         ) or horizon
 
+    holdout = _holdout(raw.get("holdout"), f"{path}.holdout", problems)
+
     if len(problems) > before or match is None or recontact_days is None or max_attempts is None:
         return None
     return Segment(
@@ -270,7 +278,30 @@ def _segment(raw: Any, path: str, problems: list[str]) -> Segment | None:
         handoff_after=handoff_after,
         focus=focus,
         promise_horizon_days=horizon,
+        holdout=holdout,
     )
+
+
+def _holdout(value: Any, where: str, problems: list[str]) -> Decimal | None:
+    """`10%` (or the fraction 0.1) of the segment's accounts; null or absent for none."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    share: Decimal | None
+    if text is not None and text.endswith("%"):
+        percent = _decimal(text[:-1])
+        share = None if percent is None else percent / 100
+    elif isinstance(value, float | Decimal) or (text is not None and "." in text):
+        share = _decimal(value)
+    else:
+        share = None  # a bare whole number is ambiguous: 10 could mean 10% or 1000%
+    if share is None or not Decimal(0) < share <= MAX_HOLDOUT:
+        problems.append(
+            f"{where}: must be a share of the segment's accounts above 0% and at most "
+            f"{MAX_HOLDOUT:.0%}, written like 10% (got {_shown(value)})"
+        )
+        return None
+    return share.normalize()
 
 
 def _match(raw: Any, path: str, problems: list[str]) -> SegmentMatch | None:
@@ -492,7 +523,13 @@ def _segment_to_dict(segment: Segment) -> dict[str, Any]:
         "handoff_after": segment.handoff_after,
         "focus": segment.focus,
         "promise_horizon_days": segment.promise_horizon_days,
+        # Only when set, so policies stored before holdouts existed still compare equal.
+        **({} if segment.holdout is None else {"holdout": _percent(segment.holdout)}),
     }
+
+
+def _percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}%"
 
 
 # --- the shipped default -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.accounts import AccountState, CallListItem, PromiseState
 from bot.domain.aging import Bucket, bucket_for_days, days_past_due
+from bot.domain.holdout import TreatmentResolver
 from bot.domain.likelihood import LikelihoodCurve
 from bot.domain.money import CENT, format_money
 from bot.domain.policy import Policy, Segment
@@ -138,8 +139,12 @@ def score_account(
     *,
     today: date,
     tz: ZoneInfo,
+    treatments: TreatmentResolver | None = None,
 ) -> ScoredAccount | str:
-    """The account scored for today's list, or the reason it is left off."""
+    """The account scored for today's list, or the reason it is left off.
+
+    With `treatments`, an account held out of its strategy is scored under the previous one.
+    """
     status_reason = EXCLUDED_STATUS.get(account.status)
     if status_reason is not None:
         return status_reason
@@ -161,6 +166,10 @@ def score_account(
     days = days_past_due(account.oldest_due, today) if account.oldest_due else 0
     bucket = bucket_for_days(days)
     segment = segments.segment_for(bucket, account.past_due, account.tier)
+    if treatments is not None and segment.holdout is not None:
+        segment = treatments.resolve(
+            segment, account.external_ref, bucket, account.past_due, account.tier
+        ).segment
     urgency = _ONE
     group = GROUP_REST
     promise_due_today = promise is not None and promise.promised_date == today
@@ -244,8 +253,12 @@ def build_call_list(
     now: datetime,
     tz: ZoneInfo,
     target: int,
+    treatments: TreatmentResolver | None = None,
 ) -> CallListResult:
-    """Score every account, leave off the ones not to call today, and cut the list at `target`."""
+    """Score every account, leave off the ones not to call today, and cut the list at `target`.
+
+    `treatments` resolves the held-out accounts of strategies with a holdout (none without it).
+    """
     if target < 0:
         raise ValueError(f"daily call target must be 0 or more, got {target}")
     if now.tzinfo is None or now.utcoffset() is None:
@@ -254,7 +267,9 @@ def build_call_list(
     excluded: Counter[str] = Counter()
     eligible: list[ScoredAccount] = []
     for account in accounts:
-        scored = score_account(account, segments, curve, today=today, tz=tz)
+        scored = score_account(
+            account, segments, curve, today=today, tz=tz, treatments=treatments
+        )
         if isinstance(scored, str):
             excluded[scored] += 1
         else:

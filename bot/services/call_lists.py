@@ -36,7 +36,7 @@ from bot.services.account_states import (
     load_account_states,
 )
 from bot.services.outcomes import UNDO_WINDOW
-from bot.services.policy import current_policy
+from bot.services.policy import current_policy, treatments_for
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.call_list import (
     CallListView,
@@ -101,7 +101,9 @@ def compute_lists(
         return None, []
     version, policy = current_policy(session)
     curve = likelihood_for(session, policy, today=max(p.list_date for p in planned))
-    bound = score_bounds(policy, curve)
+    treatments = treatments_for(session, version, policy)
+    bounding = treatments.bounding_policy()
+    bound = score_bounds(bounding, curve)
     computed: list[ComputedList] = []
     # Collectors' local dates differ by at most a day: one bulk load per distinct date.
     for day in sorted({p.list_date for p in planned}):
@@ -111,12 +113,13 @@ def compute_lists(
             return build_call_list(
                 loaded.by_collector.get(plan.member.id, []), policy, curve, today=today,
                 now=now, tz=plan.tz, target=plan.member.daily_call_target,
+                treatments=treatments,
             )
 
         prune = None if full else Pruning(
             top=CANDIDATES_PER_CALL * max(p.member.daily_call_target for p in todays),
             bound=bound,
-            recent=recent_call_cutoffs(policy, day, {p.tz for p in todays}),
+            recent=recent_call_cutoffs(bounding, day, {p.tz for p in todays}),
         )
         loaded = load_account_states(
             session, collector_ids=[p.member.id for p in todays], today=day, now=now,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import models
 from bot.db.uow import UnitOfWork
+from bot.domain.holdout import TreatmentResolver, strategy_versions
 from bot.domain.policy import (
     Policy,
     PolicyFormat,
@@ -69,6 +70,30 @@ def policy_at(session: Session, when: datetime) -> tuple[int | None, Policy]:
     if row is None:
         return None, default_policy()
     return row.version, policy_from_dict(row.body)
+
+
+def treatments_for(session: Session, version: int | None, policy: Policy) -> TreatmentResolver:
+    """Who keeps the previous treatment under `policy` (stored as `version`; None = default).
+
+    A strategy's version is the oldest stored version since which its rules are unchanged; its
+    held-out accounts are worked by the version in force before that one (the built-in default
+    before version 1).
+    """
+    if version is None or not any(s.holdout is not None for s in policy.segments):
+        return TreatmentResolver(policy)
+    query = select(models.Policy).where(models.Policy.version <= version)
+    rows = session.scalars(query.order_by(models.Policy.version)).all()
+    history = [(row.version, policy_from_dict(row.body)) for row in rows]
+    history = [(v, p) for v, p in history if v != version] + [(version, policy)]
+    versions = strategy_versions(history)
+    by_version = dict(history)
+    champions = {}
+    for segment in policy.segments:
+        if segment.holdout is None:
+            continue
+        previous = versions.get(segment.name, version) - 1
+        champions[segment.name] = by_version.get(previous) or default_policy()
+    return TreatmentResolver(policy, versions=versions, champions=champions)
 
 
 def stored_policy(session: Session, version: int) -> StoredPolicy | None:
