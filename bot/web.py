@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,6 +19,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import create_app, listener_executor
 from bot.db import Database
+from bot.request_guard import (
+    MAX_BODY_BYTES,
+    MalformedPayload,
+    Refused,
+    check_payload,
+    loggable,
+    read_signed_body,
+)
 from bot.settings import Settings
 from bot.slack.client import SlackGateway
 from handlers.context import Clock
@@ -51,9 +61,31 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> l
     return [payload]
 
 
-def make_wsgi_app(app: App, database: Database) -> WSGIApp:
-    """Slack's requests go to Bolt; /healthz checks the database; anything else is 404."""
+def make_wsgi_app(
+    app: App, database: Database, signing_secret: str, *, clock: Callable[[], float] = time.time
+) -> WSGIApp:
+    """Slack's verified requests go to Bolt; /healthz checks the database; anything else is 404.
+
+    Bolt parses a body before it checks the signature, so every request is checked here first
+    (size, timestamp, signature, then the payload's shape) and only a sound one reaches Bolt.
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        body = read_signed_body(environ, signing_secret, clock)
+        if isinstance(body, Refused):
+            logger.warning("request refused with %d: %s (from %s)", body.status, body.reason,
+                           loggable(environ.get("REMOTE_ADDR"), 45))
+            return _json(start_response, _STATUS[body.status], {"error": "invalid request"})
+        try:
+            check_payload(body, str(environ.get("CONTENT_TYPE") or ""))
+        except MalformedPayload as exc:
+            # Signed by Slack yet unusable: answering an error would only make Slack retry it.
+            logger.warning("signed request ignored: %s (%d bytes)", exc, len(body))
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
+        environ["wsgi.input"] = io.BytesIO(body)
+        return slack(environ, start_response)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -68,9 +100,19 @@ def make_wsgi_app(app: App, database: Database) -> WSGIApp:
             )
         if path == EVENTS_PATH and method != "POST":
             return _json(start_response, "405 Method Not Allowed", {"ok": False})
+        if path == EVENTS_PATH:
+            return events(environ, start_response)
         return slack(environ, start_response)
 
     return application
+
+
+_STATUS = {
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    411: "411 Length Required",
+    413: "413 Content Too Large",
+}
 
 
 class HttpServer:
@@ -96,6 +138,8 @@ class HttpServer:
             channel_timeout=30,
             # A burst of clicks opens one connection each; waitress's default stops at 100.
             connection_limit=1000,
+            # Refused from the Content-Length alone, before waitress buffers a byte of it.
+            max_request_body_size=MAX_BODY_BYTES,
             **where,
         )
         self._thread: threading.Thread | None = None
@@ -209,7 +253,7 @@ def build_http_app(
     `sock`, when given, is a listening socket shared with other worker processes.
     """
     app = create_app(settings, database, gateway, clock=clock)
-    server = HttpServer(
-        make_wsgi_app(app, database), host=host, port=port, sock=sock, threads=threads
-    )
+    assert settings.slack_signing_secret is not None  # create_app refuses to start without it
+    wsgi = make_wsgi_app(app, database, settings.slack_signing_secret.get_secret_value())
+    server = HttpServer(wsgi, host=host, port=port, sock=sock, threads=threads)
     return RunningApp(app, server)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, fallback, views
 from handlers.context import HandlerContext
 
 
@@ -14,3 +14,4 @@ def register_handlers(app: App, context: HandlerContext) -> None:
     actions.register(app, context)
     views.register(app, context)
     events.register(app, context)
+    fallback.register(app)  # last: it takes only what no other listener claimed

@@ -28,6 +28,17 @@ SUBCOMMANDS = (
 LONG_RUNNING = frozenset({"serve", "scheduler"})
 
 
+class OneLineFormatter(logging.Formatter):
+    """One log line per record: line breaks in the message (from anyone's input) are escaped.
+
+    A traceback, which is ours, keeps its lines; a value a user sent cannot forge a record.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        line = super().formatMessage(record)
+        return line.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="collectbot",
@@ -46,11 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Long-running processes log their work; one-shot commands print results, logs only -v.
     quiet = logging.INFO if args.command in LONG_RUNNING else logging.WARNING
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else quiet,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else quiet, handlers=[handler])
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

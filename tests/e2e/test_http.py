@@ -273,3 +273,124 @@ def test_serve_with_scheduler_runs_the_jobs_in_the_same_process(
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def _no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelname == "ERROR"] == []
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b"payload=%7B", {"Content-Type": "application/x-www-form-urlencoded"}),
+        (b"x", {"Content-Type": "application/json"}),
+        (b"payload=%7B", {"Content-Type": "application/x-www-form-urlencoded",
+                          "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=abc"}),
+        (b"\xff\xfe", {"Content-Type": "application/json",
+                       "X-Slack-Request-Timestamp": "-1", "X-Slack-Signature": "v0="}),
+    ],
+    ids=["form-not-json", "json-not-json", "timestamp-abc", "not-utf8"],
+)
+def test_unsigned_unparseable_requests_are_401_before_anything_parses_them(
+    e2e: E2E, caplog: pytest.LogCaptureFixture, body: bytes, headers: dict[str, str]
+) -> None:
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    reply = http_request(e2e.running.url, "POST", "/slack/events", body, headers)
+    assert reply.status == 401
+    _nothing_happened(e2e, audits, calls)
+    _no_traceback(caplog)
+
+
+def _ignored_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "signed request ignored" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "user": {"id": ANA}, "trigger_id": "t"},
+        {"type": "block_actions", "actions": [{"action_id": "outcome:reached", "value": "1:1"}]},
+        {"type": "block_actions", "user": {"id": "U0ANA\nERROR forged line"},
+         "actions": [{"action_id": "outcome:reached", "value": "1:1"}]},
+        {"type": "view_submission", "user": {"id": ANA}},
+        "not json {",
+        ["a", "list"],
+    ],
+    ids=["no-actions", "no-user", "newline-user", "no-view", "payload-not-json", "not-object"],
+)
+def test_malformed_signed_payloads_are_200_and_ignored_with_one_log_line(
+    e2e: E2E, caplog: pytest.LogCaptureFixture, payload: object
+) -> None:
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    raw = payload if isinstance(payload, str) else json.dumps(payload)
+    body = b"payload=" + raw.replace("%", "%25").replace("&", "%26").encode()
+    reply = e2e.sender.post(body, "application/x-www-form-urlencoded")
+    assert reply.status == 200
+    _nothing_happened(e2e, audits, calls)
+    assert len(_ignored_lines(caplog)) == 1
+    assert all("\n" not in r.getMessage() for r in caplog.records)
+    _no_traceback(caplog)
+
+
+def test_unknown_action_and_callback_ids_are_acked_not_404(
+    e2e: E2E, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    reply = e2e.sender.click(ANA, "retired:button", "1:1")
+    assert (reply.status, reply.body) == (200, b"")
+    view = {"id": "V0OLD", "type": "modal", "callback_id": "retired_modal",
+            "private_metadata": "", "blocks": []}
+    reply = e2e.sender.submit(ANA, view, {})
+    assert (reply.status, reply.body) == (200, b"")
+    reply = e2e.sender.event({"type": "reaction_added", "user": ANA})
+    assert reply.status == 200
+    _nothing_happened(e2e, audits, calls)
+    logged = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert logged == [
+        f"unknown action retired:button by {ANA} ignored",
+        f"unknown view retired_modal (view_submission) by {ANA} ignored",
+        "event reaction_added ignored",
+    ]
+    _no_traceback(caplog)
+
+
+def test_an_oversize_body_is_413_and_never_logged(
+    e2e: E2E, caplog: pytest.LogCaptureFixture
+) -> None:
+    audits, calls = e2e.audit_count(), len(e2e.sandbox.calls)
+    body = b"payload=" + b"A" * (2 * 1024 * 1024)
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Slack-Request-Timestamp": stamp,
+               "X-Slack-Signature": sign(SIGNING_SECRET, stamp, body)}
+    try:
+        reply = http_request(e2e.running.url, "POST", "/slack/events", body, headers)
+        assert reply.status == 413
+    except ConnectionError:
+        pass  # the server may close before the client finished sending: refused all the same
+    _nothing_happened(e2e, audits, calls)
+    assert "AAAAAAAAAA" not in caplog.text
+    assert len(caplog.text) < 10_000
+
+
+def test_an_unverified_body_is_never_logged(e2e: E2E, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    marker = "secret-looking-body-" + "B" * 100
+    body = b"payload=" + json.dumps({"type": "block_actions", "note": marker}).encode()
+    reply = e2e.sender.post(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
+    assert reply.status == 401
+    e2e.settle()
+    assert marker not in caplog.text
+    assert any("signature does not match" in r.getMessage() for r in caplog.records)
+
+
+def test_log_lines_escape_line_breaks_from_user_input() -> None:
+    import logging
+
+    from bot.cli import OneLineFormatter
+
+    formatter = OneLineFormatter("%(levelname)s %(message)s")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "by %s", ("U1\nERROR forged",), None)
+    assert formatter.format(record) == "INFO by U1\\nERROR forged"
