@@ -18,9 +18,10 @@ from bot.db import Database
 from bot.db.models import CallList, TeamMember
 from bot.domain.vocabulary import OUTCOME_LABELS, Outcome
 from bot.services import accounts, roster
-from bot.services.call_lists import may_work_list, refresh_call_list_messages
-from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.call_lists import refresh_call_list_messages
+from bot.services.errors import InvalidInput
 from bot.services.home import publish_home
+from bot.services.list_rows import ROW_OUTCOME_MODALS, require_row, todays_row
 from bot.services.outcomes import (
     MAX_SNOOZE_DAYS,
     RecordedAttempt,
@@ -56,18 +57,6 @@ def row_key(row: actions.RowRef) -> str:
 def view_key(view_id: str) -> str:
     """The idempotency key of a submitted modal."""
     return f"view:{view_id}"
-
-
-def _require_list_worker(session: Session, call_list_id: int, user_id: str) -> CallList:
-    roster.member_for(session, user_id)  # NotOnRoster first: that is what a stranger must hear
-    call_list = session.get(CallList, call_list_id)
-    if call_list is None:
-        raise NotFound("That call list does not exist any more.")
-    if not may_work_list(session, call_list_id, user_id):
-        collector = session.get(TeamMember, call_list.collector_id)
-        owner = collector.name if collector is not None else "another collector"
-        raise NotAllowed(f"This is {owner}'s call list; only they can record on it.")
-    return call_list
 
 
 def _member_zone(session: Session, user_id: str, default_tz: str) -> ZoneInfo:
@@ -110,6 +99,14 @@ def _refresh(
         publish_home(database, gateway, slack_id, now=now, default_tz=default_tz)
 
 
+@dataclass(frozen=True, slots=True)
+class RowRecorded:
+    """A row's outcome as recorded, and what to tell the collector besides the refreshed list."""
+
+    attempt: RecordedAttempt
+    notice: str | None = None
+
+
 def record_row_outcome(
     database: Database,
     gateway: SlackGateway,
@@ -119,23 +116,23 @@ def record_row_outcome(
     outcome: Outcome,
     now: datetime,
     default_tz: str,
-) -> RecordedAttempt:
+) -> RowRecorded:
     """A one-click outcome on a list row: recorded once per row, then the views refreshed."""
     with database.uow() as uow:
-        _require_list_worker(uow.session, row.call_list_id, user_id)
+        target, today = todays_row(uow.session, row, user_id, now=now)
         attempt = record_outcome(
             uow,
             actor_slack_id=user_id,
-            customer_id=row.customer_id,
+            customer_id=target.row.customer_id,
             outcome=outcome,
             source="button",
             now=now,
-            idempotency_key=row_key(row),
+            idempotency_key=row_key(target.row),
             default_tz=default_tz,
         )
         uow.commit()
-    refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
-    return attempt
+    refresh_views(database, gateway, target.row.call_list_id, now=now, default_tz=default_tz)
+    return RowRecorded(attempt, target.notice(today))
 
 
 def undo_row(
@@ -149,9 +146,10 @@ def undo_row(
 ) -> UndoResult:
     """Take back an outcome (within its window, by its author or their manager), then refresh."""
     with database.uow() as uow:
-        result = undo_outcome(uow, actor_slack_id=user_id, attempt_id=undo.attempt_id, now=now)
-        if result.customer_id != undo.row.customer_id:
-            raise InvalidInput("That Undo button does not match its row; refresh the list.")
+        result = undo_outcome(
+            uow, actor_slack_id=user_id, attempt_id=undo.attempt_id, now=now,
+            idempotency_key=row_key(undo.row),
+        )
         uow.commit()
     refresh_views(database, gateway, undo.row.call_list_id, now=now, default_tz=default_tz)
     return result
@@ -168,7 +166,7 @@ def account_details(
     """The account behind a row in a few lines: balances, aging, promises, last attempts."""
     with database.uow() as uow:
         session = uow.session
-        _require_list_worker(session, row.call_list_id, user_id)
+        require_row(session, row, user_id)
         zone = _member_zone(session, user_id, default_tz)
         summary = accounts.account_summary(
             session, row.customer_id, today=now.astimezone(zone).date()
@@ -214,7 +212,10 @@ def modal_for(
         raise InvalidInput(f"Unknown form {kind[:30]!r}.")
     with database.uow() as uow:
         session = uow.session
-        _require_list_worker(session, metadata.row.call_list_id, user_id)
+        if MODAL_KINDS[kind] in ROW_OUTCOME_MODALS:
+            todays_row(session, metadata.row, user_id, now=now)  # refuse now, not after typing
+        else:
+            require_row(session, metadata.row, user_id)
         zone = _member_zone(session, user_id, default_tz)
         today = now.astimezone(zone).date()
         account = accounts.account_context(session, metadata.row.customer_id, today=today)
@@ -323,8 +324,10 @@ def save_submission(
     """Record a valid submission once per view (its id is the key), refresh; a line to confirm."""
     row = submission.metadata.row
     details = submission.details
+    notice = None
     with database.uow() as uow:
         if isinstance(details, modals.SnoozeInput):
+            require_row(uow.session, row, user_id)
             change = snooze(
                 uow,
                 actor_slack_id=user_id,
@@ -334,22 +337,34 @@ def save_submission(
                 default_tz=default_tz,
             )
             confirmation = _snoozed(change.customer_name, details.until)
+        elif isinstance(details, modals.NoteInput):
+            # A note is not the row's outcome: as many as the collector likes, one per form.
+            require_row(uow.session, row, user_id)
+            attempt = record_outcome(
+                uow, actor_slack_id=user_id, customer_id=row.customer_id, source="modal",
+                now=now, idempotency_key=view_key(view_id), default_tz=default_tz,
+                **_outcome_details(details),
+            )
+            confirmation = _confirmation(attempt.customer_name, details)
         else:
-            _require_list_worker(uow.session, row.call_list_id, user_id)
+            # The row's one outcome, whichever surface records it first: the row's key.
+            target, today = todays_row(uow.session, row, user_id, now=now)
+            row = target.row
+            notice = target.notice(today)
             attempt = record_outcome(
                 uow,
                 actor_slack_id=user_id,
                 customer_id=row.customer_id,
                 source="modal",
                 now=now,
-                idempotency_key=view_key(view_id),
+                idempotency_key=row_key(row),
                 default_tz=default_tz,
                 **_outcome_details(details),
             )
             confirmation = _confirmation(attempt.customer_name, details)
         uow.commit()
     refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
-    return confirmation
+    return confirmation if notice is None else f"{notice} {confirmation}"
 
 
 def _outcome_details(

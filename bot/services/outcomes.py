@@ -34,6 +34,7 @@ from bot.services import roster
 from bot.services.accounts import customer_by_id, promise_horizon
 from bot.services.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound
 from bot.views.modals import DisputeInput, PromiseInput
+from bot.views.text import short_date
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +58,18 @@ class RecordedAttempt:
     created: bool
     promise_id: int | None = None
     dispute_id: int | None = None
+    by_name: str = ""
 
 
 class DuplicateAttempt(AlreadyRecorded):
     """AlreadyRecorded carrying the attempt the idempotency key already recorded."""
 
-    def __init__(self, existing: RecordedAttempt) -> None:
+    def __init__(self, existing: RecordedAttempt, zone: ZoneInfo | None = None) -> None:
         label = OUTCOME_LABELS[existing.outcome].lower()
+        when = existing.at.astimezone(zone) if zone is not None else existing.at
         super().__init__(
-            f"Already recorded for {existing.customer_name} ({label}) — Undo to change it."
+            f"Already recorded for {existing.customer_name} by {existing.by_name}"
+            f" at {when:%H:%M} on {short_date(when.date())} ({label}) — Undo to change it."
         )
         self.existing = existing
 
@@ -177,15 +181,17 @@ def _dispute_invoices(uow: UnitOfWork, customer: Customer, dispute: DisputeInput
 
 def _existing(uow: UnitOfWork, idempotency_key: str) -> RecordedAttempt | None:
     row = uow.session.execute(
-        select(ContactAttempt, Customer.name)
+        select(ContactAttempt, Customer.name, TeamMember.name)
         .join(Customer, Customer.id == ContactAttempt.customer_id)
+        .join(TeamMember, TeamMember.id == ContactAttempt.collector_id)
         .where(ContactAttempt.idempotency_key == idempotency_key)
     ).first()
     if row is None:
         return None
-    attempt, name = row
+    attempt, name, by_name = row
     return RecordedAttempt(
-        attempt.id, attempt.customer_id, name, attempt.outcome, attempt.at, created=False
+        attempt.id, attempt.customer_id, name, attempt.outcome, attempt.at, created=False,
+        by_name=by_name,
     )
 
 
@@ -221,11 +227,12 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
     if outcome is Outcome.NOTE and note is None:
         raise InvalidInput("Write the note first.")
     session = uow.session
+    member = roster.member_for(session, actor_slack_id)
+    zone = roster.member_zone(member, default_tz)
     if idempotency_key is not None:
         existing = _existing(uow, idempotency_key)
         if existing is not None:
-            raise DuplicateAttempt(existing)
-    member = roster.member_for(session, actor_slack_id)
+            raise DuplicateAttempt(existing, zone)
     customer = customer_by_id(session, customer_id)
     roster.require_can_act(member, customer, covering=roster.covering_today(
         session, member, customer, now=now, default_tz=default_tz))
@@ -247,7 +254,7 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
         existing = _existing(uow, idempotency_key) if idempotency_key is not None else None
         if existing is None:
             raise
-        raise DuplicateAttempt(existing) from None
+        raise DuplicateAttempt(existing, zone) from None
 
     promise_id = dispute_id = None
     if promise is not None:
@@ -284,15 +291,27 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
 
 
 def undo_outcome(
-    uow: UnitOfWork, *, actor_slack_id: str, attempt_id: int, now: datetime
+    uow: UnitOfWork,
+    *,
+    actor_slack_id: str,
+    attempt_id: int,
+    now: datetime,
+    idempotency_key: str | None = None,
 ) -> UndoResult:
-    """Delete an attempt and what it created, within 10 minutes, by its author or their manager."""
+    """Delete an attempt and what it created, within 10 minutes, by its author or their manager.
+
+    With `idempotency_key`, only an attempt recorded under that key (e.g. from that list row).
+    """
     _require_aware(now)
     session = uow.session
     member = roster.member_for(session, actor_slack_id)
     attempt = session.get(ContactAttempt, attempt_id)
     if attempt is None:
         raise NotFound("That outcome is not recorded any more (already undone?).")
+    if idempotency_key is not None and attempt.idempotency_key != idempotency_key:
+        logger.warning("undo of attempt %s by %s refused: not recorded from that row",
+                       attempt_id, actor_slack_id)
+        raise InvalidInput("That Undo button does not match its row; refresh the list.")
     author = session.get(TeamMember, attempt.collector_id)
     if attempt.collector_id != member.id and not roster.manages(member, author):
         raise NotAllowed("Only the person who recorded it, their manager or an admin can undo it.")

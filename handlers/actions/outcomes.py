@@ -43,7 +43,7 @@ def _record(
     outcome: Outcome,
 ) -> None:
     try:
-        record_row_outcome(
+        recorded = record_row_outcome(
             context.database,
             context.gateway,
             user_id=user_id,
@@ -60,3 +60,6 @@ def _record(
             outcome.value, row.call_list_id, row.customer_id, user_id,
         )
         tell(context, body, SOMETHING_WRONG)
+        return
+    if recorded.notice is not None:
+        tell(context, body, recorded.notice)
