@@ -18,11 +18,23 @@ class JobContext:
     settings: Settings
 
 
-def call_lists(context: JobContext, now: datetime) -> str:
+@dataclass(frozen=True)
+class JobResult:
+    """A job's one-line summary, and how many of its deliveries failed (non-zero: exit 1)."""
+
+    summary: str
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def call_lists(context: JobContext, now: datetime) -> JobResult:
     """Morning call lists for every collector whose morning it is (idempotent per collector-day)."""
     from bot.services.morning import run_call_lists
 
-    return run_call_lists(context.database, context.gateway, context.settings, now=now).summary()
+    report = run_call_lists(context.database, context.gateway, context.settings, now=now)
+    return JobResult(report.summary(), report.failed)
 
 
 def promises(context: JobContext, now: datetime) -> str:
@@ -34,18 +46,19 @@ def promises(context: JobContext, now: datetime) -> str:
             f" {result.partially_kept} partially kept")
 
 
-JOBS: dict[str, Callable[[JobContext, datetime], str]] = {
+JOBS: dict[str, Callable[[JobContext, datetime], str | JobResult]] = {
     "call-lists": call_lists,
     "promises": promises,
 }
 
 
-def run_job(name: str, context: JobContext, now: datetime) -> str:
-    """Run one job as if the clock read `now`; returns a one-line summary."""
+def run_job(name: str, context: JobContext, now: datetime) -> JobResult:
+    """Run one job as if the clock read `now`; its summary, and failures if any."""
     try:
         job = JOBS[name]
     except KeyError:
         raise ValueError(f"unknown job {name!r} (one of: {', '.join(JOBS)})") from None
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return job(context, now)
+    result = job(context, now)
+    return result if isinstance(result, JobResult) else JobResult(result)

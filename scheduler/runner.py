@@ -31,7 +31,8 @@ def build_scheduler(context: JobContext) -> BackgroundScheduler:
 
     def run(name: str) -> None:
         try:
-            logger.info(run_job(name, context, datetime.now(UTC)))
+            result = run_job(name, context, datetime.now(UTC))
+            logger.log(logging.WARNING if result.failed else logging.INFO, "%s", result)
         except Exception:
             logger.exception("job %s failed", name)
 

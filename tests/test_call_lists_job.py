@@ -136,7 +136,8 @@ def test_catch_up_before_the_cutoff_and_skip_after(
         assert "cutoff" in (skipped.error or "")
     # Once skipped, a later run that day sends nothing either.
     later = run_call_lists(db, slack_gateway, seeded, now=tuesday_noon + timedelta(hours=1))
-    assert later.outcomes["UANA"] == "already sent"
+    assert later.outcomes["UANA"] == "skipped"  # not sent: not counted as "already sent"
+    assert later.summary() == "call-lists: 1 already sent, 1 skipped"
     assert len(slack_sandbox.dms("UANA")) == 1
 
 

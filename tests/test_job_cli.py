@@ -41,6 +41,27 @@ def test_job_run_twice_sends_once(
     assert capsys.readouterr().out.startswith("promises: ")
 
 
+def test_job_exits_non_zero_when_a_delivery_failed(
+    operator_env: SlackSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    operator_env.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    assert main(["job", "call-lists", "--now", "2026-11-23T08:31:00-05:00"]) == 1
+    assert capsys.readouterr().out.strip() == "call-lists: 1 failed, 1 wait"
+    # The next run retries it, and succeeds.
+    assert main(["job", "call-lists", "--now", "2026-11-23T08:36:00-05:00"]) == 0
+    assert capsys.readouterr().out.strip() == "call-lists: 1 sent, 1 wait"
+
+
+def test_job_counts_skipped_lists_apart_from_sent_ones(
+    operator_env: SlackSandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Monday 12:01 in New York is past Ana's cutoff; 09:01 in Los Angeles is Leo's morning.
+    assert main(["job", "call-lists", "--now", "2026-11-23T12:01:00-05:00"]) == 0
+    assert capsys.readouterr().out.strip() == "call-lists: 1 sent, 1 skipped"
+    assert main(["job", "call-lists", "--now", "2026-11-23T12:30:00-05:00"]) == 0
+    assert capsys.readouterr().out.strip() == "call-lists: 1 already sent, 1 skipped"
+
+
 def test_job_rejects_a_time_without_zone_and_an_unknown_job(
     operator_env: SlackSandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -15,7 +15,8 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "job", help="run one scheduled job once (what the scheduler runs)",
-        description="Run one scheduled job once. Running it twice sends nothing twice.",
+        description="Run one scheduled job once. Running it twice sends nothing twice."
+        " Exits 1 when a delivery failed (the next run retries it).",
     )
     parser.add_argument("name", choices=sorted(JOBS), help="the job")
     parser.add_argument("--now", type=aware_datetime, help="pretend the clock reads this (ISO)")
@@ -27,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
 
     context = job_context(load_settings())
     try:
-        summary = run_job(args.name, context, args.now or datetime.now(UTC))
+        result = run_job(args.name, context, args.now or datetime.now(UTC))
     finally:
         context.database.dispose()
-    print(summary)
-    return 0
+    print(result.summary)
+    # A failed delivery is retried by the next run, but whoever ran this one must know.
+    return 1 if result.failed else 0

@@ -40,6 +40,11 @@ class CallListsReport:
     def count(self) -> Counter[str]:
         return Counter(self.outcomes.values())
 
+    @property
+    def failed(self) -> int:
+        """Lists whose delivery failed this run (the next run retries them)."""
+        return self.count()["failed"]
+
     def summary(self) -> str:
         counts = self.count()
         if not counts:
@@ -86,13 +91,13 @@ def run_call_lists(
                 .order_by(TeamMember.id)
             )
         )
-        sent_keys = set(
-            uow.session.scalars(
-                select(Delivery.key).where(
+        done = dict(
+            uow.session.execute(
+                select(Delivery.key, Delivery.status).where(
                     Delivery.kind == "call_list",
                     Delivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.SKIPPED]),
                 )
-            )
+            ).tuples().all()
         )
         by_id = {m.id: m for m in uow.session.scalars(select(TeamMember))}
     holidays = holiday_calendar(settings.country, range(now.year - 1, now.year + 2))
@@ -105,8 +110,10 @@ def run_call_lists(
             member.weekdays, holidays,
         )
         key = delivery_key(member.slack_user_id, decision.local_date)
-        if key in sent_keys:
-            report.outcomes[member.slack_user_id] = "already sent"
+        if key in done:
+            # A day skipped earlier (past the cutoff, out of office) was not sent: say so.
+            skipped = done[key] == DeliveryStatus.SKIPPED
+            report.outcomes[member.slack_user_id] = "skipped" if skipped else "already sent"
         elif decision.kind == "send":
             due.append(Planned(member, tz, decision.local_date))
         elif decision.kind == "skip":
