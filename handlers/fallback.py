@@ -36,8 +36,15 @@ def register(app: App) -> None:
     @app.view(ANY)
     def unknown_view(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
-        logger.info("unknown view %s (%s) by %s ignored", loggable(view.get("callback_id"), 60),
-                    loggable(body.get("type"), 20), _who(body))
+        logger.info("unknown view %s by %s ignored", loggable(view.get("callback_id"), 60),
+                    _who(body))
+
+    @app.view_closed(ANY)
+    def view_closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        # Only sent for modals opened with notify_on_close, which the app never asks for.
+        ack()
+        logger.info("view %s closed by %s ignored", loggable(view.get("callback_id"), 60),
+                    _who(body))
 
     @app.options(ANY)
     def unknown_options(ack: Ack, body: dict[str, Any]) -> None:

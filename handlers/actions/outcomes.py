@@ -54,6 +54,7 @@ def _record(
         )
     except ServiceError as exc:
         tell(context, body, exc.message)
+        return
     except Exception:
         logger.exception(
             "outcome %s on list %s customer %s by %s failed",

@@ -350,7 +350,7 @@ def test_unknown_action_and_callback_ids_are_acked_not_404(
     logged = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
     assert logged == [
         f"unknown action retired:button by {ANA} ignored",
-        f"unknown view retired_modal (view_submission) by {ANA} ignored",
+        f"unknown view retired_modal by {ANA} ignored",
         "event reaction_added ignored",
     ]
     _no_traceback(caplog)
