@@ -394,3 +394,14 @@ def test_log_lines_escape_line_breaks_from_user_input() -> None:
     formatter = OneLineFormatter("%(levelname)s %(message)s")
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "by %s", ("U1\nERROR forged",), None)
     assert formatter.format(record) == "INFO by U1\\nERROR forged"
+
+
+def test_a_command_whose_text_says_payload_still_reaches_collect(e2e: E2E) -> None:
+    # Bolt's parser takes any form with the word "payload" in it for an interaction.
+    reply, url = e2e.sender.command(ANA, "note C0001 the payload of the truck arrives Friday")
+    assert reply.status == 200
+    e2e.settle()
+    [answer] = e2e.sandbox.responses(url)
+    assert answer["text"].startswith("Noted on")
+    [attempt] = e2e.attempts()
+    assert attempt.note == "the payload of the truck arrives Friday"
