@@ -494,14 +494,9 @@ CLI_CASES: list[CliCase] = [
             csv("invoices", INVOICES + "I1,C0001,2026-02-01,2026-01-01,5\n")),
     CliCase("invoices-impossible-date",
             csv("invoices", INVOICES + "I1,C0001,2026-02-30,2026-03-01,5\n")),
-    CliCase("invoices-amount-nan",
-            csv("invoices", INVOICES + "I1,C0001,2026-01-01,2026-02-01,NaN\n")),
-    CliCase("invoices-amount-inf",
-            csv("invoices", INVOICES + "I1,C0001,2026-01-01,2026-02-01,Infinity\n")),
-    CliCase("invoices-amount-huge",
-            csv("invoices", INVOICES + "I1,C0001,2026-01-01,2026-02-01,1e309\n")),
-    CliCase("invoices-amount-words",
-            csv("invoices", INVOICES + "I1,C0001,2026-01-01,2026-02-01,lots\n")),
+    *[CliCase(f"invoices-amount-{amount}",
+              csv("invoices", INVOICES + f"I1,C0001,2026-01-01,2026-02-01,{amount}\n"))
+      for amount in ("NaN", "Infinity", "1e309", "lots", "0")],
     CliCase("invoices-bad-currency", csv(
         "invoices", "number,customer_ref,issue_date,due_date,amount,currency\n"
                     "I1,C0001,2026-01-01,2026-02-01,5,EURO\n")),
