@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck layers unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "collectbot needs Python 3.11 or newer")'
@@ -22,10 +22,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# No import cycle; domain imports only domain; only bot/slack and bot/sandbox hold a WebClient.
+layers: $(STAMP)
+	$(BIN)/python tests/check_layers.py
+
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck layers unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/import.py

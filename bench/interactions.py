@@ -47,11 +47,11 @@ from bot.db.models import (
 )
 from bot.db.scratch import scratch_schema
 from bot.domain.vocabulary import Role
+from bot.sandbox.sender import sign
+from bot.sandbox.web_api import SlackSandbox
 from bot.services.morning import run_call_lists
 from bot.settings import load_settings
 from bot.slack.client import SlackGateway
-from bot.slack.sandbox import SlackSandbox
-from bot.slack.sender import sign
 from bot.web import build_http_app, listening_socket
 
 SLACK_ACK_LIMIT_MS = 3000

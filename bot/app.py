@@ -12,19 +12,15 @@ from typing import Any, Protocol
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
-from slack_sdk import WebClient
 
 from bot.db import Database
 from bot.settings import Settings
-from bot.slack.client import SlackGateway
+from bot.slack.client import SlackGateway, bolt_web_client
 from handlers import register_handlers
 from handlers.context import Clock, HandlerContext, system_clock
 
 logger = logging.getLogger(__name__)
 
-# Bolt's own client logs request bodies at DEBUG; this logger stays at INFO, as the gateway's.
-_bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
-_bolt_client_logger.setLevel(logging.INFO)
 # respond() posts through slack_sdk's WebhookClient, whose DEBUG logs the body and response_url.
 logging.getLogger("slack_sdk.webhook.client").setLevel(logging.INFO)
 
@@ -184,8 +180,7 @@ def create_app(
         raise ValueError("SLACK_BOT_TOKEN is not set")
     if settings.slack_signing_secret is None:
         raise ValueError("SLACK_SIGNING_SECRET is not set")
-    token = settings.slack_bot_token.get_secret_value()
-    client = WebClient(token=token, base_url=settings.slack_api_url, logger=_bolt_client_logger)
+    client = bolt_web_client(settings.slack_bot_token, settings.slack_api_url)
     pending = PendingWork()
     listeners = ListenerExecutor(pending)
     work = WorkPool(pending, WORK_THREADS, "work")

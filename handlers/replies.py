@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.slack.client import SlackError
+from bot.views.replies import SOMETHING_WRONG
 from handlers.context import HandlerContext
 
 logger = logging.getLogger(__name__)
 
-SOMETHING_WRONG = "Something went wrong; nothing was saved."
+__all__ = ["SOMETHING_WRONG", "tell", "tell_later", "user_id_of"]
 
 
 def user_id_of(body: Mapping[str, Any]) -> str:

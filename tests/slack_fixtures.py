@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
+from bot.sandbox.web_api import SlackSandbox
 from bot.slack.client import SlackGateway
-from bot.slack.sandbox import SlackSandbox
 
 SANDBOX_TOKEN = "xoxb-test-sandbox"
 TEAM_CHANNEL = "C0TEAM"

@@ -21,12 +21,13 @@ from bot.db.models import (
     TeamMember,
 )
 from bot.domain.vocabulary import Outcome, Role
-from bot.services.call_lists import delivery_key, refresh_call_list_messages
+from bot.sandbox.web_api import SlackSandbox
+from bot.services.call_lists import refresh_call_list_messages
+from bot.services.deliveries import call_list_key
 from bot.services.morning import run_call_lists
 from bot.settings import Settings, load_settings
 from bot.slack.blockkit import validate_message
 from bot.slack.client import SlackGateway
-from bot.slack.sandbox import SlackSandbox
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 
 MONDAY = date(2026, 11, 23)
@@ -130,7 +131,7 @@ def test_catch_up_before_the_cutoff_and_skip_after(
     assert len(slack_sandbox.dms("UANA")) == 1  # Monday's only
     with db.uow() as uow:
         skipped = uow.session.scalar(
-            select(Delivery).where(Delivery.key == delivery_key("UANA", date(2026, 11, 24))))
+            select(Delivery).where(Delivery.key == call_list_key("UANA", date(2026, 11, 24))))
         assert skipped is not None
         assert skipped.status is DeliveryStatus.SKIPPED
         assert "cutoff" in (skipped.error or "")

@@ -11,9 +11,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.collect_command import (
-    SOMETHING_WRONG,
-    SUBCOMMANDS,
+from bot.db import Database
+from bot.db.models import (
+    CallList,
+    CallListEntry,
+    ContactAttempt,
+    Customer,
+    Dispute,
+    DisputeInvoice,
+    Escalation,
+    Invoice,
+    PromiseToPay,
+    TeamMember,
+)
+from bot.domain.vocabulary import EscalationLevel, Outcome
+from bot.services import roster
+from bot.services.home import open_escalations
+from bot.slack.blockkit import validate_message
+from bot.views.replies import SOMETHING_WRONG, SUBCOMMANDS
+from handlers.commands.collect import run_collect
+from handlers.commands.collect_parser import (
     Account,
     Assign,
     DateSpec,
@@ -27,22 +44,7 @@ from bot.collect_command import (
     UsageError,
     parse_collect,
     parse_date,
-    run_collect,
 )
-from bot.db import Database
-from bot.db.models import (
-    CallList,
-    CallListEntry,
-    ContactAttempt,
-    Customer,
-    Escalation,
-    Invoice,
-    PromiseToPay,
-    TeamMember,
-)
-from bot.domain.vocabulary import EscalationLevel, Outcome
-from bot.services import roster
-from bot.services.home import open_escalations
 from tests.service_seed import NOW, TODAY, Seed, day, seed
 
 
@@ -139,7 +141,7 @@ def test_writes_through_the_command(db: Database) -> None:
     ids = seed(db)
     assert "Recorded *Left voicemail*" in _run(db, 'log "acme corp" vm left a message')
     assert "promise of $1,200 by Fri 27 Nov 2026" in _run(db, "promise C-1001 $1,200 friday")
-    assert "Opened a dispute (Pricing)" in _run(db, "dispute C-1002 pricing rate")
+    assert "Opened a dispute (Pricing)" in _run(db, "dispute C-1001 pricing rate")
     assert "Noted on" in _run(db, "note C-1001 asked for a copy")
     with db.uow() as uow:
         s = uow.session
@@ -174,6 +176,21 @@ def test_mistakes_get_a_specific_reply_and_change_nothing(db: Database) -> None:
         assert expected in _run(db, text), text
     assert "not on the collections roster" in _run(db, "stats", user="UNOBODY")
     assert _attempts(db) == 0
+
+
+def test_dispute_refuses_a_long_note_and_a_second_dispute_with_nothing_left(db: Database) -> None:
+    seed(db)
+    assert "Keep the note under 3000 characters" in _run(db, "dispute C-1001 pricing " + "x" * 5000)
+    assert "Keep the note under 3000 characters" in _run(db, "dispute C-1001 " + "y" * 3001)
+    assert _attempts(db) == 0
+    assert "Opened a dispute (Pricing)" in _run(db, "dispute C-1001 pricing " + "x" * 2990)
+    second = _run(db, "dispute C-1001 quality")
+    assert "Nothing left to dispute on Acme Corp" in second
+    with db.uow() as uow:
+        [dispute] = uow.session.scalars(select(Dispute)).all()
+        assert dispute.note == "x" * 2990
+        assert len(uow.session.scalars(select(DisputeInvoice)).all()) == 3
+    assert _attempts(db) == 1
 
 
 def test_escalations_command_and_app_home_show_a_manager_the_same_ones(db: Database) -> None:
@@ -231,6 +248,40 @@ def test_stats_find_and_list(db: Database) -> None:
     _make_list(db, ids)
     reply = run_collect(db, user_id="UALICE", text="list", now=NOW, default_tz="UTC")
     assert reply.blocks and "Acme Corp" in str(reply.blocks)
+
+
+@pytest.mark.parametrize("rows", [23, 24, 60])
+def test_list_reply_of_any_length_is_valid_block_kit(db: Database, rows: int) -> None:
+    """A list of 24 rows made a 51-block reply that Slack refused, silently. Now the reply is
+    within one message's limits, and says how many more calls the DM has."""
+    ids = seed(db)
+    with db.uow() as uow:
+        uow.session.get_one(TeamMember, ids.alice).daily_call_target = rows
+        customers = [Customer(external_ref=f"L-{n:03d}", name=f"Listed {n}",
+                              collector_id=ids.alice) for n in range(rows)]
+        uow.session.add_all(customers)
+        call_list = CallList(collector_id=ids.alice, list_date=TODAY, timezone="UTC",
+                             past_due_book=Decimal("1.00"))
+        uow.session.add(call_list)
+        uow.session.flush()
+        uow.session.add_all(
+            CallListEntry(call_list_id=call_list.id, position=n + 1, customer_id=c.id,
+                          score=Decimal("1.00"), reason="$1 past due · 5 days",
+                          past_due=Decimal("1.00"), days_past_due=5)
+            for n, c in enumerate(customers))
+        uow.commit()
+    reply = run_collect(db, user_id="UALICE", text="list", now=NOW, default_tz="UTC")
+    assert reply.blocks is not None
+    assert validate_message(reply.text, reply.blocks) == []
+    shown = [b for b in reply.blocks if str(b.get("block_id", "")).startswith("row:")]
+    rendered = str(reply.blocks)
+    assert "Listed 0" in rendered
+    if rows <= 23:
+        assert len(shown) == rows and "more call" not in rendered
+    else:
+        # Every row shown keeps its buttons; the rest is counted, not dropped silently.
+        assert len([b for b in reply.blocks if b["type"] == "actions"]) == len(shown)
+        assert f"…and {rows - len(shown)} more calls: your DM has the whole list." in rendered
 
 
 def _make_list(db: Database, ids: Seed) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.db.models import Delivery
 from bot.domain.vocabulary import DeliveryStatus
-from bot.slack.client import SlackGateway
-from bot.slack.deliveries import (
+from bot.sandbox.web_api import SlackSandbox
+from bot.services.deliveries import (
     DELIVERY_EVENT,
     DeliveryResult,
     OutgoingMessage,
@@ -23,7 +23,7 @@ from bot.slack.deliveries import (
     delivery_messages,
     mark_skipped,
 )
-from bot.slack.sandbox import SlackSandbox
+from bot.slack.client import SlackGateway
 from tests.slack_fixtures import TEAM_CHANNEL, fast_gateway
 
 NOW = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)

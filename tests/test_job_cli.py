@@ -6,7 +6,7 @@ import pytest
 
 from bot.cli import main
 from bot.db import Database
-from bot.slack.sandbox import SlackSandbox
+from bot.sandbox.web_api import SlackSandbox
 from tests.slack_fixtures import SANDBOX_TOKEN
 from tests.test_call_lists_job import _seed
 

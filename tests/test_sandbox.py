@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack.sandbox import SlackSandbox
+from bot.sandbox.web_api import SlackSandbox
 from tests.slack_fixtures import SANDBOX_TOKEN, TEAM_CHANNEL
 
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
+from bot.sandbox.web_api import SlackSandbox
 from bot.settings import load_settings
 from bot.slack.client import SlackError, SlackGateway
-from bot.slack.sandbox import SlackSandbox
 from tests.slack_fixtures import SANDBOX_TOKEN, TEAM_CHANNEL, fast_gateway
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Acme* $1,200 past due"}}
@@ -163,11 +163,44 @@ def test_post_update_ephemeral(slack_gateway: SlackGateway, slack_sandbox: Slack
     assert caught.value.code == "message_not_found"
 
 
-def test_invalid_blocks_carry_details(slack_gateway: SlackGateway) -> None:
-    with pytest.raises(SlackError) as caught:
-        slack_gateway.post_message(TEAM_CHANNEL, "too many", [SECTION] * 51)
-    assert caught.value.code == "invalid_blocks"
-    assert any("51 blocks" in d for d in caught.value.details)
+def test_invalid_blocks_are_refused_and_logged_before_sending(
+    slack_gateway: SlackGateway, slack_sandbox: SlackSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every message, ephemeral, response and view is checked as the sandbox checks it, before
+    Slack is called: Slack would refuse it, and a refusal must never be silent."""
+    slack_sandbox.add_user("U1")
+    channel = slack_gateway.open_dm("U1")
+    before = len(slack_sandbox.calls)
+    sends = {
+        "chat.postMessage": lambda: slack_gateway.post_message(
+            TEAM_CHANNEL, "too many", [SECTION] * 51),
+        "chat.update": lambda: slack_gateway.update_message(
+            channel, "1.000001", "too many", [SECTION] * 51),
+        "chat.postEphemeral": lambda: slack_gateway.post_ephemeral(
+            channel, "U1", "too many", [SECTION] * 51),
+        "response_url": lambda: slack_gateway.respond(
+            slack_sandbox.response_url(), "too many", [SECTION] * 51),
+        "views.publish": lambda: slack_gateway.publish_home(
+            "U1", {"type": "home", "blocks": [SECTION] * 101}),
+    }
+    for method, send in sends.items():
+        with pytest.raises(SlackError) as caught:
+            send()
+        assert (caught.value.method, caught.value.code) == (method, "invalid_blocks")
+        assert caught.value.details
+        assert f"slack {method} not sent" in caplog.text
+    assert len(slack_sandbox.calls) == before
+    assert slack_sandbox.responses() == []
+
+
+def test_respond_posts_to_the_response_url(
+    slack_gateway: SlackGateway, slack_sandbox: SlackSandbox
+) -> None:
+    url = slack_sandbox.response_url()
+    slack_gateway.respond(url, "only you", [SECTION])
+    [answer] = slack_sandbox.responses(url)
+    assert (answer["text"], answer["response_type"]) == ("only you", "ephemeral")
+    assert answer["blocks"] == [SECTION]
 
 
 def test_views(slack_gateway: SlackGateway, slack_sandbox: SlackSandbox) -> None:
@@ -187,8 +220,10 @@ def test_views(slack_gateway: SlackGateway, slack_sandbox: SlackSandbox) -> None
     bad = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
     with pytest.raises(SlackError) as caught:
         slack_gateway.open_view("trigger-2", bad)
-    assert caught.value.code == "invalid_arguments"
+    assert caught.value.code == "invalid_blocks"
     assert caught.value.details
+    opened = [c.params.get("trigger_id") for c in slack_sandbox.calls_to("views.open")]
+    assert "trigger-2" not in opened
 
 
 def test_upload_file_three_steps(slack_gateway: SlackGateway,

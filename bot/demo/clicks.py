@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from bot.db.models import CallList, ContactAttempt, TeamMember
 from bot.demo.morning import DEMO_SIGNING_SECRET, DemoSlack
-from bot.demo.run import DemoResult, write_banner
+from bot.demo.steps import DemoResult, write_banner
 from bot.domain.vocabulary import OUTCOME_LABELS, Role
-from bot.slack.sender import SlackSender
+from bot.sandbox.sender import SlackSender
 from bot.views import actions
 from bot.views.terminal import blocks_to_text
 from bot.web import build_http_app

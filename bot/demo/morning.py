@@ -11,13 +11,13 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.db.models import TeamMember
-from bot.demo.run import DEMO_TOKEN, DemoResult, write_banner
+from bot.demo.steps import DEMO_TOKEN, DemoResult, write_banner
 from bot.domain.calendar import holiday_calendar, is_working_day, next_working_day
 from bot.domain.vocabulary import Role
+from bot.sandbox.web_api import SlackSandbox
 from bot.services.morning import run_call_lists
 from bot.settings import Settings, load_settings
 from bot.slack.client import SlackGateway
-from bot.slack.sandbox import SlackSandbox
 from bot.views.terminal import blocks_to_text
 
 DEMO_SIGNING_SECRET = "demo-signing-secret"

@@ -7,45 +7,23 @@ a collector's morning) take the DemoResult, whose database stays open for them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
 from bot.db import Database
+from bot.demo.clicks import step_collector_morning
 from bot.demo.ledger import DemoFiles, generate_demo_ledger
+from bot.demo.morning import demo_slack, step_morning
+from bot.demo.steps import DEMO_TOKEN, DemoError, DemoResult, write_banner
 from bot.importer import ImportReport, import_file
+from bot.sandbox.web_api import SlackSandbox
 from bot.services.report import AgingReport, aging_report, render_report
 from bot.settings import Settings, load_settings
-from bot.slack.sandbox import SlackSandbox
 
 log = logging.getLogger(__name__)
 
 DATABASE_FILE = "demo.sqlite3"
-
-
-DEMO_TOKEN = "xoxb-demo-sandbox"
-
-
-class DemoError(RuntimeError):
-    """The demo could not build its ledger; the message says which step and why."""
-
-
-@dataclass
-class DemoResult:
-    """What the demo built; the caller disposes `database` when done."""
-
-    today: date
-    settings: Settings
-    database: Database
-    files: DemoFiles
-    imports: list[ImportReport] = field(default_factory=list)
-    aging: AgingReport | None = None
-
-
-def write_banner(out: TextIO, title: str) -> None:
-    """A step's heading, e.g. '1. Ledger', underlined."""
-    out.write(f"\n{title}\n{'=' * len(title)}\n\n")
 
 
 def fresh_database(workdir: Path) -> tuple[Settings, Database]:
@@ -117,9 +95,6 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
                          invoices=invoices)
     try:
         step_aging(result, out)
-        from bot.demo.clicks import step_collector_morning
-        from bot.demo.morning import demo_slack, step_morning
-
         with SlackSandbox(DEMO_TOKEN) as sandbox:
             slack = demo_slack(result, sandbox)
             step_morning(result, slack, out)

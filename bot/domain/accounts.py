@@ -1,12 +1,13 @@
-"""Plain data about one account, as the priority rules see it and as a call list shows it."""
+"""Plain data about one account: as the priority rules see it, as lists and summaries show it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from bot.domain.vocabulary import CustomerStatus, Outcome
+from bot.domain.aging import Bucket
+from bot.domain.vocabulary import CustomerStatus, Outcome, PromiseStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +62,58 @@ class CallListItem:
     phone: str | None = None
     last_outcome: Outcome | None = None
     last_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMatch:
+    """One account found by a search."""
+
+    customer_id: int
+    external_ref: str
+    name: str
+    collector_name: str | None
+    status: CustomerStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptLine:
+    """One past contact attempt as a summary lists it."""
+
+    attempt_id: int
+    at: datetime
+    outcome: Outcome
+    collector_name: str
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseLine:
+    """An open (or partially kept) promise to pay."""
+
+    promise_id: int
+    amount: Decimal
+    promised_date: date
+    status: PromiseStatus
+    amount_received: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """Balance, aging, open promises and the last attempts of one account."""
+
+    customer_id: int
+    external_ref: str
+    name: str
+    status: CustomerStatus
+    collector_name: str | None
+    contact_name: str | None
+    phone: str | None
+    open_balance: Decimal
+    past_due: Decimal
+    disputed: Decimal
+    days_past_due: int  # of the oldest past-due invoice not in dispute
+    snoozed_until: date | None
+    aging: dict[Bucket, Decimal] = field(default_factory=dict)
+    open_promises: list[PromiseLine] = field(default_factory=list)
+    recent_attempts: list[AttemptLine] = field(default_factory=list)

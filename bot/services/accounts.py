@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ContactAttempt, Customer, Invoice, PromiseToPay, TeamMember
-from bot.domain.aging import BUCKETS, Bucket, bucket_for, bucket_for_days, days_past_due
+from bot.domain.accounts import AccountMatch, AccountSummary, AttemptLine, PromiseLine
+from bot.domain.aging import BUCKETS, bucket_for, bucket_for_days, days_past_due
 from bot.domain.policy import DEFAULT_PROMISE_HORIZON_DAYS
-from bot.domain.vocabulary import CustomerStatus, InvoiceStatus, Outcome, PromiseStatus
+from bot.domain.vocabulary import InvoiceStatus, PromiseStatus
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.policy import current_policy
 from bot.views.modals import InvoiceChoice
+from bot.views.text import inline
 
 MAX_CANDIDATES = 10
 RECENT_ATTEMPTS = 10
@@ -27,25 +29,16 @@ class AmbiguousAccount(InvalidInput):
     """The ACCOUNT text matches several accounts; `.candidates` lists up to ten of them."""
 
     def __init__(self, text: str, candidates: list[AccountMatch], total: int) -> None:
-        shown = "\n".join(f"• {c.external_ref} · {c.name}" for c in candidates)
+        shown = "\n".join(
+            f"• {inline(c.external_ref, 30)} · {inline(c.name, 80)}" for c in candidates
+        )
         more = f"\n…and {total - len(candidates)} more" if total > len(candidates) else ""
         super().__init__(
-            f"'{text}' matches {total} accounts. Use the reference or more of the name:\n"
-            f"{shown}{more}"
+            f"'{inline(text, 60)}' matches {total} accounts. Use the reference or more of the "
+            f"name:\n{shown}{more}"
         )
         self.candidates = candidates
         self.total = total
-
-
-@dataclass(frozen=True, slots=True)
-class AccountMatch:
-    """One account found by a search."""
-
-    customer_id: int
-    external_ref: str
-    name: str
-    collector_name: str | None
-    status: CustomerStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,50 +52,6 @@ class AccountContext:
     open_balance: Decimal  # every open invoice not in dispute
     open_invoices: list[InvoiceChoice]  # open and not already in dispute, oldest due first
     promise_horizon_days: int
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptLine:
-    """One past contact attempt as a summary lists it."""
-
-    attempt_id: int
-    at: datetime
-    outcome: Outcome
-    collector_name: str
-    source: str
-    note: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PromiseLine:
-    """An open (or partially kept) promise to pay."""
-
-    promise_id: int
-    amount: Decimal
-    promised_date: date
-    status: PromiseStatus
-    amount_received: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSummary:
-    """Balance, aging, open promises and the last attempts of one account."""
-
-    customer_id: int
-    external_ref: str
-    name: str
-    status: CustomerStatus
-    collector_name: str | None
-    contact_name: str | None
-    phone: str | None
-    open_balance: Decimal
-    past_due: Decimal
-    disputed: Decimal
-    days_past_due: int  # of the oldest past-due invoice not in dispute
-    snoozed_until: date | None
-    aging: dict[Bucket, Decimal] = field(default_factory=dict)
-    open_promises: list[PromiseLine] = field(default_factory=list)
-    recent_attempts: list[AttemptLine] = field(default_factory=list)
 
 
 def _like_prefix(text: str) -> str:
@@ -138,7 +87,8 @@ def resolve_account(session: Session, text: str) -> Customer:
     prefix = func.lower(Customer.name).like(_like_prefix(wanted), escape=_LIKE_ESCAPE)
     total = session.scalar(select(func.count()).select_from(Customer).where(prefix)) or 0
     if total == 0:
-        raise NotFound(f"No account matches '{wanted}'. Try /collect find {wanted}")
+        shown = inline(wanted, 60)
+        raise NotFound(f"No account matches '{shown}'. Try /collect find {shown}")
     candidates = list(
         session.scalars(
             select(Customer).where(prefix).order_by(Customer.name, Customer.id)

@@ -35,6 +35,7 @@ from bot.services.account_states import (
     learning_observations,
     load_account_states,
 )
+from bot.services.deliveries import call_list_key
 from bot.services.outcomes import UNDO_WINDOW
 from bot.services.policy import current_policy, treatments_for
 from bot.slack.client import SlackError, SlackGateway
@@ -50,11 +51,6 @@ logger = logging.getLogger(__name__)
 
 UNDOABLE_SOURCES = frozenset({"button", "modal"})
 ZERO = Decimal("0.00")
-
-
-def delivery_key(slack_user_id: str, list_date: date) -> str:
-    """The key that makes a collector's list for a day go out once."""
-    return f"calllist:{slack_user_id}:{list_date.isoformat()}"
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -345,7 +341,7 @@ def list_recipient(session: Session, call_list: CallList) -> str:
     assert collector is not None
     delivery = session.scalar(
         select(Delivery).where(
-            Delivery.key == delivery_key(collector.slack_user_id, call_list.list_date)
+            Delivery.key == call_list_key(collector.slack_user_id, call_list.list_date)
         )
     )
     return delivery.recipient if delivery is not None else collector.slack_user_id
@@ -388,7 +384,7 @@ def refresh_call_list_messages(
         assert collector is not None
         delivery = uow.session.scalar(
             select(Delivery).where(
-                Delivery.key == delivery_key(collector.slack_user_id, call_list.list_date)
+                Delivery.key == call_list_key(collector.slack_user_id, call_list.list_date)
             )
         )
         refs = list(delivery.messages or []) if delivery is not None else []

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Customer, PromiseToPay, TeamMember
+from bot.domain.calendar import local_date
 from bot.domain.vocabulary import PromiseStatus
 from bot.services import accounts, roster
 from bot.services.call_lists import call_list_view, todays_call_list_for
@@ -118,7 +120,7 @@ def _no_list_home(
 
 
 def home_view(
-    session: Session, slack_user_id: str, *, now: datetime, default_tz: str
+    session: Session, slack_user_id: str, *, now: datetime, default_tz: str | ZoneInfo
 ) -> dict[str, Any]:
     """The Home tab a Slack user should see now: collector, manager/admin, or not on the roster."""
     try:
@@ -126,7 +128,7 @@ def home_view(
     except NotOnRoster:
         return _not_on_roster_home()
     zone = roster.member_zone(member, default_tz)
-    today = now.astimezone(zone).date()
+    today = local_date(now, zone)
     if roster.is_manager(member):
         return manager_home(
             today=today,
@@ -153,7 +155,7 @@ def publish_home(
     slack_user_id: str,
     *,
     now: datetime,
-    default_tz: str,
+    default_tz: str | ZoneInfo,
 ) -> bool:
     """Render the user's Home from the database and views.publish it; False if Slack refused."""
     with database.uow() as uow:

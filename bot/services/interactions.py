@@ -8,19 +8,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import CallList, TeamMember
-from bot.domain.vocabulary import OUTCOME_LABELS, Outcome
+from bot.domain.calendar import local_date
+from bot.domain.vocabulary import Outcome
 from bot.services import accounts, roster
-from bot.services.call_lists import refresh_call_list_messages
 from bot.services.errors import InvalidInput
-from bot.services.home import publish_home
 from bot.services.list_rows import ROW_OUTCOME_MODALS, require_row, todays_row
 from bot.services.outcomes import (
     MAX_SNOOZE_DAYS,
@@ -30,9 +28,9 @@ from bot.services.outcomes import (
     snooze,
     undo_outcome,
 )
+from bot.services.refresh import refresh_after_change
 from bot.slack.client import SlackGateway
-from bot.views import actions, modals
-from bot.views.text import inline, money, short_date
+from bot.views import actions, modals, replies
 
 logger = logging.getLogger(__name__)
 
@@ -63,40 +61,12 @@ def _member_zone(session: Session, user_id: str, default_tz: str) -> ZoneInfo:
     return roster.member_zone(roster.member_for(session, user_id), default_tz)
 
 
-def refresh_views(
-    database: Database,
-    gateway: SlackGateway,
-    call_list_id: int,
-    *,
-    now: datetime,
-    default_tz: str,
-) -> None:
-    """After a committed change: re-render the list's messages and its collector's App Home.
-
-    Never raises: the change is saved, and telling the person "nothing was saved" because a
-    view failed to refresh would be false; the next change or Home visit renders it again.
-    """
-    try:
-        _refresh(database, gateway, call_list_id, now=now, default_tz=default_tz)
-    except Exception:
-        logger.exception("call list %s: views not refreshed after a change", call_list_id)
-
-
 def _refresh(
-    database: Database,
-    gateway: SlackGateway,
-    call_list_id: int,
-    *,
-    now: datetime,
-    default_tz: str,
+    database: Database, gateway: SlackGateway, call_list_id: int, *, user_id: str,
+    now: datetime, default_tz: str,
 ) -> None:
-    refresh_call_list_messages(database, gateway, call_list_id, now=now)
-    with database.uow() as uow:
-        call_list = uow.session.get(CallList, call_list_id)
-        collector = uow.session.get(TeamMember, call_list.collector_id) if call_list else None
-        slack_id = collector.slack_user_id if collector is not None else None
-    if slack_id is not None:
-        publish_home(database, gateway, slack_id, now=now, default_tz=default_tz)
+    refresh_after_change(database, gateway, now=now, default_tz=default_tz,
+                         call_list_ids=[call_list_id], actor_slack_id=user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +101,8 @@ def record_row_outcome(
             default_tz=default_tz,
         )
         uow.commit()
-    refresh_views(database, gateway, target.row.call_list_id, now=now, default_tz=default_tz)
+    _refresh(database, gateway, target.row.call_list_id, user_id=user_id, now=now,
+             default_tz=default_tz)
     return RowRecorded(attempt, target.notice(today))
 
 
@@ -151,7 +122,8 @@ def undo_row(
             idempotency_key=row_key(undo.row),
         )
         uow.commit()
-    refresh_views(database, gateway, undo.row.call_list_id, now=now, default_tz=default_tz)
+    _refresh(database, gateway, undo.row.call_list_id, user_id=user_id, now=now,
+             default_tz=default_tz)
     return result
 
 
@@ -168,34 +140,9 @@ def account_details(
         session = uow.session
         require_row(session, row, user_id)
         zone = _member_zone(session, user_id, default_tz)
-        summary = accounts.account_summary(
-            session, row.customer_id, today=now.astimezone(zone).date()
-        )
-    lines = [
-        f"*{inline(summary.name, 80)}* · {inline(summary.external_ref, 30)}"
-        f" · {summary.status.value}",
-        f"{money(summary.open_balance)} open · {money(summary.past_due)} past due"
-        f" · {summary.days_past_due} days",
-    ]
-    if summary.disputed > 0:
-        lines.append(f"{money(summary.disputed)} in dispute")
-    aging = [f"{b.label}: {money(amount)}" for b, amount in summary.aging.items() if amount]
-    if aging:
-        lines.append("Aging: " + " · ".join(aging))
-    for promise in summary.open_promises:
-        lines.append(
-            f"Promise: {money(promise.amount)} by {short_date(promise.promised_date)}"
-            f" ({promise.status.value})"
-        )
-    for attempt in summary.recent_attempts:
-        when = attempt.at.astimezone(zone)
-        lines.append(
-            f"{when:%Y-%m-%d %H:%M} · {OUTCOME_LABELS[attempt.outcome]}"
-            f" · {inline(attempt.collector_name, 40)}"
-        )
-    if not summary.recent_attempts:
-        lines.append("No contact attempts yet.")
-    return "\n".join(lines)
+        today = local_date(now, zone)
+        summary = accounts.account_summary(session, row.customer_id, today=today)
+    return replies.account_text(summary, today=today, zone=zone)
 
 
 def modal_for(
@@ -217,7 +164,7 @@ def modal_for(
         else:
             require_row(session, metadata.row, user_id)
         zone = _member_zone(session, user_id, default_tz)
-        today = now.astimezone(zone).date()
+        today = local_date(now, zone)
         account = accounts.account_context(session, metadata.row.customer_id, today=today)
     callback_id = MODAL_KINDS[kind]
     if callback_id == actions.CALLBACK_PROMISE_MODAL:
@@ -276,7 +223,7 @@ def read_submission(
     with database.uow() as uow:
         session = uow.session
         zone = _member_zone(session, user_id, default_tz)
-        today = now.astimezone(zone).date()
+        today = local_date(now, zone)
         account = accounts.account_context(session, metadata.row.customer_id, today=today)
     parsed: object
     if callback_id == actions.CALLBACK_PROMISE_MODAL:
@@ -336,7 +283,7 @@ def save_submission(
                 now=now,
                 default_tz=default_tz,
             )
-            confirmation = _snoozed(change.customer_name, details.until)
+            confirmation = replies.snoozed_text(change.customer_name, details.until)
         elif isinstance(details, modals.NoteInput):
             # A note is not the row's outcome: as many as the collector likes, one per form.
             require_row(uow.session, row, user_id)
@@ -345,7 +292,7 @@ def save_submission(
                 now=now, idempotency_key=view_key(view_id), default_tz=default_tz,
                 **_outcome_details(details),
             )
-            confirmation = _confirmation(attempt.customer_name, details)
+            confirmation = replies.saved_form_text(attempt.customer_name, details)
         else:
             # The row's one outcome, whichever surface records it first: the row's key.
             target, today = todays_row(uow.session, row, user_id, now=now)
@@ -361,9 +308,10 @@ def save_submission(
                 default_tz=default_tz,
                 **_outcome_details(details),
             )
-            confirmation = _confirmation(attempt.customer_name, details)
+            confirmation = replies.saved_form_text(attempt.customer_name, details)
         uow.commit()
-    refresh_views(database, gateway, row.call_list_id, now=now, default_tz=default_tz)
+    _refresh(database, gateway, row.call_list_id, user_id=user_id, now=now,
+             default_tz=default_tz)
     return confirmation if notice is None else f"{notice} {confirmation}"
 
 
@@ -377,24 +325,3 @@ def _outcome_details(
     if isinstance(details, modals.CallbackInput):
         return {"outcome": Outcome.CALLBACK_REQUESTED, "callback_at": details.at}
     return {"outcome": Outcome.NOTE, "note": details.text}
-
-
-def _snoozed(name: str, until: date) -> str:
-    return f"Snoozed {name} until {short_date(until)}: it stays off your lists until then."
-
-
-def _confirmation(
-    name: str,
-    details: modals.PromiseInput | modals.DisputeInput | modals.CallbackInput | modals.NoteInput,
-) -> str:
-    if isinstance(details, modals.PromiseInput):
-        return (
-            f"Promise to pay recorded for {name}: {money(details.amount)}"
-            f" by {short_date(details.promised_date)}."
-        )
-    if isinstance(details, modals.DisputeInput):
-        invoices = len(details.invoice_ids)
-        return f"Dispute recorded for {name} ({details.reason}, {invoices} invoice(s))."
-    if isinstance(details, modals.CallbackInput):
-        return f"Callback recorded for {name}."
-    return f"Note saved on {name}."

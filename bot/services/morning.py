@@ -19,13 +19,12 @@ from bot.services.call_lists import (
     ComputedList,
     Planned,
     compute_lists,
-    delivery_key,
     render_list_messages,
     store_list,
 )
+from bot.services.deliveries import OutgoingMessage, call_list_key, deliver, mark_skipped
 from bot.settings import Settings
 from bot.slack.client import SlackError, SlackGateway
-from bot.slack.deliveries import OutgoingMessage, deliver, mark_skipped
 from bot.views.call_list import render_manager_ooo_notice
 
 logger = logging.getLogger(__name__)
@@ -109,7 +108,7 @@ def run_call_lists(
             now, tz, member.morning_time or settings.morning_time, settings.list_cutoff_time,
             member.weekdays, holidays,
         )
-        key = delivery_key(member.slack_user_id, decision.local_date)
+        key = call_list_key(member.slack_user_id, decision.local_date)
         if key in done:
             # A day skipped earlier (past the cutoff, out of office) was not sent: say so.
             skipped = done[key] == DeliveryStatus.SKIPPED
@@ -151,7 +150,7 @@ def _send_one(
     now: datetime,
 ) -> str:
     member = item.planned.member
-    key = delivery_key(member.slack_user_id, item.planned.list_date)
+    key = call_list_key(member.slack_user_id, item.planned.list_date)
     away, status_text = out_of_office(gateway, member, settings)
     backup = by_id.get(member.backup_id) if member.backup_id else None
     if backup is not None and not backup.active:

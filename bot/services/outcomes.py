@@ -34,7 +34,7 @@ from bot.services import roster
 from bot.services.accounts import customer_by_id, promise_horizon
 from bot.services.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound
 from bot.views.modals import DisputeInput, PromiseInput
-from bot.views.text import short_date
+from bot.views.text import inline, short_date
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,9 @@ class DuplicateAttempt(AlreadyRecorded):
         label = OUTCOME_LABELS[existing.outcome].lower()
         when = existing.at.astimezone(zone) if zone is not None else existing.at
         super().__init__(
-            f"Already recorded for {existing.customer_name} by {existing.by_name}"
-            f" at {when:%H:%M} on {short_date(when.date())} ({label}) — Undo to change it."
+            f"Already recorded for {inline(existing.customer_name, 80)}"
+            f" by {inline(existing.by_name, 40)} at {when:%H:%M} on {short_date(when.date())}"
+            f" ({label}) — Undo to change it."
         )
         self.existing = existing
 
@@ -160,6 +161,14 @@ def _check_promise(
         )
 
 
+def _clean_note(note: str | None) -> str | None:
+    """The note without surrounding space (None when blank); refused when too long."""
+    cleaned = note.strip() if note is not None else ""
+    if len(cleaned) > NOTE_CHARS:
+        raise InvalidInput(f"Keep the note under {NOTE_CHARS} characters.")
+    return cleaned or None
+
+
 def _dispute_invoices(uow: UnitOfWork, customer: Customer, dispute: DisputeInput) -> list[Invoice]:
     open_invoices = list(
         uow.session.scalars(
@@ -171,7 +180,13 @@ def _dispute_invoices(uow: UnitOfWork, customer: Customer, dispute: DisputeInput
     if not dispute.invoice_ids:
         # No invoice named (e.g. from /collect): the dispute covers every open invoice not
         # already in one, so the account stops being chased for what the customer contests.
-        return [i for i in open_invoices if not i.disputed]
+        undisputed = [i for i in open_invoices if not i.disputed]
+        if not undisputed:
+            raise InvalidInput(
+                f"Nothing left to dispute on {inline(customer.name, 80)}: every open invoice "
+                "is already in a dispute."
+            )
+        return undisputed
     by_id = {i.id: i for i in open_invoices}
     missing = [i for i in dispute.invoice_ids if i not in by_id]
     if missing:
@@ -193,6 +208,54 @@ def _existing(uow: UnitOfWork, idempotency_key: str) -> RecordedAttempt | None:
         attempt.id, attempt.customer_id, name, attempt.outcome, attempt.at, created=False,
         by_name=by_name,
     )
+
+
+def _insert_attempt(
+    uow: UnitOfWork, attempt: ContactAttempt, zone: ZoneInfo
+) -> ContactAttempt:
+    """Add the attempt in a savepoint; DuplicateAttempt when its key was recorded meanwhile."""
+    session = uow.session
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError:
+        # Another request with the same key committed first: report its attempt, write nothing.
+        key = attempt.idempotency_key
+        existing = _existing(uow, key) if key is not None else None
+        if existing is None:
+            raise
+        raise DuplicateAttempt(existing, zone) from None
+    return attempt
+
+
+def _store_promise(uow: UnitOfWork, attempt: ContactAttempt, promise: PromiseInput) -> int:
+    # Made when the attempt was (the injected now), never the wall clock: the promises job and
+    # the importer judge payments from that day on.
+    row = PromiseToPay(
+        customer_id=attempt.customer_id, collector_id=attempt.collector_id,
+        attempt_id=attempt.id, amount=promise.amount, promised_date=promise.promised_date,
+        created_at=attempt.at,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row.id
+
+
+def _store_dispute(
+    uow: UnitOfWork, attempt: ContactAttempt, dispute: DisputeInput, invoices: list[Invoice]
+) -> int:
+    opened = Dispute(
+        customer_id=attempt.customer_id, attempt_id=attempt.id, reason=dispute.reason,
+        note=dispute.note, opened_by_id=attempt.collector_id, opened_at=attempt.at,
+    )
+    uow.session.add(opened)
+    uow.session.flush()
+    for invoice in invoices:
+        uow.session.add(DisputeInvoice(dispute_id=opened.id, invoice_id=invoice.id))
+        invoice.disputed = True
+    uow.session.flush()
+    return opened.id
 
 
 def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keyword-only
@@ -220,10 +283,9 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     _check_details(outcome, promise, dispute, callback_at)
-    if note is not None:
-        note = note.strip() or None
-        if note is not None and len(note) > NOTE_CHARS:
-            raise InvalidInput(f"Keep the note under {NOTE_CHARS} characters.")
+    note = _clean_note(note)
+    if dispute is not None:
+        _clean_note(dispute.note)
     if outcome is Outcome.NOTE and note is None:
         raise InvalidInput("Write the note first.")
     session = uow.session
@@ -240,43 +302,15 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
     if promise is not None:
         _check_promise(uow, customer, promise, today)
     invoices = _dispute_invoices(uow, customer, dispute) if dispute is not None else []
-
-    attempt = ContactAttempt(
+    attempt = _insert_attempt(uow, ContactAttempt(
         customer_id=customer.id, collector_id=member.id, at=now, outcome=outcome,
         source=source, note=note, callback_at=callback_at, idempotency_key=idempotency_key,
-    )
-    try:
-        with session.begin_nested():
-            session.add(attempt)
-            session.flush()
-    except IntegrityError:
-        # Another request with the same key committed first: report its attempt, write nothing.
-        existing = _existing(uow, idempotency_key) if idempotency_key is not None else None
-        if existing is None:
-            raise
-        raise DuplicateAttempt(existing, zone) from None
-
+    ), zone)
     promise_id = dispute_id = None
     if promise is not None:
-        row = PromiseToPay(
-            customer_id=customer.id, collector_id=member.id, attempt_id=attempt.id,
-            amount=promise.amount, promised_date=promise.promised_date,
-        )
-        session.add(row)
-        session.flush()
-        promise_id = row.id
+        promise_id = _store_promise(uow, attempt, promise)
     if dispute is not None:
-        opened = Dispute(
-            customer_id=customer.id, attempt_id=attempt.id, reason=dispute.reason,
-            note=dispute.note, opened_by_id=member.id, opened_at=now,
-        )
-        session.add(opened)
-        session.flush()
-        dispute_id = opened.id
-        for invoice in invoices:
-            session.add(DisputeInvoice(dispute_id=opened.id, invoice_id=invoice.id))
-            invoice.disputed = True
-        session.flush()
+        dispute_id = _store_dispute(uow, attempt, dispute, invoices)
     uow.audit(
         actor_slack_id, "attempt.recorded", "customer", customer.id,
         outcome=outcome.value, attempt_id=attempt.id, source=source,
@@ -414,7 +448,9 @@ def assign(
     target = roster.collector_for_assignment(session, member, collector_slack_id)
     previous = customer.collector
     if previous is not None and previous.id == target.id:
-        raise InvalidInput(f"{customer.name} is already {target.name}'s account.")
+        raise InvalidInput(
+            f"{inline(customer.name, 80)} is already {inline(target.name, 40)}'s account."
+        )
     customer.collector_id = target.id
     session.flush()
     session.refresh(customer, ["collector"])

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, aliased
 from bot.db.models import Customer, Delivery, Escalation, TeamMember
 from bot.domain.calendar import resolve_timezone
 from bot.domain.vocabulary import EscalationStatus, Role
+from bot.services.deliveries import call_list_key
 from bot.services.errors import NotAllowed, NotFound, NotOnRoster
+from bot.views.text import inline
 
 MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 
@@ -70,14 +72,12 @@ def covering_today(
 ) -> bool:
     """True when the member is the account's collector's backup and today's list of that
     collector (their local today) was sent to the member because the collector is out."""
-    from bot.services.call_lists import delivery_key
-
     collector = customer.collector
     if collector is None or collector.backup_id != member.id:
         return False
     local_day = now.astimezone(member_zone(collector, default_tz)).date()
     delivery = session.scalar(
-        select(Delivery).where(Delivery.key == delivery_key(collector.slack_user_id, local_day))
+        select(Delivery).where(Delivery.key == call_list_key(collector.slack_user_id, local_day))
     )
     return delivery is not None and delivery.recipient == member.slack_user_id
 
@@ -86,11 +86,11 @@ def require_can_act(member: TeamMember, customer: Customer, *, covering: bool = 
     """NotAllowed naming who owns the account, unless the member may act on it."""
     if can_act_on(member, customer, covering=covering):
         return
-    label = f"{customer.name} ({customer.external_ref})"
+    label = f"{inline(customer.name, 80)} ({inline(customer.external_ref, 30)})"
     if customer.collector is None:
         raise NotAllowed(f"{label} has no collector yet; a manager or an admin can assign it.")
     raise NotAllowed(
-        f"{label} is {customer.collector.name}'s account; only they, their manager "
+        f"{label} is {inline(customer.collector.name, 40)}'s account; only they, their manager "
         "or an admin can change it."
     )
 
@@ -105,9 +105,9 @@ def collector_for_assignment(
     if target is None or not target.active:
         raise NotFound(f"<@{slack_user_id}> is not an active member of the collections roster.")
     if target.role is not Role.COLLECTOR:
-        raise NotAllowed(f"{target.name} is a {target.role.value}, not a collector.")
+        raise NotAllowed(f"{inline(target.name, 40)} is a {target.role.value}, not a collector.")
     if actor.role is not Role.ADMIN and target.manager_id != actor.id:
-        raise NotAllowed(f"{target.name} does not report to you; ask an admin.")
+        raise NotAllowed(f"{inline(target.name, 40)} does not report to you; ask an admin.")
     return target
 
 

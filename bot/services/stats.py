@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,31 +14,9 @@ from bot.db.models import ContactAttempt, PromiseToPay, TeamMember
 from bot.domain.calendar import local_date
 from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES
 from bot.services.roster import member_zone, team_of
-from bot.views.home import CollectorProgress
+from bot.views.home import CollectorProgress, MyStats, PeriodStats
 
 ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodStats:
-    """Calls, right-party contacts and promises in one period, against its call target."""
-
-    start: date
-    end: date  # inclusive
-    calls: int
-    target: int
-    right_party: int
-    promises: int
-    promised: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class MyStats:
-    """A collector's day and week so far."""
-
-    name: str
-    day: PeriodStats
-    week: PeriodStats
 
 
 def _start_of(day: date, zone: ZoneInfo) -> datetime:

@@ -1,1 +1,1 @@
-"""Everything that talks to Slack: the gateway, Block Kit checks, deliveries and the sandbox."""
+"""The Slack adapter: the gateway (the only Web API caller) and the Block Kit checks."""

@@ -31,8 +31,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.webhook import WebhookClient
 
 from bot.settings import Settings
+from bot.slack.blockkit import validate_message, validate_view
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,13 @@ logger = logging.getLogger(__name__)
 # a logger pinned at INFO keeps payloads out of the log even under `collectbot -v`.
 _sdk_logger = logging.getLogger("bot.slack.sdk")
 _sdk_logger.setLevel(logging.INFO)
+# The webhook client logs the response_url (a bearer credential for the reply) at INFO on a retry.
+_webhook_logger = logging.getLogger("bot.slack.webhook")
+_webhook_logger.setLevel(logging.WARNING)
+
+# Bolt's own client logs request bodies at DEBUG; this logger stays at INFO, as the gateway's.
+_bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
+_bolt_client_logger.setLevel(logging.INFO)
 
 _ERROR_CODE = re.compile(r"^[a-z0-9_]{1,80}$")
 
@@ -181,6 +190,13 @@ def retry_handlers(
     ]
 
 
+def bolt_web_client(token: SecretStr, base_url: str) -> WebClient:
+    """The client Bolt holds for itself (auth.test at start); our calls go through SlackGateway."""
+    return WebClient(
+        token=token.get_secret_value(), base_url=base_url, logger=_bolt_client_logger
+    )
+
+
 @dataclass(frozen=True)
 class MetadataMessage:
     """A message found in a channel's history with its metadata payload."""
@@ -213,12 +229,14 @@ class SlackGateway:
         if not base_url.endswith("/"):
             raise ValueError(f"Slack API base URL must end with '/': {base_url!r}")
         self.base_url = base_url
+        self._timeout = timeout
+        self._retry_handlers = retry_handlers(max_retries=max_retries, backoff=backoff, sleep=sleep)
         self._client = WebClient(
             token=token.get_secret_value(),
             base_url=base_url,
             timeout=timeout,
             logger=_sdk_logger,
-            retry_handlers=retry_handlers(max_retries=max_retries, backoff=backoff, sleep=sleep),
+            retry_handlers=self._retry_handlers,
         )
         self._dm_channels: dict[str, str] = {}
         self._dm_lock = threading.Lock()
@@ -248,6 +266,22 @@ class SlackGateway:
         if not isinstance(data, dict):
             raise SlackError(method, "unexpected_response", status=response.status_code)
         return data
+
+    @staticmethod
+    def _refuse_invalid(method: str, errors: list[str]) -> None:
+        """Slack would refuse it: say so in the log and raise, before anything is sent."""
+        if errors:
+            logger.warning("slack %s not sent: %d Block Kit error(s): %s", method, len(errors),
+                           "; ".join(errors[:3]))
+            raise SlackError(method, "invalid_blocks", details=errors)
+
+    def _check_message(
+        self, method: str, text: str, blocks: Sequence[Mapping[str, Any]] | None
+    ) -> None:
+        self._refuse_invalid(method, validate_message(text, blocks or []))
+
+    def _check_view(self, method: str, view: Mapping[str, Any]) -> None:
+        self._refuse_invalid(method, validate_view(view))
 
     def auth_test(self) -> dict[str, Any]:
         """Who the token belongs to: team_id, user_id, bot_id, url."""
@@ -286,6 +320,7 @@ class SlackGateway:
         thread_ts: str | None = None,
     ) -> str:
         """Post a message (a reply in a thread when `thread_ts` is given); returns its ts."""
+        self._check_message("chat.postMessage", text, blocks)
         body: dict[str, Any] = {"channel": channel, "text": text}
         if thread_ts is not None:
             body["thread_ts"] = thread_ts
@@ -305,6 +340,7 @@ class SlackGateway:
         blocks: Sequence[Mapping[str, Any]] | None = None,
     ) -> str:
         """Replace a message's text and blocks; returns its ts."""
+        self._check_message("chat.update", text, blocks)
         body: dict[str, Any] = {"channel": channel, "ts": ts, "text": text}
         if blocks is not None:
             body["blocks"] = [dict(b) for b in blocks]
@@ -318,6 +354,7 @@ class SlackGateway:
         blocks: Sequence[Mapping[str, Any]] | None = None,
     ) -> str:
         """Show a message only `user` sees in `channel`; returns its message_ts."""
+        self._check_message("chat.postEphemeral", text, blocks)
         body: dict[str, Any] = {"channel": channel, "user": user, "text": text}
         if blocks is not None:
             body["blocks"] = [dict(b) for b in blocks]
@@ -325,11 +362,13 @@ class SlackGateway:
 
     def open_view(self, trigger_id: str, view: Mapping[str, Any]) -> str:
         """Open a modal; returns the view id."""
+        self._check_view("views.open", view)
         data = self._call("views.open", json={"trigger_id": trigger_id, "view": dict(view)})
         return str(data["view"]["id"])
 
     def update_view(self, view_id: str, view: Mapping[str, Any], hash: str | None = None) -> str:
         """Replace an open modal (hash guards against a lost race); returns the view id."""
+        self._check_view("views.update", view)
         body: dict[str, Any] = {"view_id": view_id, "view": dict(view)}
         if hash is not None:
             body["hash"] = hash
@@ -337,8 +376,45 @@ class SlackGateway:
 
     def publish_home(self, user_id: str, view: Mapping[str, Any]) -> str:
         """Publish a user's App Home tab; returns the view id."""
+        self._check_view("views.publish", view)
         data = self._call("views.publish", json={"user_id": user_id, "view": dict(view)})
         return str(data["view"]["id"])
+
+    def respond(
+        self,
+        response_url: str,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Answer a slash command or an action ephemerally through its response_url.
+
+        The same checks and retries as every Web API call; the URL itself is never logged.
+        """
+        method = "response_url"
+        self._check_message(method, text, blocks)
+        if not response_url.startswith(("https://", "http://")):
+            raise SlackError(method, "invalid_response_url")
+        client = WebhookClient(
+            url=response_url, timeout=self._timeout, logger=_webhook_logger,
+            retry_handlers=self._retry_handlers,
+        )
+        try:
+            response = client.send(
+                text=text,
+                blocks=[dict(b) for b in blocks] if blocks is not None else None,
+                response_type="ephemeral",
+            )
+        except URLError as exc:
+            logger.warning("slack %s failed: cannot connect (%s)", method, exc.reason)
+            raise SlackError(method, "connection_failed") from exc
+        except (OSError, HTTPException) as exc:
+            logger.warning("slack %s failed: connection lost (%s)", method, type(exc).__name__)
+            raise SlackError(method, "connection_lost") from exc
+        if response.status_code != 200:
+            body = str(response.body or "")
+            code = body if _ERROR_CODE.match(body) else f"http_{response.status_code}"
+            logger.warning("slack %s failed: %s (HTTP %s)", method, code, response.status_code)
+            raise SlackError(method, code, status=response.status_code)
 
     def upload_file(
         self,

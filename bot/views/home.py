@@ -40,6 +40,28 @@ class CollectorProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodStats:
+    """Calls, right-party contacts and promises in one period, against its call target."""
+
+    start: date
+    end: date  # inclusive
+    calls: int
+    target: int
+    right_party: int
+    promises: int
+    promised: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MyStats:
+    """A collector's day and week so far."""
+
+    name: str
+    day: PeriodStats
+    week: PeriodStats
+
+
+@dataclass(frozen=True, slots=True)
 class EscalationSummary:
     """An open escalation, as the manager's Home lists it."""
 

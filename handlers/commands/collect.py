@@ -1,30 +1,208 @@
-"""`/collect ...`: ack at once, run the subcommand, answer ephemerally through response_url."""
+"""`/collect ...`: ack at once; then parse, run the subcommand in one unit of work, answer.
+
+The deferred work is the entry point: it owns the unit of work (commits once the subcommand
+succeeded), then refreshes what shows the change, then answers through the gateway's
+response_url call. Each subcommand is one row of `_STEPS`: its service, then its view.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
-from bot.collect_command import run_collect
+from bot.db import Database
+from bot.db.uow import UnitOfWork
+from bot.services import commands, roster
+from bot.services.commands import Actor
+from bot.services.errors import InvalidInput, NotOnRoster, ServiceError
+from bot.services.refresh import refresh_after_change
+from bot.slack.client import SlackError, SlackGateway
+from bot.views import replies
+from bot.views.replies import CommandReply, Recorded
+from handlers.commands.collect_parser import (
+    Account,
+    Assign,
+    CollectCommand,
+    DisputeCmd,
+    Escalations,
+    Find,
+    Help,
+    Log,
+    Note,
+    Promise,
+    ShowList,
+    Stats,
+    Team,
+    UsageError,
+    parse_collect,
+)
 from handlers.context import HandlerContext
-from handlers.replies import SOMETHING_WRONG
 
 logger = logging.getLogger(__name__)
 
-COMMAND = "/collect"
+COMMAND = replies.COMMAND
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A subcommand's reply, and the account it changed (to refresh after the commit)."""
+
+    reply: CommandReply
+    changed: int | None = None
+
+
+def _recorded(recorded: Recorded) -> Answer:
+    return Answer(replies.recorded_reply(recorded), recorded.account.customer_id)
+
+
+def _show_list(uow: UnitOfWork, actor: Actor, _: ShowList) -> Answer:
+    return Answer(replies.list_reply(commands.todays_list(uow.session, actor), now=actor.now))
+
+
+def _log(uow: UnitOfWork, actor: Actor, c: Log) -> Answer:
+    return _recorded(commands.log_call(uow, actor, c.account, c.outcome, c.note))
+
+
+def _promise(uow: UnitOfWork, actor: Actor, c: Promise) -> Answer:
+    promised = c.date.resolve(actor.today)
+    return _recorded(commands.promise_to_pay(uow, actor, c.account, c.amount, promised))
+
+
+def _dispute(uow: UnitOfWork, actor: Actor, c: DisputeCmd) -> Answer:
+    return _recorded(commands.open_dispute(uow, actor, c.account, c.reason, c.note))
+
+
+def _note(uow: UnitOfWork, actor: Actor, c: Note) -> Answer:
+    return _recorded(commands.add_note(uow, actor, c.account, c.text))
+
+
+def _find(uow: UnitOfWork, actor: Actor, c: Find) -> Answer:
+    return Answer(replies.find_reply(commands.find(uow.session, c.text), c.text))
+
+
+def _account(uow: UnitOfWork, actor: Actor, c: Account) -> Answer:
+    summary = commands.account(uow.session, actor, c.account)
+    return Answer(replies.account_reply(summary, today=actor.today, zone=actor.zone))
+
+
+def _stats(uow: UnitOfWork, actor: Actor, _: Stats) -> Answer:
+    return Answer(replies.stats_reply(commands.stats(uow.session, actor)))
+
+
+def _assign(uow: UnitOfWork, actor: Actor, c: Assign) -> Answer:
+    assigned = commands.assign_account(uow, actor, c.account, c.collector, by_name=c.by_name)
+    return Answer(replies.assigned_reply(assigned), assigned.account.customer_id)
+
+
+def _team(uow: UnitOfWork, actor: Actor, _: Team) -> Answer:
+    return Answer(replies.team_reply(commands.team(uow.session, actor)))
+
+
+def _escalations(uow: UnitOfWork, actor: Actor, _: Escalations) -> Answer:
+    return Answer(replies.escalations_reply(commands.escalations(uow.session, actor)))
+
+
+# One row per subcommand (help is answered before anyone is looked up).
+_STEPS: dict[type, Callable[[UnitOfWork, Actor, Any], Answer]] = {
+    ShowList: _show_list,
+    Log: _log,
+    Promise: _promise,
+    DisputeCmd: _dispute,
+    Note: _note,
+    Find: _find,
+    Account: _account,
+    Stats: _stats,
+    Assign: _assign,
+    Team: _team,
+    Escalations: _escalations,
+}
+
+
+def _help(database: Database, user_id: str, command: Help) -> CommandReply:
+    with database.uow() as uow:
+        try:
+            manager = roster.is_manager(roster.member_for(uow.session, user_id))
+        except NotOnRoster:
+            manager = False
+    return CommandReply(replies.help_text(manager=manager, unknown=command.unknown,
+                                          topic=command.topic))
+
+
+def answer_collect(
+    database: Database,
+    *,
+    user_id: str,
+    command: CollectCommand,
+    now: datetime,
+    default_tz: str | ZoneInfo,
+) -> Answer:
+    """Run a parsed command in one unit of work, committed when it succeeded.
+
+    A ServiceError becomes its message (nothing saved); anything unexpected is logged and
+    answered with a generic line.
+    """
+    if isinstance(command, Help):
+        return Answer(_help(database, user_id, command))
+    try:
+        with database.uow() as uow:
+            actor = Actor(roster.member_for(uow.session, user_id), now, default_tz)
+            answer = _STEPS[type(command)](uow, actor, command)
+            uow.commit()
+    except ServiceError as error:
+        if isinstance(error, InvalidInput) and isinstance(command, Promise):
+            return Answer(CommandReply(f"{error.message}\n{replies.usage_text('promise')}"))
+        return Answer(CommandReply(error.message))
+    except Exception:
+        logger.exception("/collect %s by %s failed", type(command).__name__, user_id)
+        return Answer(CommandReply(replies.SOMETHING_WRONG))
+    return answer
+
+
+def run_collect(
+    database: Database,
+    *,
+    user_id: str,
+    text: str,
+    now: datetime,
+    default_tz: str | ZoneInfo,
+    gateway: SlackGateway | None = None,
+) -> CommandReply:
+    """`/collect text` for a Slack user: parsed, run, committed, then what shows it refreshed.
+
+    Never raises for user mistakes. Without a gateway nothing is refreshed (tests of replies).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    command = parse_collect(text)
+    if isinstance(command, UsageError):
+        return replies.usage_reply(command.subcommand, command.problem)
+    answer = answer_collect(
+        database, user_id=user_id, command=command, now=now, default_tz=default_tz
+    )
+    if answer.changed is not None and gateway is not None:
+        refresh_after_change(
+            database, gateway, now=now, default_tz=default_tz,
+            customer_ids=[answer.changed], actor_slack_id=user_id,
+        )
+    return answer.reply
 
 
 def register(app: App, context: HandlerContext) -> None:
     @app.command(COMMAND)
-    def collect(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def collect(ack: Ack, command: dict[str, Any]) -> None:
         ack()
-        context.defer(lambda: _run(context, command, respond))
+        context.defer(lambda: _run(context, command))
 
 
-def _run(context: HandlerContext, command: dict[str, Any], respond: Respond) -> None:
+def _run(context: HandlerContext, command: dict[str, Any]) -> None:
     user_id = str(command.get("user_id") or "")
+    response_url = str(command.get("response_url") or "")
     try:
         reply = run_collect(
             context.database,
@@ -36,6 +214,21 @@ def _run(context: HandlerContext, command: dict[str, Any], respond: Respond) -> 
         )
     except Exception:
         logger.exception("/collect by %s failed", user_id)
-        respond(text=SOMETHING_WRONG, response_type="ephemeral")
+        reply = CommandReply(replies.SOMETHING_WRONG)
+    if not response_url:
+        logger.warning("/collect by %s came without a response_url; not answered", user_id)
         return
-    respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+    try:
+        context.gateway.respond(response_url, reply.text, reply.blocks)
+    except SlackError as exc:
+        logger.warning("/collect answer to %s refused: %s", user_id, exc.code)
+        if exc.code == "invalid_blocks" and reply.blocks:
+            # Never silent: the text alone still says what happened.
+            _respond_text(context, response_url, user_id, reply.text)
+
+
+def _respond_text(context: HandlerContext, response_url: str, user_id: str, text: str) -> None:
+    try:
+        context.gateway.respond(response_url, text)
+    except SlackError as exc:
+        logger.warning("/collect text answer to %s refused too: %s", user_id, exc.code)

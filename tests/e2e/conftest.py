@@ -26,10 +26,10 @@ from bot.db.models import (
     TeamMember,
 )
 from bot.domain.vocabulary import Role
+from bot.sandbox.sender import SlackSender
+from bot.sandbox.web_api import SlackSandbox
 from bot.services.morning import run_call_lists
 from bot.settings import Settings, load_settings
-from bot.slack.sandbox import SlackSandbox
-from bot.slack.sender import SlackSender
 from bot.web import RunningApp, build_http_app
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 

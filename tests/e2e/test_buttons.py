@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.domain.vocabulary import Outcome
-from bot.slack.sender import Reply
+from bot.sandbox.sender import Reply
 from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, START, STRANGER
 
 
@@ -194,7 +194,7 @@ def test_details_from_the_overflow_menu(e2e: E2E) -> None:
         assert customer is not None
         assert customer.name in shown["text"]
     assert "past due" in shown["text"]
-    assert "No contact attempts yet." in shown["text"]
+    assert "No attempts yet." in shown["text"]
 
 
 def _open_modal(e2e: E2E, action_id: str, value: str, *, overflow: bool = False) -> dict[str, Any]:

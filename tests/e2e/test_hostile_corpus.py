@@ -23,11 +23,11 @@ from sqlalchemy import select, text
 from bot.cli import main
 from bot.db import Database
 from bot.db.models import Base, CallList, CallListEntry, Customer, TeamMember
+from bot.sandbox.sender import Reply, SlackSender, http_request, sign
+from bot.sandbox.web_api import SlackSandbox
 from bot.services.morning import run_call_lists
 from bot.settings import Settings
 from bot.slack.blockkit import validate_message, validate_view
-from bot.slack.sandbox import SlackSandbox
-from bot.slack.sender import Reply, SlackSender, http_request, sign
 from bot.web import RunningApp
 from tests.conftest import _truncate_pg
 from tests.e2e.conftest import (

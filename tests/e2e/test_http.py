@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
+from bot.sandbox.sender import SlackSender, http_request, sign
+from bot.sandbox.web_api import SlackSandbox
 from bot.settings import load_settings
-from bot.slack.sandbox import SlackSandbox
-from bot.slack.sender import SlackSender, http_request, sign
 from bot.web import build_http_app
 from tests.e2e.conftest import ANA, E2E, SIGNING_SECRET
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway

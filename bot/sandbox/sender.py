@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from bot.slack.sandbox import SlackSandbox
+from bot.sandbox.web_api import SlackSandbox
 
 
 @dataclass

@@ -8,6 +8,12 @@ The protocol, so that a retry, a restart or a second process never sends twice:
    channel's history for messages carrying this key in their metadata and send only what is missing;
 4. mark it sent with every {channel, ts} in one transaction.
 No transaction is open while Slack is called.
+
+Why its own short transactions, when every other service takes its caller's unit of work: the
+intent row must be committed before Slack is called (else a crash after the send leaves no trace
+to find the message by), and the result committed right after (else a rollback of the caller's
+work would forget a message Slack already shows). So `deliver` takes the Database, not a unit of
+work, and must never be called inside one.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, and_, or_, select, update
@@ -57,6 +63,11 @@ class DeliveryResult:
 class _Claim:
     created_at: datetime
     reclaimed: bool
+
+
+def call_list_key(slack_user_id: str, list_date: date) -> str:
+    """The delivery key that makes a collector's list for a day go out once."""
+    return f"calllist:{slack_user_id}:{list_date.isoformat()}"
 
 
 def is_user_id(recipient: str) -> bool:
