@@ -241,8 +241,10 @@ class RunningApp:
         self.server.stop(timeout)
         if not self.wait_idle(timeout):
             logger.warning("listeners still running after %.0f s at shutdown", timeout)
+        # wait=True: no thread of this app outlives stop() (a test's warnings-as-errors would
+        # blame whichever test runs next).
         for pool in listener_executor(self.app).pending.pools:
-            pool.shutdown(wait=False)
+            pool.shutdown(wait=True)
 
 
 def build_http_app(

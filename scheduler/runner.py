@@ -40,7 +40,8 @@ def build_scheduler(context: JobContext) -> BackgroundScheduler:
                       args=["call-lists"], id="call-lists", next_run_time=datetime.now(UTC))
     for name in JOBS:
         if name != "call-lists":
-            scheduler.add_job(run, CronTrigger(hour=6, minute=0), args=[name], id=name)
+            scheduler.add_job(run, CronTrigger(hour=6, minute=0, timezone=context.settings.zone),
+                              args=[name], id=name)
     return scheduler
 
 

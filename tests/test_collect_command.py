@@ -155,7 +155,9 @@ def test_writes_through_the_command(db: Database) -> None:
     reply = _run(db, "account C-1001")
     assert "*Acme Corp* (C-1001) · Alice" in reply
     assert "$1,200 by Fri 27 Nov" in reply and "Left voicemail" in reply
-    assert ids.acme_corp
+    with db.uow() as uow:
+        assert {a.customer_id for a in uow.session.scalars(select(ContactAttempt))} == {
+            ids.acme_corp}
 
 
 def test_mistakes_get_a_specific_reply_and_change_nothing(db: Database) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from bot.db import Database
 from scheduler.leader import Leadership
 
@@ -47,6 +52,19 @@ def test_scheduler_has_every_job(db: Database, slack_gateway: object) -> None:
     from scheduler.jobs import JOBS, JobContext
     from scheduler.runner import build_scheduler
 
-    context = JobContext(db, slack_gateway, load_settings())  # type: ignore[arg-type]
+    context = JobContext(  # type: ignore[arg-type]
+        db, slack_gateway, load_settings(COLLECTBOT_TIMEZONE="America/New_York"))
     scheduler = build_scheduler(context)
-    assert {job.id for job in scheduler.get_jobs()} == set(JOBS)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == set(JOBS)
+    # call-lists every 5 minutes (each collector's morning comes in their own zone); the daily
+    # jobs at 06:00 in the team's zone.
+    every = jobs["call-lists"].trigger
+    assert isinstance(every, IntervalTrigger)
+    assert every.interval == timedelta(minutes=5)
+    for name in set(JOBS) - {"call-lists"}:
+        daily = jobs[name].trigger
+        assert isinstance(daily, CronTrigger), name
+        fields = {f.name: str(f) for f in daily.fields}
+        assert (fields["hour"], fields["minute"], fields["day"]) == ("6", "0", "*"), name
+        assert daily.timezone == context.settings.zone, name

@@ -10,10 +10,11 @@ from sqlalchemy import or_, select
 
 from bot.cli.context import CommandError, aware_datetime, open_database
 from bot.db.models import TeamMember
-from bot.domain.calendar import resolve_timezone
+from bot.domain.calendar import local_date
 from bot.domain.money import format_money
 from bot.domain.vocabulary import Role
 from bot.services.call_lists import Planned, compute_lists
+from bot.services.roster import member_zone
 from bot.settings import load_settings
 from bot.views.terminal import call_list_table
 
@@ -48,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
             planned = []
             for member in members:
                 # Preview makes no Slack call: the roster's zone, else the team's.
-                tz = resolve_timezone(member.timezone, None, settings.zone)
-                planned.append(Planned(member, tz, now.astimezone(tz).date()))
+                tz = member_zone(member, settings.zone)
+                planned.append(Planned(member, tz, local_date(now, tz)))
             # Every account is scored, so the counts below cover the whole book.
             _, computed = compute_lists(uow.session, planned, now=now, full=True)
     finally:

@@ -111,6 +111,8 @@ class TeamMember(Base):
     backup_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     # None: use Slack's users.info tz, then the team default.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Slack's users.info tz as the call-lists job last saw it (see roster.member_zone).
+    slack_timezone: Mapped[str | None] = mapped_column(String(64))
     daily_call_target: Mapped[int] = mapped_column(Integer, default=25)
     # ISO weekday numbers, Monday=1: "1,2,3,4,5".
     working_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.accounts import AccountState, CallListItem, PromiseState
 from bot.domain.aging import Bucket, bucket_for_days, days_past_due
+from bot.domain.calendar import local_date
 from bot.domain.holdout import TreatmentResolver
 from bot.domain.likelihood import LikelihoodCurve
 from bot.domain.money import CENT, format_money
@@ -156,7 +157,7 @@ def score_account(
 
     promise = account.open_promise
     callback = account.callback_at
-    callback_day = None if callback is None else callback.astimezone(tz).date()
+    callback_day = None if callback is None else local_date(callback, tz)
     callback_today = callback_day == today
     if promise is not None and promise.promised_date > today and not callback_today:
         return EXCLUDED_PROMISE_PENDING
@@ -191,7 +192,7 @@ def score_account(
 
     since: int | None = None
     if account.last_attempt_at is not None:
-        since = (today - account.last_attempt_at.astimezone(tz).date()).days
+        since = (today - local_date(account.last_attempt_at, tz)).days
     if group == GROUP_REST:
         if since is None:
             urgency *= OVERDUE_MAX

@@ -24,6 +24,7 @@ from bot.db.models import (
 )
 from bot.domain.accounts import CallListItem
 from bot.domain.aging import Bucket
+from bot.domain.calendar import local_date
 from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
 from bot.domain.policy import Policy
 from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
@@ -259,7 +260,7 @@ def todays_call_list_for(
     session: Session, member: TeamMember, *, now: datetime, tz: ZoneInfo
 ) -> CallList | None:
     """The list made for the member's local today, if any."""
-    return find_list(session, member.id, now.astimezone(tz).date())
+    return find_list(session, member.id, local_date(now, tz))
 
 
 def call_list_view(session: Session, call_list_id: int, *, now: datetime) -> CallListView:

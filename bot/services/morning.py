@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Delivery, TeamMember
-from bot.domain.calendar import holiday_calendar, morning_decision, resolve_timezone
+from bot.domain.calendar import holiday_calendar, morning_decision
 from bot.domain.vocabulary import DeliveryStatus, Role
+from bot.services import roster
 from bot.services.call_lists import (
     ComputedList,
     Planned,
@@ -26,6 +27,7 @@ from bot.services.deliveries import OutgoingMessage, call_list_key, deliver, mar
 from bot.settings import Settings
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.call_list import render_manager_ooo_notice
+from bot.views.text import zone_named
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +53,38 @@ class CallListsReport:
         return "call-lists: " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
 
 
-def member_zone(member: TeamMember, gateway: SlackGateway, settings: Settings) -> ZoneInfo:
-    """The roster's zone, else Slack's users.info tz, else the team default."""
-    slack_tz = None
+def member_zone(
+    database: Database, member: TeamMember, gateway: SlackGateway, settings: Settings
+) -> ZoneInfo:
+    """The member's zone by roster.member_zone, after asking Slack (users.info) when the roster
+    has none; a new Slack zone is remembered on the member, so every other path (commands,
+    buttons, the App Home) resolves the same zone without calling Slack."""
     if not member.timezone:
         try:
             slack_tz = gateway.user_info(member.slack_user_id).get("tz")
         except SlackError as exc:
-            logger.warning("users.info %s failed (%s): using the team zone",
+            logger.warning("users.info %s failed (%s): using the zone last seen",
                            member.slack_user_id, exc.code)
-    return resolve_timezone(member.timezone, slack_tz, settings.zone)
+        else:
+            if isinstance(slack_tz, str) and slack_tz and slack_tz != member.slack_timezone:
+                _remember_slack_zone(database, member, slack_tz)
+    return roster.member_zone(member, settings.zone)
+
+
+def _remember_slack_zone(database: Database, member: TeamMember, slack_tz: str) -> None:
+    try:
+        zone_named(slack_tz)
+    except ValueError:
+        logger.warning("users.info %s: unknown zone %r ignored", member.slack_user_id,
+                       slack_tz[:60])
+        return
+    with database.uow() as uow:
+        uow.session.execute(
+            update(TeamMember).where(TeamMember.id == member.id).values(slack_timezone=slack_tz)
+        )
+        uow.commit()
+    member.slack_timezone = slack_tz
+    logger.info("member %s: Slack zone %s remembered", member.slack_user_id, slack_tz)
 
 
 def out_of_office(
@@ -103,7 +127,7 @@ def run_call_lists(
 
     due: list[Planned] = []
     for member in members:
-        tz = member_zone(member, gateway, settings)
+        tz = member_zone(database, member, gateway, settings)
         decision = morning_decision(
             now, tz, member.morning_time or settings.morning_time, settings.list_cutoff_time,
             member.weekdays, holidays,

@@ -85,7 +85,7 @@ def run_promises_job(
             zone = zones[promise.collector_id]
             today = local_date(now, zone)
             terms = PromiseTerms(
-                promise.amount, promise.created_at.astimezone(zone).date(), promise.promised_date
+                promise.amount, local_date(promise.created_at, zone), promise.promised_date
             )
             received = received_toward(terms, payments[promise.customer_id])
             status = promise_status(terms, received, today)

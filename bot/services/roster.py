@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import Customer, Delivery, Escalation, TeamMember
-from bot.domain.calendar import resolve_timezone
+from bot.domain.calendar import local_date, resolve_timezone
 from bot.domain.vocabulary import EscalationStatus, Role
 from bot.services.deliveries import call_list_key
 from bot.services.errors import NotAllowed, NotFound, NotOnRoster
@@ -29,8 +29,15 @@ def member_for(session: Session, slack_user_id: str) -> TeamMember:
 
 
 def member_zone(member: TeamMember, default_tz: str | ZoneInfo) -> ZoneInfo:
-    """The member's zone from the roster, else the team default."""
-    return resolve_timezone(member.timezone, None, default_tz)
+    """The one resolver of a person's zone: the roster's, else Slack's `tz` as cached on the
+    member by the call-lists job, else the team default. The job, the commands, the buttons
+    and the App Home all use it, so they agree on the person's "today"."""
+    return resolve_timezone(member.timezone, member.slack_timezone, default_tz)
+
+
+def member_today(member: TeamMember, now: datetime, default_tz: str | ZoneInfo) -> date:
+    """The member's local date at `now`, in the zone member_zone resolves."""
+    return local_date(now, member_zone(member, default_tz))
 
 
 def is_manager(member: TeamMember) -> bool:
@@ -75,7 +82,7 @@ def covering_today(
     collector = customer.collector
     if collector is None or collector.backup_id != member.id:
         return False
-    local_day = now.astimezone(member_zone(collector, default_tz)).date()
+    local_day = member_today(collector, now, default_tz)
     delivery = session.scalar(
         select(Delivery).where(Delivery.key == call_list_key(collector.slack_user_id, local_day))
     )

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.accounts import CallListItem
+from bot.domain.calendar import local_date
 from bot.domain.vocabulary import OUTCOME_LABELS, Outcome
 from bot.slack.blockkit import MAX_BLOCKS_MESSAGE
 from bot.views import actions
@@ -148,7 +149,7 @@ def row_blocks(
     if item.last_outcome is not None:
         last = f"Last: {OUTCOME_LABELS[item.last_outcome]}"
         if item.last_attempt_at is not None:
-            last += f" on {short_date(item.last_attempt_at.astimezone(zone).date())}"
+            last += f" on {short_date(local_date(item.last_attempt_at, zone))}"
         lines.append(last)
     undo_open = recorded is not None and now < recorded.undo_until
     if recorded is not None:

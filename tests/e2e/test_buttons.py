@@ -400,7 +400,9 @@ def test_refusals_are_acked_at_once_and_told_after_even_when_slack_is_slow(e2e: 
         reply = send()
         waited[name] = time.monotonic() - started
         assert reply.status == 200 and reply.body == b"", name
-    slow_acks = {name: round(seconds, 2) for name, seconds in waited.items() if seconds >= 1}
+    # chat.postEphemeral answers after 3 s: an ack that waited for its refusal took that long.
+    # Nothing else is timed (a loaded machine may be slow, never 3 s slow on a bare ack).
+    slow_acks = {name: round(seconds, 2) for name, seconds in waited.items() if seconds >= 3}
     assert slow_acks == {}, "Slack waited this long (s) for the ack"
     # Acknowledged before any ephemeral was shown: the refusals come after the ack...
     assert e2e.sandbox.ephemerals() == []
