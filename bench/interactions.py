@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import SecretStr
@@ -203,6 +204,56 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
+def start_servers(
+    spawn: Any, url: str, sandbox_url: str, workers: int, threads: int
+) -> tuple[int, list[tuple[Any, Any]]]:
+    """As `collectbot serve --workers N`: N processes accepting on one listening socket."""
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    servers = []
+    for number in range(workers):
+        parent_end, child_end = spawn.Pipe()
+        server = spawn.Process(
+            target=serve_child,
+            args=(url, sandbox_url, threads, sock, child_end),
+            name=f"collectbot-serve-{number}",
+        )
+        server.start()
+        servers.append((server, parent_end))
+    for _server, parent_end in servers:
+        parent_end.recv()
+    sock.close()
+    return port, servers
+
+
+def print_report(  # noqa: PLR0913 - the figures of one run
+    results: list[tuple[int, float]], clicks: int, args: argparse.Namespace, url: str, *,
+    burst_seconds: float, recorded: int, work: float, idle: bool,
+) -> int:
+    """Print the figures beside Slack's limit and the target; 0 when the target was met."""
+    latencies = [seconds * 1000 for status, seconds in results if status == 200]
+    errors = sum(1 for status, _ in results if status != 200)
+    if not latencies:
+        print(f"every click failed ({errors} errors)")
+        return 1
+    p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+    engine = url.split(":", maxsplit=1)[0].split("+", maxsplit=1)[0]
+    print(f"collectbot HTTP app: {clicks} concurrent signed button clicks on loopback "
+          f"({args.collectors} collectors' lists, {engine},"
+          f" {args.workers} server process(es))")
+    print(f"  ack latency   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {max(latencies):7.1f} ms"
+          f"   (Slack's limit: {SLACK_ACK_LIMIT_MS} ms; target p99 <= {TARGET_P99_MS} ms)")
+    print(f"  throughput    {clicks / burst_seconds:7.1f} acks/s over"
+          f" {burst_seconds * 1000:.0f} ms")
+    print(f"  errors        {errors}")
+    print(f"  after the acks: {recorded} attempts recorded, lists updated and Homes published "
+          f"in {work:.2f} s{'' if idle else ' (still running at 120 s)'}")
+    ok = errors == 0 and p99 <= TARGET_P99_MS and recorded == clicks
+    print("  verdict       " + ("OK" if ok else "MISSED THE TARGET"))
+    return 0 if ok else 1
+
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=200)
@@ -236,22 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         run_call_lists(database, gateway, settings, now=NOW)
         bodies = click_bodies(database, sandbox, args.clicks)
         spawn = multiprocessing.get_context("spawn")
-        # As `collectbot serve --workers N`: N processes accepting on one listening socket.
-        sock = listening_socket("127.0.0.1", 0)
-        port = sock.getsockname()[1]
-        servers = []
-        for number in range(args.workers):
-            parent_end, child_end = spawn.Pipe()
-            server = spawn.Process(
-                target=serve_child,
-                args=(url, sandbox.url, args.server_threads, sock, child_end),
-                name=f"collectbot-serve-{number}",
-            )
-            server.start()
-            servers.append((server, parent_end))
-        for _server, parent_end in servers:
-            parent_end.recv()
-        sock.close()
+        port, servers = start_servers(spawn, url, sandbox.url, args.workers, args.server_threads)
         # The load generator gets a process of its own too: the sandbox here answers the
         # app's chat.update and views.publish calls and must not slow the clock reading acks.
         client_end, generator_end = spawn.Pipe()
@@ -276,26 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         if drop_schema is not None:
             drop_schema()
 
-    latencies = [seconds * 1000 for status, seconds in results if status == 200]
-    errors = sum(1 for status, _ in results if status != 200)
-    if not latencies:
-        print(f"every click failed ({errors} errors)")
-        return 1
-    p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
-    print(f"collectbot HTTP app: {len(bodies)} concurrent signed button clicks on loopback "
-          f"({args.collectors} collectors' lists, {url.split(':')[0].split('+')[0]},"
-          f" {args.workers} server process(es))")
-    print(f"  ack latency   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {max(latencies):7.1f} ms"
-          f"   (Slack's limit: {SLACK_ACK_LIMIT_MS} ms; target p99 <= {TARGET_P99_MS} ms)")
-    print(f"  throughput    {len(bodies) / burst_seconds:7.1f} acks/s over"
-          f" {burst_seconds * 1000:.0f} ms")
-    print(f"  errors        {errors}")
-    print(f"  after the acks: {recorded} attempts recorded, lists updated and Homes published "
-          f"in {work:.2f} s{'' if idle else ' (still running at 120 s)'}")
-    ok = errors == 0 and p99 <= TARGET_P99_MS and recorded == len(bodies)
-    print("  verdict       " + ("OK" if ok else "MISSED THE TARGET"))
-    return 0 if ok else 1
-
+    return print_report(results, len(bodies), args, url, burst_seconds=burst_seconds,
+                        recorded=recorded or 0, work=work, idle=idle)
 
 if __name__ == "__main__":
     sys.exit(main())

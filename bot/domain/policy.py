@@ -304,17 +304,8 @@ def _holdout(value: Any, where: str, problems: list[str]) -> Decimal | None:
     return share.normalize()
 
 
-def _match(raw: Any, path: str, problems: list[str]) -> SegmentMatch | None:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        problems.append(f"{path}: must be a mapping of conditions (got {_shown(raw)})")
-        return None
-    before = len(problems)
-    _check_keys(raw, _MATCH_KEYS, path + ".", problems)
-
+def _match_buckets(raw_buckets: Any, path: str, problems: list[str]) -> set[Bucket]:
     buckets: set[Bucket] = set()
-    raw_buckets = raw.get("buckets", [])
     if not isinstance(raw_buckets, list):
         problems.append(
             f"{path}.buckets: must be a list of aging buckets (got {_shown(raw_buckets)})"
@@ -329,9 +320,11 @@ def _match(raw: Any, path: str, problems: list[str]) -> SegmentMatch | None:
                 f"{path}.buckets[{index}]: not an aging bucket (got {_shown(value)}; "
                 f"one of {allowed})"
             )
+    return buckets
 
+
+def _match_tiers(raw_tiers: Any, path: str, problems: list[str]) -> set[str]:
     tiers: set[str] = set()
-    raw_tiers = raw.get("tiers", [])
     if not isinstance(raw_tiers, list):
         problems.append(f"{path}.tiers: must be a list of customer tiers (got {_shown(raw_tiers)})")
         raw_tiers = []
@@ -342,7 +335,20 @@ def _match(raw: Any, path: str, problems: list[str]) -> SegmentMatch | None:
             )
         else:
             tiers.add(value.strip().lower())
+    return tiers
 
+
+def _match(raw: Any, path: str, problems: list[str]) -> SegmentMatch | None:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        problems.append(f"{path}: must be a mapping of conditions (got {_shown(raw)})")
+        return None
+    before = len(problems)
+    _check_keys(raw, _MATCH_KEYS, path + ".", problems)
+
+    buckets = _match_buckets(raw.get("buckets", []), path, problems)
+    tiers = _match_tiers(raw.get("tiers", []), path, problems)
     low = _amount(raw.get("min_past_due"), f"{path}.min_past_due", problems)
     high = _amount(raw.get("max_past_due"), f"{path}.max_past_due", problems)
     if low is not None and high is not None and high <= low:

@@ -133,6 +133,35 @@ def _ago(n: int) -> str:
     return "yesterday" if n == 1 else f"{n} days ago"
 
 
+def _left_off(account: AccountState, *, today: date, callback_day: date | None) -> str | None:
+    """Why the rules leave the account off before any scoring (status, balance, snooze, a
+    promise or callback still ahead), or None."""
+    status_reason = EXCLUDED_STATUS.get(account.status)
+    if status_reason is not None:
+        return status_reason
+    if account.past_due <= _ZERO:
+        disputed = account.disputed is not None and account.disputed > _ZERO
+        return EXCLUDED_DISPUTED if disputed else EXCLUDED_NOTHING_PAST_DUE
+    if account.snoozed_until is not None and account.snoozed_until > today:
+        return EXCLUDED_SNOOZED
+    promise = account.open_promise
+    if promise is not None and promise.promised_date > today and callback_day != today:
+        return EXCLUDED_PROMISE_PENDING
+    if callback_day is not None and callback_day > today:
+        return EXCLUDED_CALLBACK_LATER
+    return None
+
+
+def _overdue(since: int | None, interval: int) -> Decimal | None:
+    """The re-contact urgency: full when never contacted, None while within the interval."""
+    if since is None:
+        return OVERDUE_MAX
+    if since < interval:
+        return None
+    late = min(Decimal(since - interval) / interval, _ONE)
+    return _ONE + late * _HALF
+
+
 def score_account(
     account: AccountState,
     segments: _SegmentIndex,
@@ -146,23 +175,13 @@ def score_account(
 
     With `treatments`, an account held out of its strategy is scored under the previous one.
     """
-    status_reason = EXCLUDED_STATUS.get(account.status)
-    if status_reason is not None:
-        return status_reason
-    if account.past_due <= _ZERO:
-        disputed = account.disputed is not None and account.disputed > _ZERO
-        return EXCLUDED_DISPUTED if disputed else EXCLUDED_NOTHING_PAST_DUE
-    if account.snoozed_until is not None and account.snoozed_until > today:
-        return EXCLUDED_SNOOZED
-
     promise = account.open_promise
     callback = account.callback_at
     callback_day = None if callback is None else local_date(callback, tz)
     callback_today = callback_day == today
-    if promise is not None and promise.promised_date > today and not callback_today:
-        return EXCLUDED_PROMISE_PENDING
-    if callback_day is not None and callback_day > today:
-        return EXCLUDED_CALLBACK_LATER
+    left_off = _left_off(account, today=today, callback_day=callback_day)
+    if left_off is not None:
+        return left_off
 
     days = days_past_due(account.oldest_due, today) if account.oldest_due else 0
     bucket = bucket_for_days(days)
@@ -194,14 +213,10 @@ def score_account(
     if account.last_attempt_at is not None:
         since = (today - local_date(account.last_attempt_at, tz)).days
     if group == GROUP_REST:
-        if since is None:
-            urgency *= OVERDUE_MAX
-        else:
-            interval = segment.recontact_days
-            if since < interval:
-                return EXCLUDED_RECENTLY_CONTACTED
-            late = min(Decimal(since - interval) / interval, _ONE)
-            urgency *= _ONE + late * _HALF
+        overdue = _overdue(since, segment.recontact_days)
+        if overdue is None:
+            return EXCLUDED_RECENTLY_CONTACTED
+        urgency *= overdue
     if segment.focus:
         urgency *= FOCUS
 

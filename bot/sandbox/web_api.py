@@ -367,6 +367,13 @@ class SlackSandbox:
                 lose = True
             return failure, delay, lose
 
+    def _auth_error(self, authorization: str | None) -> str | None:
+        if not authorization or not authorization.startswith("Bearer "):
+            return "not_authed"
+        if authorization.removeprefix("Bearer ") != self.token:
+            return "invalid_auth"
+        return None
+
     def _dispatch(
         self, method: str, params: dict[str, Any], authorization: str | None
     ) -> tuple[_Reply, bool]:
@@ -380,10 +387,9 @@ class SlackSandbox:
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(failure.retry_after)
             return _Reply(failure.status, {"ok": False, "error": failure.error}, headers), False
-        if not authorization or not authorization.startswith("Bearer "):
-            return _Reply(200, {"ok": False, "error": "not_authed"}, {}), False
-        if authorization.removeprefix("Bearer ") != self.token:
-            return _Reply(200, {"ok": False, "error": "invalid_auth"}, {}), False
+        refused = self._auth_error(authorization)
+        if refused is not None:
+            return _Reply(200, {"ok": False, "error": refused}, {}), False
         handler = _METHODS.get(method)
         if handler is None:
             return _Reply(404, {"ok": False, "error": "unknown_method"}, {}), False

@@ -38,36 +38,61 @@ def _metadata(body: Mapping[str, Any], row: actions.RowRef) -> actions.ModalMeta
     return actions.ModalMetadata(row)
 
 
+def _open_form(
+    context: HandlerContext, body: dict[str, Any], kind: str, row: actions.RowRef
+) -> None:
+    # Its own pool, not behind recording work: the trigger_id dies 3 s after the click.
+    context.defer_urgent(lambda: _open_now(context, body, kind, row))
+
+
+def _open_now(
+    context: HandlerContext, body: dict[str, Any], kind: str, row: actions.RowRef
+) -> None:
+    user_id = user_id_of(body)
+    trigger_id = body.get("trigger_id")
+    if not isinstance(trigger_id, str) or not trigger_id:
+        tell(context, body, "Slack sent no trigger for a form; click again.")
+        return
+    try:
+        view = modal_for(
+            context.database,
+            user_id=user_id,
+            kind=kind,
+            metadata=_metadata(body, row),
+            now=context.now(),
+            default_tz=context.default_tz,
+        )
+        context.gateway.open_view(trigger_id, view)
+    except ServiceError as exc:
+        tell(context, body, exc.message)
+    except SlackError as exc:
+        logger.warning("views.open for %s failed: %s", user_id, exc.code)
+        tell(context, body, "Slack did not open the form in time; click again.")
+    except Exception:
+        logger.exception("form %s on customer %s by %s failed", kind, row.customer_id, user_id)
+        tell(context, body, SOMETHING_WRONG)
+
+
+def _show_details(
+    context: HandlerContext, body: dict[str, Any], user_id: str, row: actions.RowRef
+) -> None:
+    try:
+        text = account_details(
+            context.database,
+            user_id=user_id,
+            row=row,
+            now=context.now(),
+            default_tz=context.default_tz,
+        )
+    except ServiceError as exc:
+        text = exc.message
+    except Exception:
+        logger.exception("details of customer %s for %s failed", row.customer_id, user_id)
+        text = SOMETHING_WRONG
+    tell(context, body, text)
+
+
 def register(app: App, context: HandlerContext) -> None:
-    def open_form(body: dict[str, Any], kind: str, row: actions.RowRef) -> None:
-        # Its own pool, not behind recording work: the trigger_id dies 3 s after the click.
-        context.defer_urgent(lambda: open_now(body, kind, row))
-
-    def open_now(body: dict[str, Any], kind: str, row: actions.RowRef) -> None:
-        user_id = user_id_of(body)
-        trigger_id = body.get("trigger_id")
-        if not isinstance(trigger_id, str) or not trigger_id:
-            tell(context, body, "Slack sent no trigger for a form; click again.")
-            return
-        try:
-            view = modal_for(
-                context.database,
-                user_id=user_id,
-                kind=kind,
-                metadata=_metadata(body, row),
-                now=context.now(),
-                default_tz=context.default_tz,
-            )
-            context.gateway.open_view(trigger_id, view)
-        except ServiceError as exc:
-            tell(context, body, exc.message)
-        except SlackError as exc:
-            logger.warning("views.open for %s failed: %s", user_id, exc.code)
-            tell(context, body, "Slack did not open the form in time; click again.")
-        except Exception:
-            logger.exception("form %s on customer %s by %s failed", kind, row.customer_id, user_id)
-            tell(context, body, SOMETHING_WRONG)
-
     @app.action(OPEN_BUTTON)
     def open_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -80,7 +105,7 @@ def register(app: App, context: HandlerContext) -> None:
             logger.warning("form click by %s refused: %s", user_id_of(body), exc)
             tell_later(context, body, "That button is not valid any more; open today's list again.")
             return
-        open_form(body, kind, row)
+        _open_form(context, body, kind, row)
 
     @app.action(actions.ACTION_MORE)
     def more_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -96,22 +121,6 @@ def register(app: App, context: HandlerContext) -> None:
             tell_later(context, body, "That menu is not valid any more; open today's list again.")
             return
         if choice != actions.MORE_DETAILS:
-            open_form(body, choice, row)
+            _open_form(context, body, choice, row)
             return
-        context.defer(lambda: show_details(body, user_id, row))
-
-    def show_details(body: dict[str, Any], user_id: str, row: actions.RowRef) -> None:
-        try:
-            text = account_details(
-                context.database,
-                user_id=user_id,
-                row=row,
-                now=context.now(),
-                default_tz=context.default_tz,
-            )
-        except ServiceError as exc:
-            text = exc.message
-        except Exception:
-            logger.exception("details of customer %s for %s failed", row.customer_id, user_id)
-            text = SOMETHING_WRONG
-        tell(context, body, text)
+        context.defer(lambda: _show_details(context, body, user_id, row))

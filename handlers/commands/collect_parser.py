@@ -197,6 +197,14 @@ def _next_token(text: str, start: int) -> _Token | str | None:
     return _Token(text[i:end], end)
 
 
+class _Refused(Exception):
+    """A usage mistake found while taking arguments; parse_collect answers with it."""
+
+    def __init__(self, error: UsageError) -> None:
+        super().__init__(error.problem)
+        self.error = error
+
+
 class _Args:
     """The words after the subcommand, taken one at a time or as the rest of the line."""
 
@@ -205,14 +213,20 @@ class _Args:
         self.pos = start
         self.subcommand = subcommand
 
-    def word(self, what: str) -> str | UsageError:
+    def refuse(self, problem: str, subcommand: str | None = None) -> _Refused:
+        return _Refused(UsageError(subcommand or self.subcommand, problem))
+
+    def word(self, what: str) -> str:
         token = _next_token(self.text, self.pos)
         if isinstance(token, str):
-            return UsageError(self.subcommand, token)
+            raise self.refuse(token)
         if token is None or not token.value.strip():
-            return UsageError(self.subcommand, f"Missing {what}.")
+            raise self.refuse(f"Missing {what}.")
         self.pos = token.end
         return _clean(token.value)
+
+    def account(self) -> str:
+        return self.word("ACCOUNT (a reference like C-1001 or the start of a name)")
 
     def raw_word(self) -> str | None:
         token = _next_token(self.text, self.pos)
@@ -226,12 +240,17 @@ class _Args:
         self.pos = len(self.text)
         return rest
 
-    def done(self) -> UsageError | None:
+    def text_rest(self, missing: str) -> str:
+        """The rest of the line, kept one character past the limit; refused when empty."""
+        rest = self.rest()
+        if not rest:
+            raise self.refuse(missing)
+        return rest[: TEXT_CHARS + 1]
+
+    def done(self) -> None:
         extra = self.text[self.pos :].strip()
         if extra:
-            shown = inline(_unescape(extra), 40)
-            return UsageError(self.subcommand, f"Unexpected '{shown}'.")
-        return None
+            raise self.refuse(f"Unexpected '{inline(_unescape(extra), 40)}'.")
 
 
 def parse_outcome(text: str) -> Outcome | None:
@@ -240,16 +259,15 @@ def parse_outcome(text: str) -> Outcome | None:
     return OUTCOME_ALIASES.get(key) or OUTCOME_ALIASES.get(key.replace("_", ""))
 
 
+_DAY_WORDS = {"today": 0, "tod": 0, "tomorrow": 1, "tmrw": 1, "tmr": 1}
+
+
 def parse_date(text: str) -> DateSpec | str:
     """A DATE argument, or the problem with it."""
     word = text.strip().lower()
-    if word in ("today", "tod"):
-        return DateSpec("offset", 0, word)
-    if word in ("tomorrow", "tmrw", "tmr"):
-        return DateSpec("offset", 1, word)
     match = _OFFSET.fullmatch(word)
-    if match:
-        days = int(match[1])
+    if word in _DAY_WORDS or match:
+        days = _DAY_WORDS[word] if word in _DAY_WORDS else int(match[1]) if match else 0
         if days > MAX_OFFSET_DAYS:
             return f"{word} is too far ahead."
         return DateSpec("offset", days, word)
@@ -258,10 +276,11 @@ def parse_date(text: str) -> DateSpec | str:
             return DateSpec("date", date.fromisoformat(word), word)
         except ValueError:
             return f"{word} is not a real date."
-    if len(word) >= 3:
-        for number, name in enumerate(WEEKDAYS):
-            if name.startswith(word):
-                return DateSpec("weekday", number, word)
+    weekday = next(
+        (n for n, name in enumerate(WEEKDAYS) if len(word) >= 3 and name.startswith(word)), None
+    )
+    if weekday is not None:
+        return DateSpec("weekday", weekday, word)
     return f"'{inline(text, 30)}' is not a date: use YYYY-MM-DD, today, tomorrow, +3 or a weekday."
 
 
@@ -274,107 +293,80 @@ def parse_dispute_reason(text: str) -> tuple[str, str | None]:
     return key, rest.strip() or None
 
 
-def _account_and(args: _Args) -> str | UsageError:
-    return args.word("ACCOUNT (a reference like C-1001 or the start of a name)")
-
-
-def _parse_log(args: _Args) -> CollectCommand | UsageError:
-    account = _account_and(args)
-    if isinstance(account, UsageError):
-        return account
+def _parse_log(args: _Args) -> CollectCommand:
+    account = args.account()
     word = args.word("OUTCOME")
-    if isinstance(word, UsageError):
-        return word
     outcome = parse_outcome(word)
     if outcome is None:
-        return UsageError("log", f"'{inline(word, 30)}' is not an outcome.")
+        raise args.refuse(f"'{inline(word, 30)}' is not an outcome.")
     if outcome is Outcome.PROMISE_TO_PAY:
-        return UsageError("promise", "A promise needs an amount and a date.")
+        raise args.refuse("A promise needs an amount and a date.", "promise")
     if outcome is Outcome.DISPUTE:
-        return UsageError("dispute", "A dispute needs a reason.")
-    note = args.rest()[:TEXT_CHARS + 1] or None
+        raise args.refuse("A dispute needs a reason.", "dispute")
+    note = args.rest()[: TEXT_CHARS + 1] or None
     if outcome is Outcome.NOTE and note is None:
-        return UsageError("note", "Missing TEXT.")
+        raise args.refuse("Missing TEXT.", "note")
     return Log(account, outcome, note)
 
 
-def _parse_promise(args: _Args) -> CollectCommand | UsageError:
-    account = _account_and(args)
-    if isinstance(account, UsageError):
-        return account
+def _parse_promise(args: _Args) -> CollectCommand:
+    account = args.account()
     raw_amount = args.word("AMOUNT")
-    if isinstance(raw_amount, UsageError):
-        return raw_amount
     try:
         amount = parse_amount(raw_amount)
     except ValueError as error:
-        return UsageError("promise", str(error))
-    raw_date = args.word("DATE")
-    if isinstance(raw_date, UsageError):
-        return raw_date
-    when = parse_date(raw_date)
+        raise args.refuse(str(error)) from None
+    when = parse_date(args.word("DATE"))
     if isinstance(when, str):
-        return UsageError("promise", when)
-    return args.done() or Promise(account, amount, when)
+        raise args.refuse(when)
+    args.done()
+    return Promise(account, amount, when)
 
 
-def _parse_dispute(args: _Args) -> CollectCommand | UsageError:
-    account = _account_and(args)
-    if isinstance(account, UsageError):
-        return account
+def _parse_dispute(args: _Args) -> CollectCommand:
+    account = args.account()
     text = args.rest()
     if not text:
-        return UsageError("dispute", "Missing REASON.")
+        raise args.refuse("Missing REASON.")
+    # The reason first, then the note cut one past the limit: a long note is refused, not cut.
     reason, note = parse_dispute_reason(text)
-    return DisputeCmd(account, reason, note[:TEXT_CHARS + 1] if note else None)
+    return DisputeCmd(account, reason, note[: TEXT_CHARS + 1] if note else None)
 
 
-def _parse_note(args: _Args) -> CollectCommand | UsageError:
-    account = _account_and(args)
-    if isinstance(account, UsageError):
-        return account
-    text = args.rest()
-    return Note(account, text[:TEXT_CHARS + 1]) if text else UsageError("note", "Missing TEXT.")
+def _parse_note(args: _Args) -> CollectCommand:
+    account = args.account()
+    return Note(account, args.text_rest("Missing TEXT."))
 
 
-def _parse_find(args: _Args) -> CollectCommand | UsageError:
-    text = args.rest()
-    return Find(text[:200]) if text else UsageError("find", "Missing TEXT to look for.")
+def _parse_find(args: _Args) -> CollectCommand:
+    return Find(args.text_rest("Missing TEXT to look for.")[:200])
 
 
-def _parse_account(args: _Args) -> CollectCommand | UsageError:
+def _parse_account(args: _Args) -> CollectCommand:
     # The account is the only argument, so an unquoted name with spaces is fine here.
     if args.text[args.pos :].lstrip()[:1] in _QUOTES:
-        account = _account_and(args)
-        if isinstance(account, UsageError):
-            return account
-        return args.done() or Account(account)
-    rest = args.rest()
-    return Account(rest[:200]) if rest else UsageError("account", "Missing ACCOUNT.")
+        account = args.account()
+        args.done()
+        return Account(account)
+    return Account(args.text_rest("Missing ACCOUNT.")[:200])
 
 
-def _parse_assign(args: _Args) -> CollectCommand | UsageError:
-    account = _account_and(args)
-    if isinstance(account, UsageError):
-        return account
+def _parse_assign(args: _Args) -> CollectCommand:
+    account = args.account()
     raw = args.raw_word()
     if raw is None:
-        return UsageError("assign", "Missing @user: mention the collector.")
-    extra = args.done()
-    if extra is not None:
-        return extra
+        raise args.refuse("Missing @user: mention the collector.")
+    args.done()
     mentioned = _MENTION.fullmatch(raw)
-    if mentioned:
-        return Assign(account, mentioned[1])
-    if _USER_ID.fullmatch(raw):
-        return Assign(account, raw)
+    if mentioned or _USER_ID.fullmatch(raw):
+        return Assign(account, mentioned[1] if mentioned else raw)
     name = _clean(raw).removeprefix("@").strip()
     if not name or name.startswith("<"):
-        return UsageError("assign", "Mention the collector, like @alice.")
+        raise args.refuse("Mention the collector, like @alice.")
     return Assign(account, name, by_name=True)
 
 
-def _parse_help(args: _Args) -> CollectCommand | UsageError:
+def _parse_help(args: _Args) -> CollectCommand:
     topic = args.raw_word()
     if topic is None:
         return Help()
@@ -382,11 +374,15 @@ def _parse_help(args: _Args) -> CollectCommand | UsageError:
     return Help(topic=name) if name in SUBCOMMANDS else Help(unknown=name[:40])
 
 
-def _no_arguments(command: CollectCommand) -> Callable[[_Args], CollectCommand | UsageError]:
-    return lambda args: args.done() or command
+def _no_arguments(command: CollectCommand) -> Callable[[_Args], CollectCommand]:
+    def parse(args: _Args) -> CollectCommand:
+        args.done()
+        return command
+
+    return parse
 
 
-_PARSERS: dict[str, Callable[[_Args], CollectCommand | UsageError]] = {
+_PARSERS: dict[str, Callable[[_Args], CollectCommand]] = {
     "help": _parse_help,
     "list": _no_arguments(ShowList()),
     "log": _parse_log,
@@ -411,4 +407,7 @@ def parse_collect(text: str) -> CollectCommand | UsageError:
     parser = _PARSERS.get(name)
     if parser is None:
         return Help(unknown=name[:40])
-    return parser(_Args(text, first.end, name))
+    try:
+        return parser(_Args(text, first.end, name))
+    except _Refused as refused:
+        return refused.error
