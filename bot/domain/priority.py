@@ -152,6 +152,21 @@ def _left_off(account: AccountState, *, today: date, callback_day: date | None) 
     return None
 
 
+def _strategy(
+    account: AccountState,
+    segments: _SegmentIndex,
+    bucket: Bucket,
+    treatments: TreatmentResolver | None,
+) -> Segment:
+    """The account's segment, or the previous strategy when it is held out of this one."""
+    segment = segments.segment_for(bucket, account.past_due, account.tier)
+    if treatments is not None and segment.holdout is not None:
+        segment = treatments.resolve(
+            segment, account.external_ref, bucket, account.past_due, account.tier
+        ).segment
+    return segment
+
+
 def _overdue(since: int | None, interval: int) -> Decimal | None:
     """The re-contact urgency: full when never contacted, None while within the interval."""
     if since is None:
@@ -185,11 +200,7 @@ def score_account(
 
     days = days_past_due(account.oldest_due, today) if account.oldest_due else 0
     bucket = bucket_for_days(days)
-    segment = segments.segment_for(bucket, account.past_due, account.tier)
-    if treatments is not None and segment.holdout is not None:
-        segment = treatments.resolve(
-            segment, account.external_ref, bucket, account.past_due, account.tier
-        ).segment
+    segment = _strategy(account, segments, bucket, treatments)
     urgency = _ONE
     group = GROUP_REST
     promise_due_today = promise is not None and promise.promised_date == today

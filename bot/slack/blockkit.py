@@ -375,7 +375,8 @@ MAX_AXIS_TITLE = 50
 CHART_TYPES = frozenset({"pie", "bar", "area", "line"})
 
 
-def check_chart_block(where: str, block: Mapping[str, Any]) -> list[str]:
+# A table: one check per documented limit of a chart (title, type, series, points, axes).
+def check_chart_block(where: str, block: Mapping[str, Any]) -> list[str]:  # noqa: C901, PLR0912
     """The limits of one `data_visualization` block: title, chart type, series, points, axes."""
     errors: list[str] = []
     title = block.get("title")
