@@ -190,6 +190,16 @@ def retry_handlers(
     ]
 
 
+def _transport_error(method: str, exc: OSError | HTTPException) -> SlackError:
+    """A failure to connect (URLError: nothing was sent) or a connection lost after sending
+    (whether Slack acted on it is unknown), logged and as a SlackError."""
+    if isinstance(exc, URLError):
+        logger.warning("slack %s failed: cannot connect (%s)", method, exc.reason)
+        return SlackError(method, "connection_failed")
+    logger.warning("slack %s failed: connection lost (%s)", method, type(exc).__name__)
+    return SlackError(method, "connection_lost")
+
+
 def bolt_web_client(token: SecretStr, base_url: str) -> WebClient:
     """The client Bolt holds for itself (auth.test at start); our calls go through SlackGateway."""
     return WebClient(
@@ -255,13 +265,8 @@ class SlackGateway:
             error = SlackError.from_api_error(method, exc)
             logger.warning("slack %s failed: %s (HTTP %s)", method, error.code, error.status)
             raise error from exc
-        except URLError as exc:
-            logger.warning("slack %s failed: cannot connect (%s)", method, exc.reason)
-            raise SlackError(method, "connection_failed") from exc
         except (OSError, HTTPException) as exc:
-            # The request went out; whether Slack acted on it is unknown.
-            logger.warning("slack %s failed: connection lost (%s)", method, type(exc).__name__)
-            raise SlackError(method, "connection_lost") from exc
+            raise _transport_error(method, exc) from exc
         data = response.data
         if not isinstance(data, dict):
             raise SlackError(method, "unexpected_response", status=response.status_code)
@@ -404,12 +409,8 @@ class SlackGateway:
                 blocks=[dict(b) for b in blocks] if blocks is not None else None,
                 response_type="ephemeral",
             )
-        except URLError as exc:
-            logger.warning("slack %s failed: cannot connect (%s)", method, exc.reason)
-            raise SlackError(method, "connection_failed") from exc
         except (OSError, HTTPException) as exc:
-            logger.warning("slack %s failed: connection lost (%s)", method, type(exc).__name__)
-            raise SlackError(method, "connection_lost") from exc
+            raise _transport_error(method, exc) from exc
         if response.status_code != 200:
             body = str(response.body or "")
             code = body if _ERROR_CODE.match(body) else f"http_{response.status_code}"
