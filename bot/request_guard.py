@@ -41,7 +41,8 @@ def _header(environ: Mapping[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def read_signed_body(
+# One refusal per check, in the order they must run: nothing is read before the cheap ones pass.
+def read_signed_body(  # noqa: PLR0911
     environ: Mapping[str, Any], secret: str, now: Callable[[], float]
 ) -> bytes | Refused:
     """The raw body of a request Slack signed, or why it is refused (read only when it may pass).

@@ -63,6 +63,14 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> l
     return [payload]
 
 
+def _health(database: Database, method: str, start_response: StartResponse) -> list[bytes]:
+    if method not in ("GET", "HEAD"):
+        return _json(start_response, "405 Method Not Allowed", {"ok": False})
+    if database_ok(database):
+        return _json(start_response, "200 OK", {"ok": True, "database": "ok"})
+    return _json(start_response, "503 Service Unavailable", {"ok": False, "database": "down"})
+
+
 def make_wsgi_app(
     app: App, database: Database, signing_secret: str, *, clock: Callable[[], float] = time.time
 ) -> WSGIApp:
@@ -99,13 +107,7 @@ def make_wsgi_app(
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD") or "GET"
         if path == HEALTH_PATH:
-            if method not in ("GET", "HEAD"):
-                return _json(start_response, "405 Method Not Allowed", {"ok": False})
-            if database_ok(database):
-                return _json(start_response, "200 OK", {"ok": True, "database": "ok"})
-            return _json(
-                start_response, "503 Service Unavailable", {"ok": False, "database": "down"}
-            )
+            return _health(database, method, start_response)
         if path == EVENTS_PATH and method != "POST":
             return _json(start_response, "405 Method Not Allowed", {"ok": False})
         if path == EVENTS_PATH:

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import CallList, CallListEntry, Customer, TeamMember
+from bot.domain.calendar import local_date
 from bot.services import roster
 from bot.services.call_lists import find_list, may_work_list
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.views import actions
-from bot.views.text import short_date
+from bot.views.text import inline, short_date
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def require_list_worker(session: Session, call_list_id: int, user_id: str) -> Ca
         raise NotFound("That call list does not exist any more.")
     if not may_work_list(session, call_list_id, user_id):
         collector = session.get(TeamMember, call_list.collector_id)
-        owner = collector.name if collector is not None else "another collector"
+        owner = inline(collector.name, 40) if collector is not None else "another collector"
         raise NotAllowed(f"This is {owner}'s call list; only they can record on it.")
     return call_list
 
@@ -89,7 +90,7 @@ def todays_row(
     recorded and the collector is told how to record it anyway.
     """
     call_list = require_row(session, row, user_id)
-    today = now.astimezone(ZoneInfo(call_list.timezone)).date()
+    today = local_date(now, ZoneInfo(call_list.timezone))
     if call_list.list_date == today:
         return TodaysRow(row), today
     current = find_list(session, call_list.collector_id, today)
