@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     team_channel: str | None = Field(default=None, validation_alias="COLLECTBOT_TEAM_CHANNEL")
     timezone: str = Field(default="UTC", validation_alias="COLLECTBOT_TIMEZONE")
     country: str = Field(default="US", validation_alias="COLLECTBOT_COUNTRY")
+    currency: str = Field(default="USD", validation_alias="COLLECTBOT_CURRENCY")
     morning_time: time = Field(default=time(8, 30), validation_alias="COLLECTBOT_MORNING_TIME")
     list_cutoff_time: time = Field(default=time(12, 0), validation_alias="COLLECTBOT_LIST_CUTOFF")
     out_of_office_markers: str = Field(
@@ -76,6 +77,14 @@ class Settings(BaseSettings):
         code = value.strip().upper()
         if code not in holidays.list_supported_countries():
             raise ValueError(f"unknown country {value!r} (an ISO 3166 code like US, GB, DE)")
+        return code
+
+    @field_validator("currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise ValueError(f"not a 3-letter currency code: {value!r} (e.g. USD, EUR)")
         return code
 
     @field_validator("slack_api_url")

@@ -440,7 +440,7 @@ def test_money_comes_back_to_the_cent(db: Database, tmp_path: Path) -> None:
          "due_date": "2026-01-31", "amount": "$1,000.00"},
         {"number": " A2 ", "customer_ref": "C1", "issue_date": "2026-01-01",
          "due_date": "2026-01-01", "amount": "10", "customer_name": " Acme ",
-         "amount_paid": "10", "currency": "eur", "disputed": "yes"},
+         "amount_paid": "10", "currency": "usd", "disputed": "yes"},
         {"number": "A3", "customer_ref": "C1", "issue_date": "2026-01-01",
          "due_date": "2026-01-31", "amount": "10", "customer_name": "", "amount_paid": " ",
          "currency": "", "disputed": "", "settled_date": "", "status": ""},
@@ -462,8 +462,9 @@ def test_clean_and_careful_invoice_parsing_agree(db: Database, row: dict[str, st
 @pytest.mark.parametrize(
     "change",
     [{"amount": "-5"}, {"amount_paid": "11"}, {"due_date": "2025-12-31"}, {"number": " "},
-     {"currency": "EURO"}, {"disputed": "maybe"}, {"settled_date": "2026-01-05"},
-     {"status": "void"}, {"amount": "1.234"}, {"amount_paid": "-1"}],
+     {"currency": "EURO"}, {"currency": "EUR"}, {"disputed": "maybe"},
+     {"settled_date": "2026-01-05"}, {"status": "void"}, {"amount": "1.234"},
+     {"amount_paid": "-1"}],
 )
 def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[str, str]) -> None:
     from bot.importer.base import ImportContext

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.db import Database
-from bot.db.models import Customer, Invoice, Payment, TeamMember
+from bot.db.models import Customer, Invoice, Payment, PaymentAllocation, TeamMember
 from bot.domain.aging import Bucket, bucket_for
 from bot.domain.vocabulary import InvoiceStatus
 from bot.services.report import aging_report, bucket_case, render_report, report_json
@@ -44,28 +44,35 @@ def _ledger(db: Database) -> None:
             s.flush()
             return invoice
 
+        def pay(ref: str, invoice: Invoice, amount: str, on: date) -> None:
+            """A payment and its allocation: amount_paid is the sum of allocations."""
+            payment = Payment(external_ref=ref, customer_id=invoice.customer_id,
+                              invoice_id=invoice.id, amount=D(amount), paid_on=on)
+            s.add(payment)
+            s.flush()
+            s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+                                    amount=D(amount), applied_on=on))
+
         # due on the date itself: current, 1000.00
         inv("I1", c1, date(2026, 5, 1), date(2026, 6, 30), "1000.00")
         # 500 less 200 paid before the date: 300.00, 30 days -> 1-30
         i2 = inv("I2", c1, date(2026, 4, 1), date(2026, 5, 31), "500.00", paid="200.00")
-        s.add(Payment(external_ref="P2", customer_id=c1.id, invoice_id=i2.id,
-                      amount=D("200.00"), paid_on=date(2026, 6, 15)))
+        pay("P2", i2, "200.00", date(2026, 6, 15))
         # settled after the date: open in full on it, 800.00, 91 days -> 91-120
         i3 = inv("I3", c2, date(2026, 3, 1), date(2026, 3, 31), "800.00", paid="800.00",
                  settled=date(2026, 7, 10), status=InvoiceStatus.PAID)
-        s.add(Payment(external_ref="P3", customer_id=c2.id, invoice_id=i3.id,
-                      amount=D("800.00"), paid_on=date(2026, 7, 10)))
+        pay("P3", i3, "800.00", date(2026, 7, 10))
         # 150 days -> 120+, 250.50
         inv("I4", c2, date(2026, 1, 1), date(2026, 1, 31), "250.50")
         # issued after the date: not AR yet
         inv("I5", c3, date(2026, 7, 5), date(2026, 8, 4), "999.00")
         # settled before the date: gone
-        inv("I6", c3, date(2026, 2, 1), date(2026, 5, 1), "400.00", paid="400.00",
-            settled=date(2026, 6, 20), status=InvoiceStatus.PAID)
+        i6 = inv("I6", c3, date(2026, 2, 1), date(2026, 5, 1), "400.00", paid="400.00",
+                 settled=date(2026, 6, 20), status=InvoiceStatus.PAID)
+        pay("P6", i6, "400.00", date(2026, 6, 20))
         # partly paid after the date: open in full, 1234.56, 46 days -> 31-60
         i7 = inv("I7", c3, date(2026, 4, 15), date(2026, 5, 15), "1234.56", paid="234.56")
-        s.add(Payment(external_ref="P7", customer_id=c3.id, invoice_id=i7.id,
-                      amount=D("234.56"), paid_on=date(2026, 7, 1)))
+        pay("P7", i7, "234.56", date(2026, 7, 1))
         # void: never AR
         inv("I8", c1, date(2026, 3, 20), date(2026, 4, 20), "700.00", status=InvoiceStatus.VOID)
         # 77 days -> 61-90, 90.00

@@ -44,6 +44,10 @@ def register(subparsers: Any) -> None:
                         help="where --skip-invalid writes bad rows (default FILE.rejects.csv)")
     parser.add_argument("--no-assign", action="store_true",
                         help="leave customers without a collector unassigned")
+    parser.add_argument("--reverse-payments", action="store_true",
+                        help="invoices: an export showing less paid than the ledger records "
+                             "reverses payments (a bounced cheque); without it the ledger's "
+                             "figure is kept and the summary lists the invoice")
     parser.add_argument("--today", type=iso_date, metavar="DATE",
                         help="as-of date for past-due figures (default: today, team zone)")
     parser.set_defaults(handler=run)
@@ -59,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             database, args.kind, args.file, mapping=mapping, date_format=args.date_format,
             dry_run=args.dry_run, skip_invalid=args.skip_invalid, rejects_path=args.rejects,
             assign=not args.no_assign, today=today, actor="cli", progress=sys.stderr.isatty(),
+            currency=settings.currency, reverse_payments=args.reverse_payments,
         )
     except ImportFileError as exc:
         raise CommandError(str(exc)) from None

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     database = open_database(settings)
     try:
         with database.uow() as uow:
-            report = aging_report(uow.session, as_of)
+            report = aging_report(uow.session, as_of, settings.currency)
     finally:
         database.dispose()
     if args.json:

@@ -182,7 +182,8 @@ class Invoice(Base):
 
 
 class Payment(Base):
-    """Money received, against one invoice or on account."""
+    """Money received (negative: a reversal, such as a bounced cheque); its allocations say
+    which invoices it paid, and what they leave of it is the customer's unapplied credit."""
 
     __tablename__ = "payments"
 
@@ -193,6 +194,21 @@ class Payment(Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     paid_on: Mapped[date] = mapped_column(Date, index=True)
     method: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PaymentAllocation(Base):
+    """Part of a payment applied to one invoice on a date; an invoice's amount_paid is the sum
+    of its allocations, and its balance as of a date counts those applied by then."""
+
+    __tablename__ = "payment_allocations"
+    __table_args__ = (Index("ix_payment_allocations_invoice_applied", "invoice_id", "applied_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    applied_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -114,6 +114,7 @@ class AccountSummary:
     disputed: Decimal
     days_past_due: int  # of the oldest past-due invoice not in dispute
     snoozed_until: date | None
+    unapplied_credit: Decimal = Decimal("0.00")  # payments received that no invoice took
     aging: dict[Bucket, Decimal] = field(default_factory=dict)
     open_promises: list[PromiseLine] = field(default_factory=list)
     recent_attempts: list[AttemptLine] = field(default_factory=list)

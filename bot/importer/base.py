@@ -152,6 +152,8 @@ class ImportContext:
     now: datetime
     date_format: str | None
     affected_customers: set[int] = field(default_factory=set)
+    currency: str = "USD"  # the ledger's: rows in another are refused
+    reverse_payments: bool = False  # an invoice export showing less paid reverses payments
 
 
 def lookup_ids(

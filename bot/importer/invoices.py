@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -26,6 +25,12 @@ from bot.importer.base import (
     lookup_ids,
     must,
 )
+from bot.importer.ledger import (
+    LedgerWriter,
+    foreign_currency,
+    payment_ref,
+    unapplied_credit,
+)
 from bot.importer.source import Column
 from bot.importer.values import (
     CellError,
@@ -39,15 +44,12 @@ from bot.importer.values import (
 ZERO = Decimal("0.00")
 INVOICES = TABLES["invoices"]
 CUSTOMERS = TABLES["customers"]
-PAYMENTS = TABLES["payments"]
 STATUSES = frozenset({"open", "paid", "void"})
 COMPARED = (
     "customer_id", "issue_date", "due_date", "amount", "amount_paid", "currency", "status",
     "settled_date", "disputed",
 )
 INSERTED = ("number", *COMPARED, "created_at", "updated_at")
-PAYMENT_COLUMNS = ("external_ref", "customer_id", "invoice_id", "amount", "paid_on", "method",
-                   "created_at")
 
 
 class InvoiceRow(NamedTuple):
@@ -68,12 +70,14 @@ def _currency(text: str) -> str:
     return parse_text(text, limit=3).upper()
 
 
-def payment_ref(number: str, amount_paid: Decimal) -> str:
-    """The deterministic reference of the payment that brought an invoice to `amount_paid`."""
-    ref = f"inv:{number}:{amount_paid}"
-    if len(ref) <= 80:
-        return ref
-    return "inv:" + hashlib.sha256(ref.encode()).hexdigest()[:60]
+class PaidChange(NamedTuple):
+    """An invoice whose amount_paid this import changes, and the day the change is dated."""
+
+    number: str
+    customer_id: int
+    amount_paid: Decimal
+    delta: Decimal
+    on: date
 
 
 class InvoiceImporter(KindImporter[InvoiceRow]):
@@ -86,7 +90,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         Column("due_date", True, "date due, on or after issue_date"),
         Column("amount", True, "invoice total, positive ($1,234.50 and 1 234,50 € read)"),
         Column("amount_paid", False, "paid so far (default 0); a rise is recorded as a payment"),
-        Column("currency", False, "ISO code, default USD"),
+        Column("currency", False, "ISO code; must be the ledger's (COLLECTBOT_CURRENCY)"),
         Column("settled_date", False, "date paid in full; means amount_paid = amount if blank"),
         Column("disputed", False, "yes/no, default no"),
         Column("status", False, "open, paid or void (paid and open are checked against amounts)"),
@@ -107,7 +111,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         self._name = partial(parse_text, limit=200)
         self._date = partial(parse_date, date_format=self.context.date_format)
         self._status = partial(parse_choice, choices=STATUSES)
-        self._insert_payments = BulkInsert(conn, PAYMENTS, PAYMENT_COLUMNS)
+        self.ledger = LedgerWriter(conn, self.context.now)
 
     def parse(self, cells: Cells) -> InvoiceRow:
         clean = self.parse_clean(cells.values)
@@ -133,13 +137,13 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             text = get("amount_paid", "")
             paid = parse_amount(text) if text.strip() else ZERO
             text = get("currency", "")
-            currency = _currency(text) if text.strip() else "USD"
+            currency = _currency(text) if text.strip() else self.context.currency
             text = get("disputed", "")
             disputed = parse_bool(text) if text.strip() else False
         except (KeyError, CellError):
             return None
         if (not number or not customer_ref or due_date < issue_date or amount <= 0
-                or paid < 0 or paid > amount or len(currency) != 3 or not currency.isalpha()):
+                or paid < 0 or paid > amount or currency != self.context.currency):
             return None
         return InvoiceRow(number, customer_ref, customer_name, issue_date, due_date, amount,
                           paid, currency, None, disputed, False)
@@ -160,6 +164,8 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         status = cells.optional("status", self._status)
         if currency is not None and (len(currency) != 3 or not currency.isalpha()):
             cells.problem("currency", f"not a 3-letter currency code: {currency!r}")
+        elif currency is not None and currency != self.context.currency:
+            cells.problem("currency", foreign_currency(currency, self.context.currency))
         if issue_date and due_date and due_date < issue_date:
             cells.problem("due_date", f"due {due_date} is before issue date {issue_date}")
         if amount is not None and amount <= 0:
@@ -188,7 +194,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             due_date=must(due_date),
             amount=amount,
             amount_paid=paid,
-            currency=currency or "USD",
+            currency=currency or self.context.currency,
             settled_date=settled_date,
             disputed=bool(disputed),
             void=status == "void",
@@ -233,7 +239,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
 
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
-        raises: list[tuple[InvoiceRow, int, Decimal, date]] = []  # row, customer, delta, paid_on
+        changes: list[PaidChange] = []
         for p in rows:
             row = p.row
             current = existing.get(row.number)
@@ -241,19 +247,26 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
                 rejected.append(Rejection(p.line, p.cells, "number",
                                           f"invoice {row.number} appears earlier in the file"))
                 continue
+            recorded = current.amount_paid if current is not None else ZERO
+            paid = self._paid(p, recorded)
+            if isinstance(paid, Rejection):
+                rejected.append(paid)
+                continue
             if row.void:
                 status, settled = InvoiceStatus.VOID, row.settled_date
-            elif row.amount_paid >= row.amount:
+            elif paid >= row.amount:
                 kept = current.settled_date if current is not None else None
                 status, settled = InvoiceStatus.PAID, row.settled_date or kept or today
             else:
                 status, settled = InvoiceStatus.OPEN, None
             customer_id = self.customer_ids[row.customer_ref]
-            values = (customer_id, row.issue_date, row.due_date, row.amount, row.amount_paid,
+            values = (customer_id, row.issue_date, row.due_date, row.amount, paid,
                       row.currency, status, settled, row.disputed)  # COMPARED order
-            before = current.amount_paid if current is not None else ZERO
-            if row.amount_paid > before:
-                raises.append((row, customer_id, row.amount_paid - before, settled or today))
+            if paid != recorded:
+                # A rise is dated the settled date when the export has one, else today; a
+                # reversal today: either way no figure as of an earlier day moves.
+                changes.append(PaidChange(row.number, customer_id, paid, paid - recorded,
+                                          (settled or today) if paid > recorded else today))
             if status is InvoiceStatus.PAID and (
                 current is None or current.status is not InvoiceStatus.PAID
             ):
@@ -271,25 +284,64 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         self._insert_invoices(inserts)
         if updates:
             conn.execute(update(INVOICES).where(INVOICES.c.id == bindparam("b_id")), updates)
-        if raises:
+        if changes:
             invoice_ids = {n: r.id for n, r in existing.items()}
-            new = [row.number for row, *_ in raises if row.number not in invoice_ids]
+            new = [c.number for c in changes if c.number not in invoice_ids]
             invoice_ids.update(lookup_ids(conn, INVOICES.c.number, INVOICES.c.id, new))
-            self._record_payments(raises, invoice_ids)
+            self._record_payments(changes, invoice_ids)
         return rejected
 
-    def _record_payments(
-        self, raises: list[tuple[InvoiceRow, int, Decimal, date]], invoice_ids: dict[str, int]
-    ) -> None:
-        conn, now = self.context.conn, self.context.now
-        payments = {
-            payment_ref(row.number, row.amount_paid): (
-                customer_id, invoice_ids[row.number], delta, paid_on, "invoice import", now)
-            for row, customer_id, delta, paid_on in raises
+    def _paid(self, p: Pending[InvoiceRow], recorded: Decimal) -> Decimal | Rejection:
+        """The amount paid to keep: the export's, unless it is below what the ledger recorded.
+
+        Payments are the record of money received: an export showing less paid keeps the
+        ledger's figure (and the summary lists it) unless a reversal is asked for.
+        """
+        row = p.row
+        if row.amount_paid >= recorded or self.context.reverse_payments:
+            return row.amount_paid
+        if recorded > row.amount:
+            return Rejection(
+                p.line, p.cells, "amount",
+                f"invoice {row.number}: the ledger has {recorded} in payments on it, more "
+                f"than the amount {row.amount}; to reverse payments (a bounced cheque) "
+                "import with --reverse-payments")
+        self.context.report.note_kept_payments(row.number, row.amount_paid, recorded)
+        return recorded
+
+    def _record_payments(self, changes: list[PaidChange], invoice_ids: dict[str, int]) -> None:
+        """Allocations for every change of amount_paid: a rise takes the customer's unapplied
+        credit first, and what is left is a payment of its own; a fall is a reversal."""
+        report = self.context.report
+        rises = [c for c in changes if c.delta > 0]
+        credits = unapplied_credit(self.context.conn, {c.customer_id for c in rises})
+        wanted = {
+            payment_ref("inv" if c.delta > 0 else "rev", c.number, c.amount_paid): (
+                "inv" if c.delta > 0 else "rev", c.number, c.amount_paid)
+            for c in changes
         }
-        # A reference already recorded (amount_paid went down and back up) is not recorded twice.
-        known = lookup_ids(conn, PAYMENTS.c.external_ref, PAYMENTS.c.id, payments)
-        new = [(ref, *values) for ref, values in payments.items() if ref not in known]
-        self._insert_payments(new)
-        self.context.report.payments_recorded += len(new)
-        self.context.affected_customers.update(customer_id for _, customer_id, _, _ in raises)
+        refs = self.ledger.free_refs(wanted)
+        for change in changes:
+            invoice_id = invoice_ids[change.number]
+            needed = change.delta
+            for credit in credits.get(change.customer_id, ()):
+                part = min(credit.left, needed)
+                if part <= 0:
+                    continue
+                credit.left -= part
+                needed -= part
+                report.credit_applied += part
+                self.ledger.apply(credit.payment_id, invoice_id, part,
+                                  max(credit.paid_on, change.on))
+            if needed == 0:
+                continue
+            if needed < 0:
+                report.payments_reversed += 1
+                report.reversed_amount -= needed
+            ref = refs[payment_ref("inv" if change.delta > 0 else "rev", change.number,
+                                   change.amount_paid)]
+            method = "invoice import" if needed > 0 else "reversal"
+            self.ledger.pay(ref, change.customer_id, invoice_id, needed, change.on, method=method)
+            self.ledger.apply(ref, invoice_id, needed, change.on)
+        report.payments_recorded += self.ledger.flush()
+        self.context.affected_customers.update(c.customer_id for c in changes)

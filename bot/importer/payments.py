@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +15,6 @@ from bot.domain.vocabulary import InvoiceStatus
 from bot.importer.base import (
     IN_CHUNK,
     TABLES,
-    BulkInsert,
     Cells,
     KindImporter,
     Pending,
@@ -26,6 +24,7 @@ from bot.importer.base import (
     lookup_ids,
     must,
 )
+from bot.importer.ledger import LedgerWriter, allocate, foreign_currency
 from bot.importer.source import Column
 from bot.importer.values import parse_amount, parse_date, parse_text
 
@@ -33,8 +32,6 @@ ZERO = Decimal("0.00")
 PAYMENTS = TABLES["payments"]
 INVOICES = TABLES["invoices"]
 CUSTOMERS = TABLES["customers"]
-INSERTED = ("external_ref", "customer_id", "invoice_id", "amount", "paid_on", "method",
-            "created_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +62,6 @@ class InvoiceBalance:
         return max(self.amount - self.amount_paid, ZERO)
 
 
-def allocate(amount: Decimal, remaining: Sequence[Decimal]) -> tuple[list[Decimal], Decimal]:
-    """Spread a payment over balances in order; (applied to each, left over)."""
-    applied: list[Decimal] = []
-    left = amount
-    for balance in remaining:
-        part = min(left, balance)
-        applied.append(part)
-        left -= part
-    return applied, left
-
-
 class PaymentImporter(KindImporter[PaymentRow]):
     kind = "payments"
     columns = (
@@ -85,13 +71,15 @@ class PaymentImporter(KindImporter[PaymentRow]):
         Column("amount", True, "amount received, positive"),
         Column("paid_on", True, "date received (ISO or --date-format)"),
         Column("method", False, "e.g. ach, check, card"),
+        Column("currency", False, "ISO code; must be the ledger's (COLLECTBOT_CURRENCY)"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.touched = TouchedIds(self.context.conn, PAYMENTS)
-        self._insert = BulkInsert(self.context.conn, PAYMENTS, INSERTED)
+        self.ledger = LedgerWriter(self.context.conn, self.context.now)
         self.customer_ids: dict[str, int] = {}
+        self.credited: set[int] = set()  # customers this import left with unapplied credit
 
     def parse(self, cells: Cells) -> PaymentRow:
         fmt = self.context.date_format
@@ -101,6 +89,9 @@ class PaymentImporter(KindImporter[PaymentRow]):
         amount = cells.required("amount", parse_amount)
         paid_on = cells.required("paid_on", lambda t: parse_date(t, fmt))
         method = cells.optional("method", lambda t: parse_text(t, limit=30))
+        currency = cells.optional("currency", lambda t: parse_text(t, limit=3).upper())
+        if currency is not None and currency != self.context.currency:
+            cells.problem("currency", foreign_currency(currency, self.context.currency))
         if customer_ref is None and invoice_number is None and not cells.problems:
             cells.problem("customer_ref", "missing (give customer_ref or invoice_number)")
         if amount is not None and amount <= 0:
@@ -186,7 +177,6 @@ class PaymentImporter(KindImporter[PaymentRow]):
                        if p.row.invoice_number is None and p.row.external_ref not in existing}
         open_invoices = self._open_invoices(spread_over, balances) if spread_over else {}
 
-        inserts: list[tuple[Any, ...]] = []
         method_updates: list[dict[str, Any]] = []
         for p, customer_id in resolved:
             row = p.row
@@ -203,25 +193,9 @@ class PaymentImporter(KindImporter[PaymentRow]):
                 continue
             targets = ([named[row.invoice_number]] if row.invoice_number
                        else open_invoices.get(customer_id, []))
-            applied, left = allocate(row.amount, [t.remaining for t in targets])
-            touched = [t for t, part in zip(targets, applied, strict=True) if part > 0]
-            for target, part in zip(targets, applied, strict=True):
-                if part <= 0:
-                    continue
-                target.amount_paid += part
-                target.changed = True
-                if target.remaining == 0 and target.status is InvoiceStatus.OPEN:
-                    target.status, target.settled_date = InvoiceStatus.PAID, row.paid_on
-                    report.invoices_settled += 1
-            report.unapplied += left
-            invoice_id = (named[row.invoice_number].id if row.invoice_number
-                          else touched[0].id if len(touched) == 1 else None)
-            inserts.append((row.external_ref, customer_id, invoice_id, row.amount, row.paid_on,
-                            row.method, now))  # INSERTED order
-            self.context.affected_customers.add(customer_id)
-            report.counts.created += 1
-        self._insert(inserts)
-        report.payments_recorded += len(inserts)
+            self._record(row, customer_id, targets)
+        report.payments_recorded += self.ledger.flush()
+        report.credit_customers = len(self.credited)
         if method_updates:
             conn.execute(update(PAYMENTS).where(PAYMENTS.c.id == bindparam("b_id")),
                          method_updates)
@@ -233,6 +207,30 @@ class PaymentImporter(KindImporter[PaymentRow]):
         if changed:
             conn.execute(update(INVOICES).where(INVOICES.c.id == bindparam("b_id")), changed)
         return rejected
+
+    def _record(self, row: PaymentRow, customer_id: int, targets: list[InvoiceBalance]) -> None:
+        """A new payment, allocated over `targets` in order; what they cannot take is credit."""
+        report = self.context.report
+        applied, left = allocate(row.amount, [t.remaining for t in targets])
+        touched = [t for t, part in zip(targets, applied, strict=True) if part > 0]
+        invoice_id = (targets[0].id if row.invoice_number
+                      else touched[0].id if len(touched) == 1 else None)
+        self.ledger.pay(row.external_ref, customer_id, invoice_id, row.amount, row.paid_on,
+                        method=row.method)
+        for target, part in zip(targets, applied, strict=True):
+            if part <= 0:
+                continue
+            self.ledger.apply(row.external_ref, target.id, part, row.paid_on)
+            target.amount_paid += part
+            target.changed = True
+            if target.remaining == 0 and target.status is InvoiceStatus.OPEN:
+                target.status, target.settled_date = InvoiceStatus.PAID, row.paid_on
+                report.invoices_settled += 1
+        if left > 0:
+            report.unapplied += left
+            self.credited.add(customer_id)
+        self.context.affected_customers.add(customer_id)
+        report.counts.created += 1
 
     def _compare(
         self, row: PaymentRow, customer_id: int, current: Any, named: dict[str, InvoiceBalance]

@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from bot.db.models import Payment
 from bot.db.sql import key_in
 from bot.domain.promises import PromiseTerms, promise_status, received_toward
 from bot.domain.vocabulary import PromiseStatus
 from bot.importer.base import IN_CHUNK, TABLES
+from bot.services.ledger import payments_received
 
 PROMISES = TABLES["promises_to_pay"]
-PAYMENTS = TABLES["payments"]
 # A partially kept promise can still become kept while its window is open.
 REVISABLE = (PromiseStatus.OPEN, PromiseStatus.PARTIALLY_KEPT)
 
@@ -37,12 +38,9 @@ def settle_promises(conn: Connection, customer_ids: set[int], today: date) -> tu
             continue
         earliest = min(p.created_at.date() for p in promises)
         received: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-        rows = conn.execute(
-            select(PAYMENTS.c.customer_id, PAYMENTS.c.paid_on, PAYMENTS.c.amount).where(
-                key_in(conn, PAYMENTS.c.customer_id, sorted({p.customer_id for p in promises})),
-                PAYMENTS.c.paid_on >= earliest,
-            )
-        )
+        rows = conn.execute(payments_received(start=earliest).where(
+            key_in(conn, Payment.customer_id, sorted({p.customer_id for p in promises}))
+        ))
         for customer_id, paid_on, amount in rows.tuples():
             received[customer_id].append((paid_on, amount))
         changes = []

@@ -62,6 +62,13 @@ class ImportReport:
     customers_created: int = 0  # by an invoice import, for customers it named
     payments_recorded: int = 0  # by an invoice import (amount paid) or a payments import
     unapplied: Decimal = Decimal("0.00")  # payment money beyond the open balance it could settle
+    credit_customers: int = 0  # customers left with that money as unapplied credit
+    credit_applied: Decimal = Decimal("0.00")  # customers' credit an invoice export's rise took
+    payments_reversed: int = 0  # by --reverse-payments
+    reversed_amount: Decimal = Decimal("0.00")
+    # Invoices whose export showed less paid than the ledger records: (number, export, ledger).
+    kept_payments: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    kept_payments_count: int = 0
     invoices_settled: int = 0
     promises_kept: int = 0
     promises_partially_kept: int = 0
@@ -84,6 +91,12 @@ class ImportReport:
         self.error_count += 1
         if len(self.errors) < KEPT_ERRORS:
             self.errors.append(error)
+
+    def note_kept_payments(self, number: str, export: Decimal, ledger: Decimal) -> None:
+        """An invoice export showed less paid than the ledger has: the ledger's figure stays."""
+        self.kept_payments_count += 1
+        if len(self.kept_payments) < KEPT_ERRORS:
+            self.kept_payments.append((number, export, ledger))
 
     def render(self) -> str:
         """The summary the CLI prints."""
@@ -119,7 +132,27 @@ class ImportReport:
         if self.invoices_settled:
             lines.append(f"invoices settled: {self.invoices_settled:,}")
         if self.unapplied:
-            lines.append(f"payment money beyond open balances (unapplied): ${self.unapplied:,.2f}")
+            lines.append(
+                f"warning: ${self.unapplied:,.2f} of payments is more than the open invoices it "
+                f"could settle; kept as unapplied credit on {self.credit_customers:,} "
+                "customer(s) (see collectbot report)"
+            )
+        if self.credit_applied:
+            lines.append(f"customers' unapplied credit applied to invoices: "
+                         f"${self.credit_applied:,.2f}")
+        if self.payments_reversed:
+            lines.append(f"payments reversed (--reverse-payments): {self.payments_reversed:,}, "
+                         f"${self.reversed_amount:,.2f}")
+        if self.kept_payments_count:
+            lines.append(
+                f"warning: {self.kept_payments_count:,} invoice(s) show less paid than the "
+                "payments the ledger records; the ledger's figure is kept (to record a "
+                "reversal such as a bounced cheque, import again with --reverse-payments):"
+            )
+            lines.extend(f"  invoice {number}: export {export:,.2f} paid, ledger {ledger:,.2f}"
+                         for number, export, ledger in self.kept_payments[:LISTED_ERRORS])
+            if self.kept_payments_count > LISTED_ERRORS:
+                lines.append(f"  ... and {self.kept_payments_count - LISTED_ERRORS:,} more")
         if self.promises_kept or self.promises_partially_kept:
             lines.append(
                 f"promises to pay: {self.promises_kept:,} kept, "

@@ -135,6 +135,8 @@ def import_file(
     today: date,
     actor: str = "cli",
     progress: bool = False,
+    currency: str = "USD",
+    reverse_payments: bool = False,
 ) -> ImportReport:
     """Import one CSV file of `kind`; bad rows are in the report, a bad file raises."""
     importer_class = KINDS.get(kind)
@@ -150,6 +152,7 @@ def import_file(
         conn = uow.session.connection()
         context = ImportContext(
             conn=conn, report=report, today=today, now=utcnow(), date_format=date_format,
+            currency=currency, reverse_payments=reverse_payments,
         )
         importer = importer_class(context)
         rejects = (
@@ -256,5 +259,7 @@ def _after(uow: Any, context: ImportContext, *, assign: bool, actor: str) -> Non
         customers_created=report.customers_created, payments_recorded=report.payments_recorded,
         invoices_settled=report.invoices_settled, promises_kept=report.promises_kept,
         promises_partially_kept=report.promises_partially_kept,
+        payments_kept=report.kept_payments_count, payments_reversed=report.payments_reversed,
+        unapplied=str(report.unapplied),
         assigned=sum(a.accounts for a in report.assignment),
     )

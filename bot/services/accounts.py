@@ -15,6 +15,7 @@ from bot.domain.aging import BUCKETS, bucket_for, bucket_for_days, days_past_due
 from bot.domain.policy import DEFAULT_PROMISE_HORIZON_DAYS
 from bot.domain.vocabulary import InvoiceStatus, PromiseStatus
 from bot.services.errors import InvalidInput, NotFound
+from bot.services.ledger import customer_credit
 from bot.services.policy import current_policy
 from bot.views.modals import InvoiceChoice
 from bot.views.text import inline
@@ -229,6 +230,7 @@ def account_summary(session: Session, customer_id: int, *, today: date) -> Accou
         disputed=disputed,
         days_past_due=days_past_due(oldest, today) if oldest else 0,
         snoozed_until=customer.snoozed_until,
+        unapplied_credit=customer_credit(session, customer.id),
         aging=aging,
         open_promises=[
             PromiseLine(p.id, p.amount, p.promised_date, p.status, p.amount_received)

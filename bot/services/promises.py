@@ -22,6 +22,7 @@ from bot.db.models import Payment, PromiseToPay, TeamMember
 from bot.domain.calendar import local_date
 from bot.domain.promises import PromiseTerms, last_counted_day, promise_status, received_toward
 from bot.domain.vocabulary import PromiseStatus
+from bot.services.ledger import payments_received
 from bot.services.roster import member_zone
 
 logger = logging.getLogger(__name__)
@@ -74,9 +75,8 @@ def run_promises_job(
         payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
         earliest = min(p.created_at.date() for p in promises) - timedelta(days=1)
         for customer_id, paid_on, amount in session.execute(
-            select(Payment.customer_id, Payment.paid_on, Payment.amount).where(
-                Payment.customer_id.in_(sorted({p.customer_id for p in promises})),
-                Payment.paid_on >= earliest,
+            payments_received(start=earliest).where(
+                Payment.customer_id.in_(sorted({p.customer_id for p in promises}))
             )
         ).tuples():
             payments[customer_id].append((paid_on, amount))

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, Invoice, Payment, TeamMember
+from bot.db.models import Customer, Invoice, TeamMember
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.vocabulary import InvoiceStatus
+from bot.services.ledger import credit_by_collector, open_balance_as_of
 
 ZERO = Decimal("0.00")
 UNASSIGNED = "unassigned"
@@ -31,6 +32,8 @@ class AgingLine:
     name: str
     buckets: dict[Bucket, Decimal] = field(default_factory=_empty_buckets)
     open_invoices: int = 0
+    # Payments received by the date that no invoice had taken by then (not part of AR).
+    unapplied_credit: Decimal = ZERO
 
     @property
     def total_ar(self) -> Decimal:
@@ -72,33 +75,19 @@ def bucket_case(
     return case(*whens, else_=values[Bucket.DAYS_120_PLUS])
 
 
-def open_balance_as_of(as_of: date) -> ColumnElement[Decimal]:
-    """An invoice's open balance on a date: today's balance plus what was paid after that date."""
-    paid_after = (
-        select(func.coalesce(func.sum(Payment.amount), 0))
-        .where(Payment.invoice_id == Invoice.id, Payment.paid_on > as_of)
-        .scalar_subquery()
-    )
-    balance = Invoice.amount - Invoice.amount_paid + paid_after
-    return case(
-        (and_(Invoice.settled_date.is_not(None), Invoice.settled_date <= as_of), literal(ZERO)),
-        (balance > Invoice.amount, Invoice.amount),
-        (balance < 0, literal(ZERO)),
-        else_=balance,
-    )
-
-
-def aging_report(session: Session, as_of: date) -> AgingReport:
-    """Aging of every invoice that was issued on or before `as_of` and still open on it."""
+def aging_report(session: Session, as_of: date, currency: str = "USD") -> AgingReport:
+    """Aging of every invoice in the ledger's currency that was issued on or before `as_of`
+    and still open on it, and the customers' unapplied credit that day."""
     balance = open_balance_as_of(as_of).label("balance")
     bucket = bucket_case(Invoice.due_date, as_of).label("bucket")
     open_on_date = (
-        select(Customer.collector_id, bucket, balance, Invoice.currency)
+        select(Customer.collector_id, bucket, balance)
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(
             Invoice.issue_date <= as_of,
             Invoice.status != InvoiceStatus.VOID,
-            or_(Invoice.settled_date.is_(None), Invoice.settled_date > as_of),
+            # Unlike money is never added: the import refuses other currencies.
+            Invoice.currency == currency,
         )
         .subquery()
     )
@@ -108,38 +97,42 @@ def aging_report(session: Session, as_of: date) -> AgingReport:
             open_on_date.c.bucket,
             func.sum(open_on_date.c.balance),
             func.count(),
-            func.min(open_on_date.c.currency),
         )
         .where(open_on_date.c.balance > 0)
         .group_by(open_on_date.c.collector_id, open_on_date.c.bucket)
     ).all()
+    credit = credit_by_collector(session, as_of)
 
+    wanted = {r[0] for r in rows} | set(credit)
     members = {
         m.id: m
         for m in session.scalars(
-            select(TeamMember).where(
-                TeamMember.id.in_({r[0] for r in rows if r[0] is not None})
-            )
+            select(TeamMember).where(TeamMember.id.in_({c for c in wanted if c is not None}))
         )
     }
     overall = AgingLine(slack_user_id=None, name="Team")
     lines: dict[int | None, AgingLine] = {}
-    currency = "USD"
-    for collector_id, bucket_value, summed, count, row_currency in rows:
-        amount = Decimal(summed).quantize(Decimal("0.01"))
-        key: int | None = collector_id
-        if key not in lines:
+
+    def line_of(collector_id: int | None) -> AgingLine:
+        if collector_id not in lines:
             member = members.get(collector_id) if collector_id is not None else None
-            lines[key] = AgingLine(
+            lines[collector_id] = AgingLine(
                 slack_user_id=member.slack_user_id if member else None,
                 name=member.name if member else "Unassigned",
             )
+        return lines[collector_id]
+
+    for collector_id, bucket_value, summed, count in rows:
+        amount = Decimal(summed).quantize(Decimal("0.01"))
+        line = line_of(collector_id)
         bucket_key = Bucket(bucket_value)
-        lines[key].buckets[bucket_key] += amount
-        lines[key].open_invoices += count
+        line.buckets[bucket_key] += amount
+        line.open_invoices += count
         overall.buckets[bucket_key] += amount
         overall.open_invoices += count
-        currency = row_currency or currency
+    for collector_id, amount in credit.items():
+        line_of(collector_id).unapplied_credit += amount
+        overall.unapplied_credit += amount
     by_collector = sorted(
         lines.values(), key=lambda line: (line.slack_user_id is None, line.name.lower())
     )
@@ -156,6 +149,7 @@ def _line_json(line: AgingLine) -> dict[str, Any]:
         "past_due_ar": _money(line.past_due_ar),
         "open_invoices": line.open_invoices,
         "buckets": {b.value: _money(line.buckets[b]) for b in BUCKETS},
+        "unapplied_credit": _money(line.unapplied_credit),
     }
 
 
@@ -201,6 +195,9 @@ def render_report(report: AgingReport) -> str:
         f" ({_share(report.past_due_ar, report.total_ar)}) · "
         f"{report.overall.open_invoices:,} open invoices",
     ]
+    if report.overall.unapplied_credit:
+        out.append(f"Unapplied credit {report.overall.unapplied_credit:,.2f} (payments no "
+                   "invoice took; not in AR)")
     return "\n".join(out)
 
 

@@ -259,7 +259,8 @@ def account_text(summary: AccountSummary, *, today: date, zone: ZoneInfo) -> str
         f"{inline(s.collector_name or 'unassigned', PERSON_CHARS)} · "
         f"{s.status.value.replace('_', ' ')}",
         f"Open {money(s.open_balance)} · past due {money(s.past_due)}{age} · "
-        f"in dispute {money(s.disputed)}",
+        f"in dispute {money(s.disputed)}"
+        + (f" · unapplied credit {money(s.unapplied_credit)}" if s.unapplied_credit else ""),
     ]
     aging = [f"{b.label} {money(s.aging[b])}" for b in BUCKETS if s.aging.get(b)]
     lines.append("Aging: " + (" · ".join(aging) if aging else "nothing open"))
