@@ -1,7 +1,8 @@
 """CSV import of customers, invoices, payments and the team roster.
 
 `collectbot import KIND FILE [--map SOURCE=FIELD ...] [--date-format FMT] [--dry-run]
-[--skip-invalid [--rejects PATH]] [--no-assign]`, or `import_file(...)` from code.
+[--skip-invalid [--rejects PATH]] [--no-assign] [--reverse-payments]`,
+or `import_file(...)` from code.
 
 Files: UTF-8 with or without BOM; comma, semicolon or tab delimiter (sniffed from the header
 line). Header names match fields ignoring case, spaces and punctuation ("Due Date" is
@@ -30,8 +31,8 @@ collector are given to active collectors, balancing past-due balance (`--no-assi
 | invoices | customer_name | no | name for a customer this import creates (default: the ref) |
 | invoices | issue_date, due_date | yes | dates; due on or after issue |
 | invoices | amount | yes | invoice total, positive |
-| invoices | amount_paid | no | paid so far (default 0); a rise is recorded as a payment |
-| invoices | currency | no | 3-letter code, default USD |
+| invoices | amount_paid | no | paid so far (default 0); a rise is recorded as a payment (below) |
+| invoices | currency | no | 3-letter code; must be the ledger's (COLLECTBOT_CURRENCY, default) |
 | invoices | settled_date | no | date paid in full (amount_paid defaults to amount) |
 | invoices | disputed | no | yes/no, default no |
 | invoices | status | no | open, paid or void (paid/open must agree with amount_paid) |
@@ -41,6 +42,7 @@ collector are given to active collectors, balancing past-due balance (`--no-assi
 | payments | amount | yes | amount received, positive |
 | payments | paid_on | yes | date received |
 | payments | method | no | ach, check, card, ... |
+| payments | currency | no | 3-letter code; must be the ledger's when given |
 | team | slack_user_id | yes | Slack user id (U...); the key |
 | team | name | yes | display name |
 | team | email | no | email address |
@@ -52,11 +54,15 @@ collector are given to active collectors, balancing past-due balance (`--no-assi
 | team | morning_time | no | HH:MM local time of the morning list |
 | team | active | no | yes/no (default yes) |
 
-An invoice whose amount_paid rises records a payment "inv:<number>:<amount_paid>" (dated
-settled_date, else the import day), so re-imports record nothing twice; reaching the amount
-settles it (status paid, settled_date set). A payment applies to its invoice or to the
-customer's oldest open invoices. Either way, open promises to pay of those customers become
-kept / partially kept by `bot.domain.promises`.
+Money (`bot.importer.ledger`; README, "The ledger"): every part of a payment applied to an
+invoice is an allocation, and amount_paid is the sum of its invoice's allocations. An invoice
+whose amount_paid rises takes the customer's unapplied credit first, then records a payment
+"inv:<number>:<amount_paid>" (dated settled_date, else the import day), so re-imports record
+nothing twice; reaching the amount settles it. A fall keeps the ledger's figure and is listed in
+the summary, unless `--reverse-payments` records a reversal "rev:<number>:<amount_paid>" dated
+the import day. A payment applies to its invoice or to the customer's oldest open invoices; what
+they cannot take stays as the customer's unapplied credit. Either way, open promises to pay of
+those customers become kept / partially kept by `bot.domain.promises`.
 """
 
 from bot.importer.report import CollectorAssignment, ImportReport, KindCounts, RowError
