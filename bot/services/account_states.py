@@ -395,7 +395,7 @@ def _last_payment_dates(
     for customer_id, day in session.execute(
         select(Payment.customer_id, func.max(Payment.paid_on))
         .join(Customer, Customer.id == Payment.customer_id)
-        .where(loaded, Payment.paid_on >= since)
+        .where(loaded, Payment.paid_on >= since, Payment.amount > 0)  # not a reversal
         .group_by(Payment.customer_id)
     ):
         last = _as_date(day)
@@ -460,7 +460,7 @@ def learning_observations(session: Session, *, today: date) -> list[tuple[int, b
             called.add((customer, at.date()))
         for customer, paid_on in session.execute(
             select(Payment.customer_id, Payment.paid_on).where(
-                Payment.customer_id.in_(chunk), Payment.paid_on > start
+                Payment.customer_id.in_(chunk), Payment.paid_on > start, Payment.amount > 0
             )
         ):
             payments[customer].append(paid_on)
