@@ -23,6 +23,7 @@ from bot.db.migrate import alembic_config, upgrade
 from bot.db.models import (
     AuditEvent,
     Base,
+    ContactAttempt,
     Customer,
     Invoice,
     Payment,
@@ -30,12 +31,13 @@ from bot.db.models import (
     PromiseToPay,
 )
 from bot.db.scratch import scratch_schema
-from bot.domain.vocabulary import InvoiceStatus
+from bot.domain.vocabulary import InvoiceStatus, Outcome
 from bot.importer import ImportReport, import_file
+from bot.services.account_states import load_account_states
 from bot.services.accounts import account_summary
 from bot.services.report import aging_report, render_report, report_json
 from tests.conftest import PG_SKIP_REASON, PG_URL
-from tests.service_seed import NOW, seed
+from tests.service_seed import NOW, TODAY, seed
 
 D = Decimal
 DAY1 = date(2026, 3, 1)
@@ -420,3 +422,27 @@ def test_migration_backfills_allocations(bare_url: str) -> None:
     ]
     assert credit == D("100.00")
     database.dispose()
+
+
+def test_a_reversal_is_not_a_payment_to_the_call_list(db: Database) -> None:
+    """Attempts since the last payment count on: a bounced cheque does not reset them."""
+    ids = seed(db)
+    with db.uow() as uow:
+        s = uow.session
+        acme = s.get(Customer, ids.acme_corp)
+        assert acme is not None and acme.collector_id is not None
+        s.add_all([
+            Payment(external_ref="P1", customer_id=acme.id, amount=D("50"),
+                    paid_on=TODAY - timedelta(days=20)),
+            Payment(external_ref="rev:P1", customer_id=acme.id, amount=D("-50"),
+                    paid_on=TODAY - timedelta(days=1)),
+            *(ContactAttempt(customer_id=acme.id, collector_id=acme.collector_id,
+                             at=NOW - timedelta(days=d), outcome=Outcome.NO_ANSWER,
+                             source="button") for d in (10, 5)),
+        ])
+        uow.commit()
+    with db.uow() as uow:
+        loaded = load_account_states(uow.session, collector_ids=None, today=TODAY, now=NOW)
+    [state] = [a for accounts in loaded.by_collector.values() for a in accounts
+               if a.customer_id == ids.acme_corp]
+    assert state.attempts == 2
