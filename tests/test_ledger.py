@@ -36,6 +36,7 @@ from bot.importer import ImportReport, import_file
 from bot.services.account_states import load_account_states
 from bot.services.accounts import account_summary
 from bot.services.report import aging_report, render_report, report_json
+from handlers.commands.collect import run_collect
 from tests.conftest import PG_SKIP_REASON, PG_URL
 from tests.service_seed import NOW, TODAY, seed
 
@@ -340,8 +341,6 @@ def test_unapplied_credit_is_kept_shown_and_used_by_a_later_rise(
 
 
 def test_the_account_view_shows_unapplied_credit(db: Database, tmp_path: Path) -> None:
-    from bot.collect_command import run_collect
-
     seed(db)
     with db.uow() as uow:
         acme = uow.session.scalars(select(Customer).where(Customer.external_ref == "C-1001")).one()
@@ -370,9 +369,9 @@ def bare_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_migration_backfills_allocations(bare_url: str) -> None:
     database = Database(bare_url)
-    upgrade(database.engine, "0001")
+    upgrade(database.engine, "0004")
     # A scratch PostgreSQL schema comes migrated to head: step back (0002's downgrade).
-    command.downgrade(alembic_config(database.engine), "0001")
+    command.downgrade(alembic_config(database.engine), "0004")
     tables = Base.metadata.tables
     stamp = datetime(2026, 2, 27, 12, 0, tzinfo=UTC)
     with database.engine.begin() as conn:
