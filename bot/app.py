@@ -215,3 +215,14 @@ def listener_executor(app: App) -> ListenerExecutor:
     if not isinstance(executor, ListenerExecutor):
         raise TypeError("this app was not made by create_app")
     return executor
+
+
+def finish_listeners(app: App, timeout: float = 10) -> None:
+    """Let work acknowledged so far finish (a warning after `timeout` s), then stop the pools."""
+    executor = listener_executor(app)
+    if not executor.wait_idle(timeout):
+        logger.warning("listeners still running after %.0f s at shutdown", timeout)
+    # wait=True: no thread of this app outlives its stop (a test's warnings-as-errors would
+    # blame whichever test runs next).
+    for pool in executor.pending.pools:
+        pool.shutdown(wait=True)

@@ -143,7 +143,7 @@ def _check_event(payload: Mapping[str, Any]) -> None:
         _require_str(event.get("type"), "event.type")
 
 
-def _check_command(fields: Mapping[str, str]) -> None:
+def _check_command(fields: Mapping[str, Any]) -> None:
     for name in ("command", "response_url"):
         _require_str(fields.get(name), name)
     _require_str(fields.get("user_id"), "user_id", _USER_ID_RE)
@@ -172,6 +172,25 @@ def check_payload(body: bytes, content_type: str) -> None:
         _check_interaction(_json_object(raw, "payload"))
         return
     _check_command(form)
+
+
+def check_envelope(kind: object, payload: object) -> None:
+    """Raise MalformedPayload unless a Socket Mode envelope carries what its listeners rely on.
+
+    The same checks as check_payload, by the envelope's type: Slack sends over the WebSocket the
+    payload it would have posted, already parsed.
+    """
+    if not isinstance(payload, Mapping):
+        raise MalformedPayload("envelope payload is not an object")
+    checks: dict[object, Callable[[Mapping[str, Any]], None]] = {
+        "slash_commands": _check_command,
+        "interactive": _check_interaction,
+        "events_api": _check_event,
+    }
+    check = checks.get(kind)
+    if check is None:
+        raise MalformedPayload(f"envelope type {loggable(kind, 30)} unknown")
+    check(payload)
 
 
 def _json_object(text: str, what: str) -> Mapping[str, Any]:

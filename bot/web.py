@@ -17,7 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import create_app, listener_executor
+from bot.app import create_app, finish_listeners, listener_executor
 from bot.db import Database
 from bot.request_guard import (
     MAX_BODY_BYTES,
@@ -241,12 +241,7 @@ class RunningApp:
     def stop(self, timeout: float = 10) -> None:
         """Stop taking requests, then let acknowledged work finish."""
         self.server.stop(timeout)
-        if not self.wait_idle(timeout):
-            logger.warning("listeners still running after %.0f s at shutdown", timeout)
-        # wait=True: no thread of this app outlives stop() (a test's warnings-as-errors would
-        # blame whichever test runs next).
-        for pool in listener_executor(self.app).pending.pools:
-            pool.shutdown(wait=True)
+        finish_listeners(self.app, timeout)
 
 
 def build_http_app(

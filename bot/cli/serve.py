@@ -229,15 +229,36 @@ def _worker(settings: Settings, sock: socket.socket) -> int:
 
 
 def _socket_mode(settings: Settings, database: Database, gateway: SlackGateway) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    """The app over Socket Mode until SIGTERM/SIGINT, then acks in flight and deferred work end."""
+    from urllib.error import URLError
 
-    from bot.app import create_app
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
 
-    assert settings.slack_app_token is not None
-    app = create_app(settings, database, gateway)
-    logger.info("collectbot in Socket Mode")
-    # SIGTERM ends the process like Ctrl-C; Slack hands the socket's events to another connection.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-    handler.start()  # type: ignore[no-untyped-call]
+    from bot.socket_mode import PING_INTERVAL, build_socket_mode_app
+
+    stop = threading.Event()
+
+    def _terminate(signum: int, _frame: FrameType | None) -> None:
+        logger.info("signal %s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    try:
+        running = build_socket_mode_app(settings, database, gateway)
+        running.connect()  # apps.connections.open with the app token, then the WebSocket
+    except (BoltError, SlackApiError) as exc:
+        raise CommandError(f"Slack refused the bot or app token: {exc}") from None
+    except URLError as exc:
+        raise CommandError(
+            f"cannot reach Slack at {settings.slack_api_url}: {exc.reason}"
+        ) from None
+    if running.is_connected():
+        logger.info("collectbot in Socket Mode")
+    else:
+        logger.warning("Socket Mode link not open yet; retrying every %.0f s", PING_INTERVAL)
+    while not stop.wait(1):
+        pass
+    running.stop()
     return 0

@@ -1,8 +1,9 @@
-"""Requests as Slack sends them, signed, to a running collectbot: for the demo, tests, benches.
+"""Requests as Slack sends them to a running collectbot: for the demo, tests, benches.
 
 Slack signs every request with the app's signing secret (v0:timestamp:body, HMAC-SHA256); the
 app refuses anything else. This sender builds the same payloads Slack does for slash commands,
-button clicks, overflow choices, modal submissions and events.
+button clicks, overflow choices, modal submissions and events, and posts them signed; its
+SocketModeSender twin sends the same payloads as Socket Mode envelopes instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from bot.sandbox.socket_mode import Ack, SocketModeServer
 from bot.sandbox.web_api import SlackSandbox
 
 
@@ -83,30 +85,32 @@ class SlackSender:
         return f"{prefix}{self._ids:06d}"
 
     def command_body(self, user_id: str, text: str, response_url: str) -> bytes:
-        return urlencode(
-            {
-                "token": "legacy-verification-token",
-                "team_id": "T0SANDBOX",
-                "team_domain": "sandbox",
-                "channel_id": "D0COMMAND",
-                "channel_name": "directmessage",
-                "user_id": user_id,
-                "user_name": user_id.lower(),
-                "command": "/collect",
-                "text": text,
-                "api_app_id": "A0COLLECTBOT",
-                "response_url": response_url,
-                "trigger_id": self.next_id("trigger-"),
-            }
-        ).encode()
+        return urlencode(self.command_fields(user_id, text, response_url)).encode()
+
+    def command_fields(self, user_id: str, text: str, response_url: str) -> dict[str, str]:
+        """The fields of a /collect command, as Slack fills them in."""
+        return {
+            "token": "legacy-verification-token",
+            "team_id": "T0SANDBOX",
+            "team_domain": "sandbox",
+            "channel_id": "D0COMMAND",
+            "channel_name": "directmessage",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": "/collect",
+            "text": text,
+            "api_app_id": "A0COLLECTBOT",
+            "response_url": response_url,
+            "trigger_id": self.next_id("trigger-"),
+        }
 
     def command(self, user_id: str, text: str) -> tuple[Reply, str]:
         """/collect TEXT as `user_id`; returns the reply and the response_url given to the app."""
         url = self.sandbox.response_url()
-        reply = self.post(
-            self.command_body(user_id, text, url), "application/x-www-form-urlencoded"
-        )
-        return reply, url
+        return self.send_command(self.command_fields(user_id, text, url)), url
+
+    def send_command(self, fields: dict[str, str]) -> Reply:
+        return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
 
     def interaction(self, payload: dict[str, Any], **options: Any) -> Reply:
         body = urlencode({"payload": json.dumps(payload)}).encode()
@@ -187,21 +191,65 @@ class SlackSender:
     def event(
         self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None
     ) -> Reply:
-        body = json.dumps(
-            {
-                "token": "legacy-verification-token",
-                "team_id": "T0SANDBOX",
-                "api_app_id": "A0COLLECTBOT",
-                "event": event,
-                "type": "event_callback",
-                "event_id": event_id or self.next_id("Ev"),
-                "event_time": int(time.time()),
-                "authorizations": [
-                    {"team_id": "T0SANDBOX", "user_id": "U0COLLECTBOT", "is_bot": True}
-                ],
-            }
-        ).encode()
+        callback = {
+            "token": "legacy-verification-token",
+            "team_id": "T0SANDBOX",
+            "api_app_id": "A0COLLECTBOT",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or self.next_id("Ev"),
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"team_id": "T0SANDBOX", "user_id": "U0COLLECTBOT", "is_bot": True}
+            ],
+        }
+        return self.send_event(callback, retry_num)
+
+    def send_event(self, callback: dict[str, Any], retry_num: int | None) -> Reply:
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.post(body, "application/json", extra_headers=headers)
+        return self.post(json.dumps(callback).encode(), "application/json", extra_headers=headers)
+
+
+@dataclass
+class SocketModeSender(SlackSender):
+    """The same payloads as SlackSender, as Socket Mode envelopes; a Reply is the app's ack.
+
+    The reply's body is the ack's payload as JSON (empty when the ack has none), so a test reads
+    a modal's field errors the same way whichever way the app is reached. Nothing is signed.
+    """
+
+    server: SocketModeServer | None = field(default=None, kw_only=True)
+
+    def _request(self, kind: str, payload: dict[str, Any], **options: Any) -> Reply:
+        if self.server is None:
+            raise RuntimeError("SocketModeSender needs the sandbox's SocketModeServer")
+        self.sent += 1
+        return _ack_reply(self.server.request(kind, payload, **options))
+
+    def post(self, body: bytes, content_type: str, **options: Any) -> Reply:
+        raise TypeError("a raw HTTP body has no Socket Mode equivalent; send a payload")
+
+    def send_command(self, fields: dict[str, str]) -> Reply:
+        return self._request("slash_commands", dict(fields))
+
+    def interaction(self, payload: dict[str, Any], **options: Any) -> Reply:
+        if options:
+            raise TypeError(f"HTTP-only options over Socket Mode: {sorted(options)}")
+        # Slack takes a response only where HTTP would (a form's errors), not for a click.
+        accepts = payload.get("type") != "block_actions"
+        return self._request("interactive", payload, accepts_response_payload=accepts)
+
+    def send_event(self, callback: dict[str, Any], retry_num: int | None) -> Reply:
+        retry = {} if retry_num is None else {
+            "retry_attempt": retry_num, "retry_reason": "timeout"
+        }
+        return self._request("events_api", callback, accepts_response_payload=False, **retry)
+
+
+def _ack_reply(ack: Ack) -> Reply:
+    if ack.payload is None:
+        return Reply(200, b"", {})
+    body = json.dumps(ack.payload).encode("utf-8")
+    return Reply(200, body, {"Content-Type": "application/json"})

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.sandbox.socket_mode import DEFAULT_APP_TOKEN, SocketModeServer
 from bot.slack.blockkit import MAX_MESSAGE_TEXT, validate_blocks, validate_view
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ BOT_ID = "B0COLLECTBOT"
 _JSON_PARAMS = ("blocks", "view", "metadata", "files", "attachments")
 _UPLOAD_PREFIX = "/upload/v1/"
 _RESPONSE_PREFIX = "/response/"
+# Methods Slack answers only for an app-level token (xapp-), never for the bot token.
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 class SandboxCall(NamedTuple):
@@ -97,6 +100,7 @@ class _State:
     failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     lost_responses: dict[str, int] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    holds: dict[str, threading.Event] = field(default_factory=dict)
     refused_blocks: set[str] = field(default_factory=set)
     last_ts: Decimal = Decimal(0)
 
@@ -136,6 +140,7 @@ class SlackSandbox:
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.socket_mode: SocketModeServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -156,7 +161,14 @@ class SlackSandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket (and the Socket Mode links, if enabled)."""
+        with self._lock:
+            holds = list(self._state.holds.values())
+        for hold in holds:
+            hold.set()
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
+            self.socket_mode = None
         if self._server is None:
             return
         self._server.shutdown()
@@ -193,6 +205,12 @@ class SlackSandbox:
     def response_url(self) -> str:
         """A fresh response_url (as Slack puts in a command or action payload) served here."""
         return f"{self.root}{_RESPONSE_PREFIX.lstrip('/')}{self._new_id('R')}"
+
+    def enable_socket_mode(self, app_token: str = DEFAULT_APP_TOKEN) -> SocketModeServer:
+        """Start Slack's Socket Mode side; apps.connections.open with `app_token` opens links."""
+        if self.socket_mode is None:
+            self.socket_mode = SocketModeServer(app_token).start()
+        return self.socket_mode
 
     # --- seeding ---------------------------------------------------------------------------
 
@@ -276,6 +294,24 @@ class SlackSandbox:
             else:
                 self._state.delays.pop(method, None)
 
+    def hold(self, method: str) -> Callable[[], None]:
+        """Withhold every answer to `method` until the returned function is called.
+
+        The call is recorded at once and acted on only after the release, so a test can tell
+        what the app did while Slack had not answered yet (stop() releases, too).
+        """
+        gate = threading.Event()
+        with self._lock:
+            self._state.holds[method] = gate
+
+        def release() -> None:
+            with self._lock:
+                if self._state.holds.get(method) is gate:
+                    del self._state.holds[method]
+            gate.set()
+
+        return release
+
     def refuse_block_type(self, block_type: str) -> None:
         """From now on, answer invalid_blocks to any message holding a block of this type.
 
@@ -358,6 +394,10 @@ class SlackSandbox:
 
     def _injected(self, method: str) -> tuple[_Failure | None, float, bool]:
         with self._lock:
+            gate = self._state.holds.get(method)
+        if gate is not None:
+            gate.wait(60)
+        with self._lock:
             queue = self._state.failures.get(method)
             failure = queue.popleft() if queue else None
             delay = self._state.delays.get(method, 0.0)
@@ -367,12 +407,17 @@ class SlackSandbox:
                 lose = True
             return failure, delay, lose
 
-    def _auth_error(self, authorization: str | None) -> str | None:
+    def _auth_error(self, method: str, authorization: str | None) -> str | None:
         if not authorization or not authorization.startswith("Bearer "):
             return "not_authed"
-        if authorization.removeprefix("Bearer ") != self.token:
-            return "invalid_auth"
-        return None
+        token = authorization.removeprefix("Bearer ")
+        app_token = None if self.socket_mode is None else self.socket_mode.app_token
+        wanted = app_token if method in _APP_TOKEN_METHODS else self.token
+        if token == wanted:
+            return None
+        if token in (self.token, app_token):
+            return "not_allowed_token_type"
+        return "invalid_auth"
 
     def _dispatch(
         self, method: str, params: dict[str, Any], authorization: str | None
@@ -387,7 +432,7 @@ class SlackSandbox:
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(failure.retry_after)
             return _Reply(failure.status, {"ok": False, "error": failure.error}, headers), False
-        refused = self._auth_error(authorization)
+        refused = self._auth_error(method, authorization)
         if refused is not None:
             return _Reply(200, {"ok": False, "error": refused}, {}), False
         handler = _METHODS.get(method)
@@ -743,6 +788,11 @@ def _files_complete_upload(sb: SlackSandbox, params: dict[str, Any]) -> dict[str
     return {"files": shared}
 
 
+def _apps_connections_open(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
+    assert sb.socket_mode is not None  # the app token was checked against it
+    return {"url": sb.socket_mode.open_url()}
+
+
 # --- threads and refused blocks (used by chat.postMessage and the upload flow) ---------------
 
 
@@ -766,6 +816,7 @@ def _refused(state: _State, blocks: list[Any]) -> list[str]:
 
 _METHODS: dict[str, Callable[[SlackSandbox, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test,
+    "apps.connections.open": _apps_connections_open,
     "users.info": _users_info,
     "users.profile.get": _users_profile_get,
     "conversations.open": _conversations_open,

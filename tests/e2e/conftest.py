@@ -1,7 +1,8 @@
-"""End-to-end fixtures: the real HTTP app (serve's own code) on loopback, the sandbox as Slack.
+"""End-to-end fixtures: the real app (serve's own code) on loopback, the sandbox as Slack.
 
 `e2e` seeds a small team and ledger, sends the morning lists through the real job, and gives a
-SlackSender that signs requests exactly as Slack does.
+sender that reaches the app as Slack does: by signed HTTP requests, or, where a test is marked
+`over_both_transports`, also by envelopes over a Socket Mode WebSocket (`transport` = "socket").
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from bot.db.models import (
     TeamMember,
 )
 from bot.domain.vocabulary import Role
-from bot.sandbox.sender import SlackSender
+from bot.sandbox.sender import SlackSender, SocketModeSender
 from bot.sandbox.web_api import SlackSandbox
 from bot.services.morning import run_call_lists
 from bot.settings import Settings, load_settings
+from bot.socket_mode import SocketModeApp, build_socket_mode_app
 from bot.web import RunningApp, build_http_app
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 
@@ -46,6 +48,9 @@ BEN = "U0BEN"  # collector, reports to MANAGER
 CARL = "U0CARL"  # collector, reports to OTHER_MANAGER
 OTHER_MANAGER = "U0OTHERMGR"
 STRANGER = "U0STRANGER"  # in Slack, not on the roster
+
+# The scenarios that run once over HTTP and once over Socket Mode (the `transport` fixture).
+over_both_transports = pytest.mark.parametrize("transport", ["http", "socket"])
 
 
 class Clock:
@@ -67,7 +72,7 @@ class E2E:
 
     database: Database
     sandbox: SlackSandbox
-    running: RunningApp
+    running: RunningApp | SocketModeApp
     sender: SlackSender
     clock: Clock
     settings: Settings
@@ -164,23 +169,43 @@ def seed_ledger(database: Database, *, accounts_per_collector: int = 4) -> dict[
         }
 
 
-def start_app(
-    database: Database, database_url: str, sandbox: SlackSandbox, clock: Clock, *,
-    threads: int = 16,
-) -> tuple[RunningApp, Settings]:
-    """The HTTP app as `collectbot serve` builds it, on a free loopback port, serving."""
-    settings = load_settings(
+def app_settings(database_url: str, sandbox: SlackSandbox, **extra: str) -> Settings:
+    """The settings `collectbot serve` would read, pointed at the sandbox."""
+    return load_settings(
         DATABASE_URL=database_url,
         SLACK_BOT_TOKEN=SANDBOX_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=sandbox.url,
         COLLECTBOT_TIMEZONE=TZ,
+        **extra,
     )
+
+
+def start_app(
+    database: Database, database_url: str, sandbox: SlackSandbox, clock: Clock, *,
+    threads: int = 16,
+) -> tuple[RunningApp, Settings]:
+    """The HTTP app as `collectbot serve` builds it, on a free loopback port, serving."""
+    settings = app_settings(database_url, sandbox)
     running = build_http_app(
         settings, database, fast_gateway(sandbox.url), host="127.0.0.1", port=0, clock=clock,
         threads=threads,
     )
     running.server.start()
+    return running, settings
+
+
+def start_socket_app(
+    database: Database, database_url: str, sandbox: SlackSandbox, clock: Clock
+) -> tuple[SocketModeApp, Settings]:
+    """The app as `collectbot serve` runs it with SLACK_APP_TOKEN: connected to the sandbox."""
+    server = sandbox.enable_socket_mode()
+    settings = app_settings(database_url, sandbox, SLACK_APP_TOKEN=server.app_token)
+    # Pings every second (not 10): a link Slack closes is replaced within a second, not ten.
+    running = build_socket_mode_app(settings, database, fast_gateway(sandbox.url), clock=clock,
+                                    ping_interval=1)
+    running.connect()
+    server.wait_link()  # the link is open and Slack has said hello
     return running, settings
 
 
@@ -190,13 +215,26 @@ def add_slack_users(sandbox: SlackSandbox) -> None:
 
 
 @pytest.fixture
-def e2e(db_url: str, slack_sandbox: SlackSandbox) -> Iterator[E2E]:
+def transport() -> str:
+    """How Slack reaches the app: "http" unless a test is marked over_both_transports."""
+    return "http"
+
+
+@pytest.fixture
+def e2e(db_url: str, slack_sandbox: SlackSandbox, transport: str) -> Iterator[E2E]:
     """The running app on a seeded ledger, each collector's morning list already in their DMs."""
     database = Database(db_url)
     members = seed_ledger(database)
     add_slack_users(slack_sandbox)
     clock = Clock(START)
-    running, settings = start_app(database, db_url, slack_sandbox, clock)
+    running: RunningApp | SocketModeApp
+    sender: SlackSender
+    if transport == "socket":
+        running, settings = start_socket_app(database, db_url, slack_sandbox, clock)
+        sender = SocketModeSender("", slack_sandbox, "", server=slack_sandbox.socket_mode)
+    else:
+        running, settings = start_app(database, db_url, slack_sandbox, clock)
+        sender = SlackSender(running.url, slack_sandbox, SIGNING_SECRET)
     report = run_call_lists(database, fast_gateway(slack_sandbox.url), settings, now=START)
     assert all(v == "sent" for v in report.outcomes.values()), report.outcomes
     try:
@@ -204,7 +242,7 @@ def e2e(db_url: str, slack_sandbox: SlackSandbox) -> Iterator[E2E]:
             database=database,
             sandbox=slack_sandbox,
             running=running,
-            sender=SlackSender(running.url, slack_sandbox, SIGNING_SECRET),
+            sender=sender,
             clock=clock,
             settings=settings,
             members=members,

@@ -1,4 +1,5 @@
-"""Call-list buttons over HTTP: one click per outcome, replays, concurrency, undo, who may click."""
+"""Call-list buttons over HTTP (and Socket Mode where marked): one click per outcome, replays,
+concurrency, undo, who may click, the forms behind them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.domain.vocabulary import Outcome
 from bot.sandbox.sender import Reply
-from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, START, STRANGER
+from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, START, STRANGER, over_both_transports
 
 
 def _row(e2e: E2E, slack_id: str, index: int = 0) -> str:
@@ -32,6 +33,7 @@ def _texts(blocks: list[dict[str, Any]]) -> str:
     )
 
 
+@over_both_transports
 def test_one_click_records_updates_the_list_and_the_home(e2e: E2E) -> None:
     value = _row(e2e, ANA)
     _click(e2e, ANA, "outcome:reached", value)
@@ -70,6 +72,7 @@ def test_twenty_replays_of_one_click_record_one_attempt(e2e: E2E) -> None:
     assert len(refusals) == 19
 
 
+@over_both_transports
 def test_twenty_concurrent_replays_record_one_attempt(e2e: E2E) -> None:
     value = _row(e2e, ANA, 1)
     message, channel = e2e.list_message(ANA)
@@ -119,6 +122,7 @@ def test_concurrent_clicks_on_different_accounts_are_all_recorded(e2e: E2E) -> N
         assert "Done 4 of 4" in str(message["blocks"])
 
 
+@over_both_transports
 def test_undo_removes_the_attempt_and_restores_the_row(e2e: E2E) -> None:
     value = _row(e2e, ANA)
     _click(e2e, ANA, "outcome:paid", value)
@@ -170,6 +174,7 @@ def test_only_the_lists_collector_may_click_its_buttons(
     assert "Traceback" not in shown["text"]
 
 
+@over_both_transports
 def test_a_malformed_button_value_is_refused_politely(e2e: E2E) -> None:
     _click(e2e, ANA, "outcome:reached", "1:2:3:oops")
     _click(e2e, ANA, "outcome:bogus", _row(e2e, ANA))
@@ -179,6 +184,7 @@ def test_a_malformed_button_value_is_refused_politely(e2e: E2E) -> None:
     assert texts == ["That button is not valid any more; open today's list again."] * 2
 
 
+@over_both_transports
 def test_details_from_the_overflow_menu(e2e: E2E) -> None:
     value = _row(e2e, ANA)
     message, channel = e2e.list_message(ANA)
@@ -210,6 +216,7 @@ def _open_modal(e2e: E2E, action_id: str, value: str, *, overflow: bool = False)
     return view
 
 
+@over_both_transports
 def test_promise_modal_opens_with_the_past_due_and_saves_once(e2e: E2E) -> None:
     value = _row(e2e, ANA)
     view = _open_modal(e2e, "open:promise_to_pay", value)
@@ -239,6 +246,7 @@ def test_promise_modal_opens_with_the_past_due_and_saves_once(e2e: E2E) -> None:
     assert any("Promise to pay recorded" in e["text"] for e in e2e.sandbox.ephemerals(ANA))
 
 
+@over_both_transports
 def test_invalid_modal_input_returns_field_errors_and_saves_nothing(e2e: E2E) -> None:
     view = _open_modal(e2e, "open:promise_to_pay", _row(e2e, ANA))
     audits = e2e.audit_count()

@@ -1,4 +1,4 @@
-"""/collect through signed HTTP: every subcommand, good and bad, answered ephemerally.
+"""/collect through signed HTTP (and Socket Mode where marked): every subcommand, answered.
 
 The parser is tested exhaustively in tests/test_collect_command.py; this proves the wiring: the
 ack is immediate and empty, the answer goes to the command's response_url, writes land.
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.db.models import Customer, PromiseToPay
 from bot.domain.vocabulary import Outcome
-from tests.e2e.conftest import ANA, BEN, E2E, MANAGER, STRANGER
+from tests.e2e.conftest import ANA, BEN, E2E, MANAGER, STRANGER, over_both_transports
 
 
 def _collect(e2e: E2E, user: str, text: str) -> dict[str, Any]:
@@ -66,7 +66,8 @@ def test_help_and_bad_arguments_get_usage(e2e: E2E, text: str, expected: str) ->
     assert e2e.attempts() == []
 
 
-def test_log_promise_dispute_note_write_through_http(e2e: E2E) -> None:
+@over_both_transports
+def test_log_promise_dispute_note_write_through(e2e: E2E) -> None:
     first, second, third, fourth = (_ref(e2e, ANA, i) for i in range(4))
     logged = _collect(e2e, ANA, f"log {first} reached spoke to AP")
     assert "reached" in logged["text"].lower(), logged["text"]
@@ -83,6 +84,7 @@ def test_log_promise_dispute_note_write_through_http(e2e: E2E) -> None:
         assert str(promise.amount) == "300.00"
 
 
+@over_both_transports
 def test_list_find_account_stats(e2e: E2E) -> None:
     ref = _ref(e2e, ANA)
     listed = _collect(e2e, ANA, "list")
@@ -96,6 +98,7 @@ def test_list_find_account_stats(e2e: E2E) -> None:
     assert stats["text"].startswith("*Today* ░░░░░░░░░░ 0 of 10 calls · 0 reached · 0 promises")
 
 
+@over_both_transports
 def test_answers_stay_out_of_the_debug_log(
     e2e: E2E, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -144,6 +147,7 @@ def test_someone_not_on_the_roster_is_told_so(e2e: E2E) -> None:
     assert e2e.attempts() == []
 
 
+@over_both_transports
 @settings(
     max_examples=25,
     deadline=None,
