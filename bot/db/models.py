@@ -322,18 +322,24 @@ class Policy(Base):
 
 
 class Objective(Base):
-    """One number for a period: metric, baseline, target."""
+    """One number for a period: metric, baseline (measured on the start date), target."""
 
     __tablename__ = "objectives"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     metric: Mapped[str] = mapped_column(String(40))
-    baseline: Mapped[Decimal] = mapped_column(Numeric(14, 4, asdecimal=True))
-    target: Mapped[Decimal] = mapped_column(Numeric(14, 4, asdecimal=True))
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(14, 4, asdecimal=True))
+    # Either an absolute target, or a change from the baseline in percent (-5 for "-5%").
+    target: Mapped[Decimal | None] = mapped_column(Numeric(14, 4, asdecimal=True))
+    target_change_pct: Mapped[Decimal | None] = mapped_column(Numeric(8, 2, asdecimal=True))
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)
     goals: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -410,11 +416,15 @@ class AuditEvent(Base):
 
 
 class ARSnapshot(Base):
-    """The team's receivables at the end of one day, for trends and DSO."""
+    """One scope's receivables and metrics at the end of one day (scope: "team",
+    "member:ID" or "unassigned"), for trends and objectives."""
 
     __tablename__ = "ar_snapshots"
 
     snapshot_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    period_days: Mapped[int] = mapped_column(Integer)
     total_ar: Mapped[Decimal] = mapped_column(MONEY)
     current: Mapped[Decimal] = mapped_column(MONEY)
     days_1_30: Mapped[Decimal] = mapped_column(MONEY)
@@ -422,6 +432,6 @@ class ARSnapshot(Base):
     days_61_90: Mapped[Decimal] = mapped_column(MONEY)
     days_91_120: Mapped[Decimal] = mapped_column(MONEY)
     days_120_plus: Mapped[Decimal] = mapped_column(MONEY)
-    credit_sales: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
-    collections: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    # The `metrics` object of `report --json` for that day and scope.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -112,6 +112,7 @@ class Metrics:
     """Every metric of one scope as of a date (None where undefined)."""
 
     period_days: int
+    buckets: Mapping[Bucket, Decimal]
     total_ar: Decimal
     current_ar: Decimal
     credit_sales: Decimal
@@ -215,6 +216,7 @@ def compute_metrics(
                                                           * activity.collector_days)
     return Metrics(
         period_days=period_days,
+        buckets={b: round2(ledger.ending.get(b, ZERO)) for b in BUCKETS},
         total_ar=round2(ending),
         current_ar=round2(current),
         credit_sales=round2(sales),

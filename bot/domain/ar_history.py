@@ -1,0 +1,160 @@
+"""AR by aging band for every day of a window, in one sweep over balance-change events.
+
+Each invoice's balance is a step function of the date (the as-of rule: nothing before it is
+issued, its open balance while open, zero from its settled date); the sweep applies the steps in
+date order and moves each due date's balance to the next band on the day it crosses a band's
+lower bound. Bands are ranges of days past due; buckets, the roll-rate ranges and "past due at
+the period's start" are unions of them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bot.domain.aging import Bucket
+from bot.domain.metrics import ROLLS, ZERO, LedgerFacts, countback_months
+
+# Lower bounds (days past due) of the aging buckets after current, and of 121-150 (roll rates).
+BUCKET_BOUNDS: Mapping[Bucket, int] = {
+    Bucket.DAYS_1_30: 1, Bucket.DAYS_31_60: 31, Bucket.DAYS_61_90: 61,
+    Bucket.DAYS_91_120: 91, Bucket.DAYS_120_PLUS: 121,
+}
+ROLL_UPPER = {Bucket.DAYS_1_30: 61, Bucket.DAYS_31_60: 91, Bucket.DAYS_61_90: 121,
+              Bucket.DAYS_91_120: 151}
+
+Scope = int | None  # a collector's id; None for unassigned accounts
+
+
+def balance_on(amount: Decimal, amount_paid: Decimal, paid_after: Decimal, *,
+               settled: date | None, issued: date, day: date) -> Decimal:
+    """The as-of rule in Python (mirrors `bot.services.report.balance_rule`)."""
+    if issued > day or (settled is not None and settled <= day):
+        return ZERO
+    balance = amount - amount_paid + paid_after
+    return amount if balance > amount else max(balance, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceHistory:
+    """What the sweep needs of one invoice: its dates, and its balance's steps."""
+
+    scope: Scope
+    due: date
+    # (first day, balance from that day on), in date order; the last step is usually to zero.
+    steps: Sequence[tuple[date, Decimal]]
+
+
+class Bands:
+    """The band boundaries for a period of N days."""
+
+    def __init__(self, period_days: int) -> None:
+        self.bounds: list[int] = sorted({*BUCKET_BOUNDS.values(), 151, period_days + 1})
+
+    def index(self, days_past_due: int) -> int:
+        return bisect_right(self.bounds, days_past_due)
+
+    def size(self) -> int:
+        return len(self.bounds) + 1
+
+    def total(self, bands: Sequence[Decimal], lo: int, hi: int | None = None) -> Decimal:
+        """Sum of the bands covering days past due in [lo, hi)."""
+        first = self.index(lo)
+        last = self.size() if hi is None else self.index(hi)
+        return sum(bands[first:last], ZERO)
+
+    def buckets(self, bands: Sequence[Decimal]) -> dict[Bucket, Decimal]:
+        bounds = [0, *BUCKET_BOUNDS.values()]
+        out: dict[Bucket, Decimal] = {Bucket.CURRENT: bands[0]}
+        for bucket, lo, hi in zip(list(Bucket)[1:], bounds[1:], [*bounds[2:], None],
+                                  strict=True):
+            out[bucket] = self.total(bands, lo, hi)
+        return out
+
+
+def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
+                bands: Bands) -> dict[Scope, list[list[Decimal]]]:
+    """Per scope, the AR in each band at the end of every day from `first` to `last`."""
+    events: dict[date, list[tuple[Scope, date, Decimal]]] = defaultdict(list)
+    scopes: set[Scope] = set()
+    for history in histories:
+        scopes.add(history.scope)
+        previous = ZERO
+        for start, balance in history.steps:
+            if start > last:
+                break
+            delta = balance - previous
+            previous = balance
+            if delta:
+                events[max(start, first)].append((history.scope, history.due, delta))
+    width = bands.size()
+    open_by_due: dict[Scope, dict[date, Decimal]] = {s: defaultdict(lambda: ZERO) for s in scopes}
+    current: dict[Scope, list[Decimal]] = {s: [ZERO] * width for s in scopes}
+    series: dict[Scope, list[list[Decimal]]] = {s: [] for s in scopes}
+    day = first
+    while day <= last:
+        if day > first:
+            for scope, by_due in open_by_due.items():
+                row = current[scope]
+                for position, bound in enumerate(bands.bounds):
+                    amount = by_due.get(day - timedelta(days=bound))
+                    if amount:
+                        row[position] -= amount
+                        row[position + 1] += amount
+        for scope, due, delta in events.get(day, ()):
+            open_by_due[scope][due] += delta
+            current[scope][bands.index((day - due).days)] += delta
+        for scope in scopes:
+            series[scope].append(list(current[scope]))
+        day += timedelta(days=1)
+    return series
+
+
+def prefix_sums(daily: Mapping[date, Decimal], first: date, last: date) -> list[Decimal]:
+    """Running totals: element i is the sum over [first, first + i - 1]."""
+    sums = [ZERO]
+    day = first
+    while day <= last:
+        sums.append(sums[-1] + daily.get(day, ZERO))
+        day += timedelta(days=1)
+    return sums
+
+
+def span_total(sums: Sequence[Decimal], origin: date, lo: date, hi: date) -> Decimal:
+    """Sum over [lo, hi] from prefix sums starting at `origin` (days before it count zero)."""
+    start = max((lo - origin).days, 0)
+    end = (hi - origin).days + 1
+    return sums[end] - sums[start] if end > start else ZERO
+
+
+def sales_facts(sums: Sequence[Decimal], origin: date, as_of: date,
+                period_days: int) -> tuple[Decimal, list[tuple[Decimal, int]]]:
+    """Credit sales in the period, and the countback months' (sales, days)."""
+    period = span_total(sums, origin, as_of - timedelta(days=period_days - 1), as_of)
+    months = [(span_total(sums, origin, lo, hi), (hi - lo).days + 1)
+              for lo, hi in countback_months(as_of)]
+    return period, months
+
+
+def facts_on(bands: Bands, series: Sequence[Sequence[Decimal]], index: int, period_days: int,
+             *, sales: Sequence[Decimal], cash: Sequence[Decimal], origin: date,
+             as_of: date) -> LedgerFacts:
+    """One day's ledger facts from a scope's band series (day `index` is `as_of`)."""
+    ending = series[index]
+    month_ago = series[index - 30]
+    credit_sales, monthly = sales_facts(sales, origin, as_of, period_days)
+    return LedgerFacts(
+        ending=bands.buckets(ending),
+        beginning=bands.buckets(series[index - period_days]),
+        credit_sales=credit_sales,
+        monthly_sales=monthly,
+        cash_collected=span_total(cash, origin, as_of - timedelta(days=period_days - 1), as_of),
+        past_due_still_open=bands.total(ending, period_days + 1),
+        roll_from={source: bands.buckets(month_ago)[source] for source, _ in ROLLS},
+        roll_to={source: bands.total(ending, BUCKET_BOUNDS[source] + 30, ROLL_UPPER[source])
+                 for source, _ in ROLLS},
+    )

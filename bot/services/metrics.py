@@ -1,0 +1,381 @@
+"""The metrics as of a date, for the team and each collector: the facts from SQL, the formulas
+from `bot.domain.metrics`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Subquery, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import ContactAttempt, Customer, Invoice, Payment, PromiseToPay, TeamMember
+from bot.domain.aging import BUCKETS, Bucket
+from bot.domain.ar_history import Scope, prefix_sums, sales_facts, span_total
+from bot.domain.calendar import holiday_calendar, is_working_day
+from bot.domain.metrics import (
+    ROLLS,
+    ZERO,
+    ActivityFacts,
+    LedgerFacts,
+    Metrics,
+    compute_metrics,
+    countback_months,
+    metrics_json,
+)
+from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES, InvoiceStatus, PromiseStatus
+from bot.services.report import balance_rule, bucket_case
+
+DEFAULT_PERIOD_DAYS = 90
+ROLL_DAYS = 30
+TEAM = "team"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    """What the metrics need from the settings: the team's zone and country, a collector-day's
+    cost (None: not configured, the cost figures are null)."""
+
+    zone: ZoneInfo
+    country: str = "US"
+    collector_day_cost: Decimal | None = None
+
+    @classmethod
+    def from_settings(cls, settings: object) -> MetricsConfig:
+        return cls(zone=getattr(settings, "zone"), country=getattr(settings, "country"),  # noqa: B009
+                   collector_day_cost=getattr(settings, "collector_day_cost", None))
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeMetrics:
+    """One collector's metrics (slack_user_id None: the unassigned accounts)."""
+
+    collector_id: int | None
+    slack_user_id: str | None
+    name: str
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsReport:
+    as_of: date
+    period_days: int
+    team: Metrics
+    by_collector: list[ScopeMetrics] = field(default_factory=list)
+
+    def json(self) -> dict[str, object]:
+        """The stable `metrics` object of `report --json`, with a `collectors` list."""
+        return {
+            **metrics_json(self.team),
+            "collectors": [
+                {"slack_user_id": line.slack_user_id, "name": line.name,
+                 **metrics_json(line.metrics)}
+                for line in self.by_collector
+            ],
+        }
+
+
+def period_first(as_of: date, period_days: int) -> date:
+    return as_of - timedelta(days=period_days - 1)
+
+
+def sales_origin(first: date, period_days: int) -> date:
+    """The first day whose sales any metric from `first` on may need (period or countback)."""
+    return min(period_first(first, period_days), countback_months(first)[-1][0])
+
+
+# -- the ledger ---------------------------------------------------------------------------------
+
+
+def cash_received(session: Session, first: date, last: date) -> dict[tuple[Scope, date], Decimal]:
+    """Cash collected per collector and day: payments received in [first, last], by the paying
+    customer's collector. The one place cash collected is read from (allocations will feed it)."""
+    rows = session.execute(
+        select(Customer.collector_id, Payment.paid_on, func.sum(Payment.amount))
+        .join(Customer, Customer.id == Payment.customer_id)
+        .where(Payment.paid_on >= first, Payment.paid_on <= last)
+        .group_by(Customer.collector_id, Payment.paid_on)
+    ).tuples()
+    return {(scope, day): Decimal(total) for scope, day, total in rows}
+
+
+def credit_sales_by_day(session: Session, first: date,
+                        last: date) -> dict[tuple[Scope, date], Decimal]:
+    """Amounts of non-void invoices issued per collector and day in [first, last]."""
+    rows = session.execute(
+        select(Customer.collector_id, Invoice.issue_date, func.sum(Invoice.amount))
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date >= first,
+               Invoice.issue_date <= last)
+        .group_by(Customer.collector_id, Invoice.issue_date)
+    ).tuples()
+    return {(scope, day): Decimal(total) for scope, day, total in rows}
+
+
+def by_scope(daily: Mapping[tuple[Scope, date], Decimal]) -> dict[Scope, dict[date, Decimal]]:
+    out: dict[Scope, dict[date, Decimal]] = defaultdict(dict)
+    for (scope, day), amount in daily.items():
+        out[scope][day] = amount
+    return out
+
+
+def _balances(as_of: date, period_days: int) -> tuple[Subquery, list[ColumnElement[Any]]]:
+    """Per-invoice balance and bucket on the as-of date, the period's start and a month back."""
+    start = as_of - timedelta(days=period_days)
+    month_ago = as_of - timedelta(days=ROLL_DAYS)
+    earliest = min(start, month_ago)
+    paid = (
+        select(
+            Payment.invoice_id.label("invoice_id"),
+            *[func.sum(func.coalesce(
+                _when(Payment.paid_on > day, Payment.amount), 0)).label(f"after_{n}")
+              for n, day in enumerate((as_of, start, month_ago))],
+        )
+        .where(Payment.invoice_id.is_not(None), Payment.paid_on > earliest)
+        .group_by(Payment.invoice_id)
+        .subquery()
+    )
+    balances: list[ColumnElement[Any]] = []
+    buckets: list[ColumnElement[Any]] = []
+    for n, day in enumerate((as_of, start, month_ago)):
+        after = func.coalesce(getattr(paid.c, f"after_{n}"), 0)
+        balances.append(_when(Invoice.issue_date <= day, balance_rule(day, after), 0)
+                        .label(f"balance_{n}"))
+        buckets.append(bucket_case(Invoice.due_date, day).label(f"bucket_{n}"))
+    return paid, [*balances, *buckets]
+
+
+def _when(condition: ColumnElement[bool], value: Any, otherwise: Any = None) -> ColumnElement[Any]:
+    return case((condition, value), else_=otherwise)
+
+
+def ledger_facts_as_of(session: Session, as_of: date,
+                       period_days: int = DEFAULT_PERIOD_DAYS) -> dict[Scope, LedgerFacts]:
+    """Each collector's ledger facts on a date, from one aggregate over the invoices plus the
+    day's sales and cash (unassigned accounts under None)."""
+    start = as_of - timedelta(days=period_days)
+    month_ago = as_of - timedelta(days=ROLL_DAYS)
+    paid, columns = _balances(as_of, period_days)
+    per_invoice = (
+        select(Customer.collector_id, Invoice.due_date, *columns)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(
+            Invoice.status != InvoiceStatus.VOID,
+            Invoice.issue_date <= as_of,
+            or_(Invoice.settled_date.is_(None),
+                Invoice.settled_date > min(start, month_ago)),
+        )
+        .subquery()
+    )
+    c = per_invoice.c
+    rows = session.execute(
+        select(
+            c.collector_id, c.bucket_0, c.bucket_1, c.bucket_2,
+            func.sum(c.balance_0), func.sum(c.balance_1), func.sum(c.balance_2),
+            func.sum(_when(c.due_date < start, c.balance_0, 0)),
+        ).group_by(c.collector_id, c.bucket_0, c.bucket_1, c.bucket_2)
+    ).tuples()
+    parts: dict[Scope, dict[str, dict[Bucket, Decimal]]] = defaultdict(
+        lambda: {k: dict.fromkeys(BUCKETS, ZERO) for k in ("end", "start", "month", "rolled")})
+    still_open: dict[Scope, Decimal] = defaultdict(lambda: ZERO)
+    for scope, b_end, b_start, b_month, s_end, s_start, s_month, s_old in rows:
+        part = parts[scope]
+        part["end"][Bucket(b_end)] += Decimal(s_end or 0)
+        part["start"][Bucket(b_start)] += Decimal(s_start or 0)
+        part["month"][Bucket(b_month)] += Decimal(s_month or 0)
+        # A month older, every invoice of a past-due bucket is in the next one: what is still
+        # open of a bucket's balance a month ago is what those invoices owe today.
+        part["rolled"][Bucket(b_month)] += Decimal(s_end or 0)
+        still_open[scope] += Decimal(s_old or 0)
+    origin = sales_origin(as_of, period_days)
+    sales = by_scope(credit_sales_by_day(session, origin, as_of))
+    cash = by_scope(cash_received(session, period_first(as_of, period_days), as_of))
+    facts: dict[Scope, LedgerFacts] = {}
+    for scope in parts.keys() | sales.keys() | cash.keys():
+        part = parts.get(scope) or {k: dict.fromkeys(BUCKETS, ZERO)
+                                    for k in ("end", "start", "month", "rolled")}
+        credit_sales, monthly = sales_facts(prefix_sums(sales.get(scope, {}), origin, as_of),
+                                            origin, as_of, period_days)
+        cash_sums = prefix_sums(cash.get(scope, {}), origin, as_of)
+        facts[scope] = LedgerFacts(
+            ending=part["end"],
+            beginning=part["start"],
+            credit_sales=credit_sales,
+            monthly_sales=monthly,
+            cash_collected=span_total(cash_sums, origin, period_first(as_of, period_days), as_of),
+            past_due_still_open=still_open.get(scope, ZERO),
+            roll_from={source: part["month"][source] for source, _ in ROLLS},
+            roll_to={source: part["rolled"][source] for source, _ in ROLLS},
+        )
+    return facts
+
+
+# -- the calls ----------------------------------------------------------------------------------
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+@dataclass
+class DailyActivity:
+    """Calls, right-party contacts and resolved promises per collector and day."""
+
+    calls: dict[tuple[int, date], int] = field(default_factory=lambda: defaultdict(int))
+    right_party: dict[tuple[int, date], int] = field(default_factory=lambda: defaultdict(int))
+    promises: dict[tuple[int, date], int] = field(default_factory=lambda: defaultdict(int))
+    kept_weight: dict[tuple[int, date], Decimal] = field(
+        default_factory=lambda: defaultdict(lambda: ZERO))
+
+
+def daily_activity(session: Session, first: date, last: date, zone: ZoneInfo) -> DailyActivity:
+    """Every call and resolved promise from `first` to `last` (team zone days), per day."""
+    out = DailyActivity()
+    attempts = session.execute(
+        select(ContactAttempt.collector_id, ContactAttempt.at, ContactAttempt.outcome).where(
+            ContactAttempt.at >= _day_start(first, zone),
+            ContactAttempt.at < _day_start(last + timedelta(days=1), zone),
+            ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)),
+        )
+    ).tuples()
+    for collector_id, at, outcome in attempts:
+        key = (collector_id, at.astimezone(zone).date())
+        out.calls[key] += 1
+        if outcome in RIGHT_PARTY_OUTCOMES:
+            out.right_party[key] += 1
+    # A promise counts on its promised date once it is kept, partly kept or broken.
+    promises = session.execute(
+        select(PromiseToPay.collector_id, PromiseToPay.promised_date, PromiseToPay.status,
+               PromiseToPay.amount, PromiseToPay.amount_received).where(
+            PromiseToPay.promised_date >= first, PromiseToPay.promised_date <= last,
+            PromiseToPay.status.in_([PromiseStatus.KEPT, PromiseStatus.PARTIALLY_KEPT,
+                                     PromiseStatus.BROKEN]),
+        )
+    ).tuples()
+    for collector_id, day, status, amount, received in promises:
+        key = (collector_id, day)
+        out.promises[key] += 1
+        if status is PromiseStatus.KEPT:
+            out.kept_weight[key] += 1
+        elif status is PromiseStatus.PARTIALLY_KEPT and amount:
+            out.kept_weight[key] += min(Decimal(received) / Decimal(amount), Decimal(1))
+    return out
+
+
+def active_collectors(session: Session) -> list[TeamMember]:
+    return list(session.scalars(
+        select(TeamMember).where(TeamMember.active.is_(True), TeamMember.role == "collector")
+        .order_by(TeamMember.id)
+    ))
+
+
+class ActivityTotals:
+    """Running totals of each collector's activity from `origin` to `last`, so the facts of
+    any period inside are a subtraction. Targets and collector-days count the collectors on the
+    roster now, on their working days that are not holidays."""
+
+    def __init__(self, activity: DailyActivity, collectors: list[TeamMember], origin: date,
+                 last: date, holidays: Mapping[date, str]) -> None:
+        self.origin = origin
+        self.roster = {m.id: m for m in collectors}
+        ids = ({key[0] for key in activity.calls} | {key[0] for key in activity.promises}
+               | self.roster.keys())
+        self.sums: dict[int, list[tuple[int, int, int, Decimal, int]]] = {}
+        for collector_id in ids:
+            member = self.roster.get(collector_id)
+            running = (0, 0, 0, ZERO, 0)
+            rows = [running]
+            day = origin
+            while day <= last:
+                key = (collector_id, day)
+                working = member is not None and is_working_day(day, member.weekdays, holidays)
+                running = (running[0] + activity.calls.get(key, 0),
+                           running[1] + activity.right_party.get(key, 0),
+                           running[2] + activity.promises.get(key, 0),
+                           running[3] + activity.kept_weight.get(key, ZERO),
+                           running[4] + working)
+                rows.append(running)
+                day += timedelta(days=1)
+            self.sums[collector_id] = rows
+
+    def facts(self, first: date, last: date) -> dict[int, ActivityFacts]:
+        """Each collector's activity over [first, last] (inside the totals' range)."""
+        lo, hi = (first - self.origin).days, (last - self.origin).days + 1
+        out: dict[int, ActivityFacts] = {}
+        for collector_id, rows in self.sums.items():
+            a, b = rows[lo], rows[hi]
+            member = self.roster.get(collector_id)
+            working = b[4] - a[4]
+            out[collector_id] = ActivityFacts(
+                calls_made=b[0] - a[0],
+                calls_target=working * (member.daily_call_target if member else 0),
+                right_party_contacts=b[1] - a[1],
+                promises_resolved=b[2] - a[2],
+                promises_kept_weight=b[3] - a[3],
+                collector_days=working,
+            )
+        return out
+
+
+def holidays_for(config: MetricsConfig, first: date, last: date) -> Mapping[date, str]:
+    return holiday_calendar(config.country, range(first.year, last.year + 1))
+
+
+# -- both ---------------------------------------------------------------------------------------
+
+
+def assemble(session: Session, as_of: date, period_days: int, config: MetricsConfig, *,
+             ledger: Mapping[Scope, LedgerFacts],
+             activity: Mapping[int, ActivityFacts]) -> MetricsReport:
+    """The team's and each collector's metrics from their facts (team = sum of all)."""
+    team_ledger = LedgerFacts()
+    for facts in ledger.values():
+        team_ledger = team_ledger.plus(facts)
+    team_activity = ActivityFacts()
+    for done in activity.values():
+        team_activity = team_activity.plus(done)
+    cost = config.collector_day_cost
+    ids = {s for s in ledger if s is not None} | set(activity)
+    members = {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))}
+    lines = [
+        ScopeMetrics(
+            collector_id=scope,
+            slack_user_id=members[scope].slack_user_id if scope in members else None,
+            name=members[scope].name if scope in members else "Unassigned",
+            metrics=compute_metrics(ledger.get(scope, LedgerFacts()),
+                                    activity.get(scope, ActivityFacts())
+                                    if scope is not None else ActivityFacts(),
+                                    period_days=period_days, collector_day_cost=cost),
+        )
+        for scope in [*sorted(ids), *([None] if None in ledger else [])]
+        if scope is None or scope in members
+    ]
+    lines.sort(key=lambda line: (line.slack_user_id is None, line.name.lower()))
+    team = compute_metrics(team_ledger, team_activity, period_days=period_days,
+                           collector_day_cost=cost)
+    return MetricsReport(as_of=as_of, period_days=period_days, team=team, by_collector=lines)
+
+
+def metrics_as_of(session: Session, as_of: date, config: MetricsConfig,
+                  period_days: int = DEFAULT_PERIOD_DAYS,
+                  collector: int | None = None) -> MetricsReport:
+    """The team's and each collector's metrics for the N days ending on `as_of` (inclusive);
+    with `collector`, only that collector's line is kept (the team figures stay the team's)."""
+    if period_days < 1:
+        raise ValueError(f"the period must be at least 1 day, got {period_days}")
+    first = period_first(as_of, period_days)
+    ledger = ledger_facts_as_of(session, as_of, period_days)
+    activity = ActivityTotals(daily_activity(session, first, as_of, config.zone),
+                              active_collectors(session), first, as_of,
+                              holidays_for(config, first, as_of)).facts(first, as_of)
+    report = assemble(session, as_of, period_days, config, ledger=ledger, activity=activity)
+    if collector is not None:
+        report.by_collector[:] = [s for s in report.by_collector if s.collector_id == collector]
+    return report
+

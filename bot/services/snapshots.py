@@ -1,0 +1,224 @@
+"""The daily history: each day's AR by bucket and metrics, for the team and each collector.
+
+A range of days is computed in one pass: the invoices' balance steps are loaded once and swept
+in date order (`bot.domain.ar_history`), never one query per day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import ARSnapshot, Customer, Invoice, Payment
+from bot.domain.aging import Bucket
+from bot.domain.ar_history import (
+    Bands,
+    InvoiceHistory,
+    Scope,
+    balance_on,
+    facts_on,
+    prefix_sums,
+    sweep_bands,
+)
+from bot.domain.calendar import local_date
+from bot.domain.metrics import ZERO, LedgerFacts, metrics_json
+from bot.domain.vocabulary import InvoiceStatus
+from bot.services.metrics import (
+    DEFAULT_PERIOD_DAYS,
+    ROLL_DAYS,
+    TEAM,
+    ActivityTotals,
+    MetricsConfig,
+    MetricsReport,
+    active_collectors,
+    assemble,
+    by_scope,
+    cash_received,
+    credit_sales_by_day,
+    daily_activity,
+    holidays_for,
+    period_first,
+    sales_origin,
+)
+
+BACKFILL_DAYS = 365
+BUCKET_COLUMNS = {
+    Bucket.CURRENT: "current", Bucket.DAYS_1_30: "days_1_30", Bucket.DAYS_31_60: "days_31_60",
+    Bucket.DAYS_61_90: "days_61_90", Bucket.DAYS_91_120: "days_91_120",
+    Bucket.DAYS_120_PLUS: "days_120_plus",
+}
+
+
+def _constant_histories(session: Session, since: date, last: date) -> Iterator[InvoiceHistory]:
+    """Invoices with no payment after `since`: their balance is constant from issue to settled,
+    so they are summed in SQL by (collector, issue, due, settled)."""
+    later_payment = exists().where(Payment.invoice_id == Invoice.id, Payment.paid_on > since)
+    balance = Invoice.amount - Invoice.amount_paid
+    clamped = case((balance > Invoice.amount, Invoice.amount), (balance < 0, literal(ZERO)),
+                   else_=balance)
+    rows = session.execute(
+        select(Customer.collector_id, Invoice.issue_date, Invoice.due_date, Invoice.settled_date,
+               func.sum(clamped))
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(
+            Invoice.status != InvoiceStatus.VOID,
+            Invoice.issue_date <= last,
+            or_(Invoice.settled_date.is_(None), Invoice.settled_date > since),
+            ~later_payment,
+        )
+        .group_by(Customer.collector_id, Invoice.issue_date, Invoice.due_date,
+                  Invoice.settled_date)
+    ).tuples()
+    for scope, issued, due, settled, total in rows:
+        steps = [(issued, Decimal(total))]
+        if settled is not None:
+            steps.append((settled, ZERO))
+        yield InvoiceHistory(scope=scope, due=due, steps=steps)
+
+
+def _paid_histories(session: Session, since: date, last: date) -> Iterator[InvoiceHistory]:
+    """Invoices with payments after `since`: the as-of rule at each day their balance moves."""
+    payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for invoice_id, paid_on, amount in session.execute(
+        select(Payment.invoice_id, Payment.paid_on, Payment.amount)
+        .where(Payment.invoice_id.is_not(None), Payment.paid_on > since)
+    ).tuples():
+        if invoice_id is not None:
+            payments[invoice_id].append((paid_on, Decimal(amount)))
+    if not payments:
+        return
+    later_payment = exists().where(Payment.invoice_id == Invoice.id, Payment.paid_on > since)
+    rows = session.execute(
+        select(Invoice.id, Customer.collector_id, Invoice.issue_date, Invoice.due_date,
+               Invoice.settled_date, Invoice.amount, Invoice.amount_paid)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= last,
+               or_(Invoice.settled_date.is_(None), Invoice.settled_date > since),
+               later_payment)
+    ).tuples()
+    for invoice_id, scope, issued, due, settled, amount, amount_paid in rows:
+        paid = payments[invoice_id]
+        turns = sorted({issued, *(day for day, _ in paid), *([settled] if settled else [])})
+        steps = []
+        for day in turns:
+            after = sum((a for on, a in paid if on > day), ZERO)
+            steps.append((day, balance_on(Decimal(amount), Decimal(amount_paid), after,
+                                          settled=settled, issued=issued, day=day)))
+        yield InvoiceHistory(scope=scope, due=due, steps=steps)
+
+
+def ledger_facts_series(session: Session, first: date, last: date,
+                        period_days: int = DEFAULT_PERIOD_DAYS
+                        ) -> dict[date, dict[Scope, LedgerFacts]]:
+    """Every day's ledger facts from `first` to `last`, per collector, in one sweep."""
+    since = first - timedelta(days=max(period_days, ROLL_DAYS))
+    bands = Bands(period_days)
+    histories = [*_constant_histories(session, since, last), *_paid_histories(session, since,
+                                                                               last)]
+    series = sweep_bands(histories, since, last, bands)
+    origin = sales_origin(first, period_days)
+    sales = by_scope(credit_sales_by_day(session, origin, last))
+    cash = by_scope(cash_received(session, origin, last))
+    empty = [[ZERO] * bands.size()] * ((last - since).days + 1)
+    out: dict[date, dict[Scope, LedgerFacts]] = {}
+    scopes = series.keys() | sales.keys() | cash.keys()
+    sales_sums = {s: prefix_sums(sales.get(s, {}), origin, last) for s in scopes}
+    cash_sums = {s: prefix_sums(cash.get(s, {}), origin, last) for s in scopes}
+    day = first
+    while day <= last:
+        index = (day - since).days
+        out[day] = {
+            scope: facts_on(bands, series.get(scope, empty), index, period_days,
+                            sales=sales_sums[scope], cash=cash_sums[scope], origin=origin,
+                            as_of=day)
+            for scope in scopes
+        }
+        day += timedelta(days=1)
+    return out
+
+
+def metrics_series(session: Session, first: date, last: date, config: MetricsConfig,
+                   period_days: int = DEFAULT_PERIOD_DAYS) -> dict[date, MetricsReport]:
+    """`metrics_as_of` for every day from `first` to `last`, computed in one pass."""
+    ledger = ledger_facts_series(session, first, last, period_days)
+    origin = period_first(first, period_days)
+    totals = ActivityTotals(daily_activity(session, origin, last, config.zone),
+                            active_collectors(session), origin, last,
+                            holidays_for(config, origin, last))
+    return {
+        day: assemble(session, day, period_days, config, ledger=facts,
+                      activity=totals.facts(period_first(day, period_days), day))
+        for day, facts in ledger.items()
+    }
+
+
+def scope_key(collector_id: int | None, slack_user_id: str | None) -> str:
+    if slack_user_id is None:
+        return "unassigned"
+    return f"member:{collector_id}"
+
+
+def _rows(report: MetricsReport) -> Iterator[dict[str, Any]]:
+    lines = [(TEAM, None, report.team),
+             *((scope_key(s.collector_id, s.slack_user_id), s.collector_id, s.metrics)
+               for s in report.by_collector)]
+    for scope, collector_id, metrics in lines:
+        yield {
+            "snapshot_date": report.as_of, "scope": scope, "collector_id": collector_id,
+            "period_days": report.period_days, "total_ar": metrics.total_ar,
+            **{BUCKET_COLUMNS[b]: v for b, v in metrics.buckets.items()},
+            "metrics": metrics_json(metrics),
+        }
+
+
+def store_snapshots(session: Session, first: date, last: date, config: MetricsConfig,
+                    period_days: int = DEFAULT_PERIOD_DAYS) -> int:
+    """Compute and (re)write the snapshots of [first, last]; returns the days written."""
+    if last < first:
+        return 0
+    reports = metrics_series(session, first, last, config, period_days)
+    session.execute(delete(ARSnapshot).where(
+        and_(ARSnapshot.snapshot_date >= first, ARSnapshot.snapshot_date <= last)))
+    rows = [row for report in reports.values() for row in _rows(report)]
+    if rows:
+        session.execute(insert(ARSnapshot), rows)
+    return len(reports)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRun:
+    first: date | None
+    last: date
+    days: int
+
+    def summary(self) -> str:
+        if not self.days:
+            return f"snapshots: up to date through {self.last.isoformat()}"
+        assert self.first is not None
+        return (f"snapshots: {self.days} day(s) stored, {self.first.isoformat()} to "
+                f"{self.last.isoformat()}")
+
+
+def run_snapshots(session: Session, now: datetime, config: MetricsConfig) -> SnapshotRun:
+    """Store every day that ended (team zone) and has no snapshot yet: yesterday, the days a
+    stopped scheduler missed, or a year of history on the first run."""
+    yesterday = local_date(now, config.zone) - timedelta(days=1)
+    newest = session.scalar(select(func.max(ARSnapshot.snapshot_date)))
+    first = (newest + timedelta(days=1) if newest is not None
+             else yesterday - timedelta(days=BACKFILL_DAYS - 1))
+    days = store_snapshots(session, first, yesterday, config)
+    return SnapshotRun(first=first if days else None, last=yesterday, days=days)
+
+
+def backfill(session: Session, today: date, config: MetricsConfig,
+             days: int = BACKFILL_DAYS) -> int:
+    """After an import: rewrite the year of history before `today` from the ledger."""
+    return store_snapshots(session, today - timedelta(days=days), today - timedelta(days=1),
+                           config)

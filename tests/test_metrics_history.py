@@ -1,0 +1,112 @@
+"""The daily history equals `report --as-of` for every day, to the cent, on random ledgers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+
+from bot.db import Database
+from bot.db.models import Base, Customer, Invoice, Payment, TeamMember
+from bot.domain.metrics import ActivityFacts, LedgerFacts, compute_metrics
+from bot.domain.vocabulary import InvoiceStatus
+from bot.services.metrics import ledger_facts_as_of
+from bot.services.snapshots import ledger_facts_series
+
+START = date(2026, 1, 1)
+
+
+
+@dataclass(frozen=True)
+class Spec:
+    customer: int
+    issued: int
+    terms: int
+    cents: int
+    void: bool
+    paid_share: int
+    payments: list[tuple[int, int]]
+    settled_after: int | None
+
+
+invoice = st.builds(
+    Spec, customer=st.integers(0, 3), issued=st.integers(0, 200), terms=st.integers(0, 75),
+    cents=st.integers(100, 200_000), void=st.sampled_from([False] * 9 + [True]),
+    paid_share=st.sampled_from([0, 0, 25, 50, 100, 120]),
+    payments=st.lists(st.tuples(st.integers(0, 260), st.integers(1, 100)), max_size=3),
+    settled_after=st.none() | st.integers(0, 150),
+)
+
+
+def _clear(db: Database) -> None:
+    with db.uow() as uow:
+        for table in reversed(Base.metadata.sorted_tables):
+            uow.session.execute(delete(table))
+        uow.commit()
+
+
+def _build(db: Database, invoices: list[Spec]) -> None:
+    with db.uow() as uow:
+        s = uow.session
+        ana = TeamMember(slack_user_id="UANA", name="Ana")
+        ben = TeamMember(slack_user_id="UBEN", name="Ben")
+        s.add_all([ana, ben])
+        s.flush()
+        owners = [ana.id, ben.id, ana.id, None]
+        customers = [Customer(external_ref=f"C{n}", name=f"C{n}", collector_id=owners[n])
+                     for n in range(4)]
+        s.add_all(customers)
+        s.flush()
+        for n, spec in enumerate(invoices):
+            issued = START + timedelta(days=spec.issued)
+            amount = Decimal(spec.cents) / 100
+            row = Invoice(
+                number=f"I{n}", customer_id=customers[spec.customer].id, issue_date=issued,
+                due_date=issued + timedelta(days=spec.terms), amount=amount,
+                amount_paid=(amount * spec.paid_share / 100).quantize(Decimal("0.01")),
+                status=InvoiceStatus.VOID if spec.void else InvoiceStatus.OPEN,
+                settled_date=None if spec.settled_after is None
+                else issued + timedelta(days=spec.settled_after),
+            )
+            s.add(row)
+            s.flush()
+            for k, (offset, share) in enumerate(spec.payments):
+                s.add(Payment(external_ref=f"P{n}-{k}", customer_id=row.customer_id,
+                              invoice_id=row.id, paid_on=START + timedelta(days=offset),
+                              amount=max((amount * share / 100).quantize(Decimal("0.01")),
+                                         Decimal("0.01"))))
+        uow.commit()
+
+
+def _metrics(facts: LedgerFacts | None, period_days: int) -> object:
+    return compute_metrics(facts or LedgerFacts(), ActivityFacts(), period_days=period_days)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(invoices=st.lists(invoice, max_size=14), period_days=st.sampled_from([1, 30, 45, 90]),
+       window=st.tuples(st.integers(20, 220), st.integers(1, 40)),
+       probes=st.lists(st.integers(0, 39), min_size=1, max_size=4))
+def test_backfilled_day_equals_report_as_of(db: Database, invoices: list[Spec],
+                                            period_days: int, window: tuple[int, int],
+                                            probes: list[int]) -> None:
+    first, days = window
+    _clear(db)
+    _build(db, invoices)
+    lo = START + timedelta(days=first)
+    hi = lo + timedelta(days=days - 1)
+    with db.uow() as uow:
+        series = ledger_facts_series(uow.session, lo, hi, period_days)
+        for probe in {p % days for p in probes}:
+            day = lo + timedelta(days=probe)
+            direct = ledger_facts_as_of(uow.session, day, period_days)
+            swept = series[day]
+            for scope in direct.keys() | swept.keys():
+                expected = _metrics(direct.get(scope), period_days)
+                assert _metrics(swept.get(scope), period_days) == expected, (day, scope)
+                cei = expected.cei  # type: ignore[attr-defined]
+                assert cei is None or Decimal(0) <= cei <= Decimal(100)
