@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", validation_alias="COLLECTBOT_CURRENCY")
     morning_time: time = Field(default=time(8, 30), validation_alias="COLLECTBOT_MORNING_TIME")
     list_cutoff_time: time = Field(default=time(12, 0), validation_alias="COLLECTBOT_LIST_CUTOFF")
+    collector_day_cost: Decimal | None = Field(
+        default=None, ge=0, validation_alias="COLLECTBOT_COLLECTOR_DAY_COST"
+    )
     out_of_office_markers: str = Field(
         default=":palm_tree:,:face_with_thermometer:,out of office,ooo,on vacation,on leave",
         validation_alias="COLLECTBOT_OOO_MARKERS",

@@ -46,9 +46,21 @@ def promises(context: JobContext, now: datetime) -> str:
             f" {result.partially_kept} partially kept")
 
 
+def snapshots(context: JobContext, now: datetime) -> str:
+    """Each day that ended without a snapshot gets one (catch-up; a year on the first run)."""
+    from bot.services.metrics import MetricsConfig
+    from bot.services.snapshots import run_snapshots
+
+    with context.database.uow() as uow:
+        result = run_snapshots(uow.session, now, MetricsConfig.from_settings(context.settings))
+        uow.commit()
+    return result.summary()
+
+
 JOBS: dict[str, Callable[[JobContext, datetime], str | JobResult]] = {
     "call-lists": call_lists,
     "promises": promises,
+    "snapshots": snapshots,
 }
 
 

@@ -39,9 +39,12 @@ def build_scheduler(context: JobContext) -> BackgroundScheduler:
     scheduler.add_job(run, IntervalTrigger(minutes=CALL_LISTS_EVERY_MINUTES),
                       args=["call-lists"], id="call-lists", next_run_time=datetime.now(UTC))
     for name in JOBS:
-        if name != "call-lists":
+        if name not in {"call-lists", "snapshots"}:
             scheduler.add_job(run, CronTrigger(hour=6, minute=0, timezone=context.settings.zone),
                               args=[name], id=name)
+    # Yesterday's figures, soon after midnight; at start-up too, so missed days are caught up.
+    scheduler.add_job(run, CronTrigger(hour=0, minute=15, timezone=context.settings.zone),
+                      args=["snapshots"], id="snapshots", next_run_time=datetime.now(UTC))
     return scheduler
 
 

@@ -161,7 +161,8 @@ def test_cli_report_json_has_stable_keys(
     assert out["buckets"]["91-120"] == "800.00"
     assert [c["slack_user_id"] for c in out["collectors"]] == ["U1ANA", "U2BEN", None]
     with db.uow() as uow:
-        assert report_json(aging_report(uow.session, AS_OF)) == out
+        aging = {key: value for key, value in out.items() if key != "metrics"}
+        assert report_json(aging_report(uow.session, AS_OF)) == aging
 
 
 def test_cli_report_rejects_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:

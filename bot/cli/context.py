@@ -45,6 +45,17 @@ def iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def period_days(value: str) -> int:
+    """argparse type: a period of 1 to 3650 days."""
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError(f"the period is 1 to 3650 days, got {days}")
+    return days
+
+
 def aware_datetime(value: str) -> datetime:
     """argparse type: an ISO-8601 time with a zone, returned in UTC."""
     try:

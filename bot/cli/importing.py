@@ -10,6 +10,8 @@ from typing import Any
 
 from bot.cli.context import CommandError, iso_date, open_database
 from bot.importer import KINDS, ImportFileError, import_file
+from bot.services.metrics import MetricsConfig
+from bot.services.snapshots import backfill
 from bot.settings import load_settings
 
 
@@ -66,8 +68,16 @@ def run(args: argparse.Namespace) -> int:
             currency=settings.currency, reverse_payments=args.reverse_payments,
         )
     except ImportFileError as exc:
+        database.dispose()
         raise CommandError(str(exc)) from None
+    try:
+        print(report.render(), file=sys.stdout if report.ok else sys.stderr)
+        if report.committed:
+            # The daily history is rebuilt from the ledger as it now stands (one sweep).
+            with database.uow() as uow:
+                days = backfill(uow.session, today, MetricsConfig.from_settings(settings))
+                uow.commit()
+            print(f"History: {days} days of figures up to {today.isoformat()} (exclusive)")
     finally:
         database.dispose()
-    print(report.render(), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1

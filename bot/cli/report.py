@@ -7,9 +7,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.cli.context import iso_date, open_database
+from bot.cli.context import iso_date, open_database, period_days
+from bot.services.metrics import DEFAULT_PERIOD_DAYS, MetricsConfig, metrics_as_of
 from bot.services.report import aging_report, render_report, report_json
 from bot.settings import load_settings
+from bot.views.terminal_metrics import render_metrics
 
 
 def register(subparsers: Any) -> None:
@@ -17,6 +19,8 @@ def register(subparsers: Any) -> None:
         "report", help="the ledger's figures as of a date: AR, past due, aging by collector"
     )
     parser.add_argument("--as-of", type=iso_date, help="YYYY-MM-DD (default: today, team zone)")
+    parser.add_argument("--period-days", type=period_days, default=DEFAULT_PERIOD_DAYS,
+                        help="the metrics' period: N days ending on the as-of date (default 90)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=run)
 
@@ -28,10 +32,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         with database.uow() as uow:
             report = aging_report(uow.session, as_of, settings.currency)
+            metrics = metrics_as_of(uow.session, as_of, MetricsConfig.from_settings(settings),
+                                    args.period_days)
     finally:
         database.dispose()
     if args.json:
-        print(json.dumps(report_json(report), indent=2))
+        print(json.dumps({**report_json(report), "metrics": metrics.json()}, indent=2))
     else:
         print(render_report(report))
+        print()
+        print(render_metrics(metrics))
     return 0

@@ -30,6 +30,7 @@ from bot.domain.metrics import (
 )
 from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES, InvoiceStatus, PromiseStatus
 from bot.services.report import balance_rule, bucket_case
+from bot.settings import Settings
 
 DEFAULT_PERIOD_DAYS = 90
 ROLL_DAYS = 30
@@ -46,9 +47,9 @@ class MetricsConfig:
     collector_day_cost: Decimal | None = None
 
     @classmethod
-    def from_settings(cls, settings: object) -> MetricsConfig:
-        return cls(zone=getattr(settings, "zone"), country=getattr(settings, "country"),  # noqa: B009
-                   collector_day_cost=getattr(settings, "collector_day_cost", None))
+    def from_settings(cls, settings: Settings) -> MetricsConfig:
+        return cls(zone=settings.zone, country=settings.country,
+                   collector_day_cost=settings.collector_day_cost)
 
 
 @dataclass(frozen=True, slots=True)
