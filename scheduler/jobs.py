@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.db import Database
 from bot.settings import Settings
@@ -49,10 +49,14 @@ def promises(context: JobContext, now: datetime) -> str:
 def snapshots(context: JobContext, now: datetime) -> str:
     """Each day that ended without a snapshot gets one (catch-up; a year on the first run)."""
     from bot.services.metrics import MetricsConfig
+    from bot.services.objectives import measure_baselines
     from bot.services.snapshots import run_snapshots
 
     with context.database.uow() as uow:
-        result = run_snapshots(uow.session, now, MetricsConfig.from_settings(context.settings))
+        config = MetricsConfig.from_settings(context.settings)
+        result = run_snapshots(uow.session, now, config)
+        # An objective whose start date has come gets its baseline measured on that date.
+        measure_baselines(uow.session, result.last + timedelta(days=1), config)
         uow.commit()
     return result.summary()
 

@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     "bot.cli.policy",
     "bot.cli.report",
     "bot.cli.job",
+    "bot.cli.objective",
     "bot.cli.preview",
     "bot.cli.scheduler",
     "bot.cli.serve",

@@ -1,0 +1,360 @@
+"""Objectives: add, close, measure baselines, and each one's progress and activity plan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import ARSnapshot, ContactAttempt, Invoice, Objective, Payment
+from bot.domain.activity_plan import (
+    CashPerCall,
+    calls_per_day,
+    default_cash_per_call,
+    learn_cash_per_call,
+    money_needed,
+)
+from bot.domain.aging import Bucket, bucket_for
+from bot.domain.calendar import is_working_day
+from bot.domain.metrics import ZERO, LedgerFacts, round2
+from bot.domain.objectives import (
+    OBJECTIVE_METRICS,
+    Status,
+    Target,
+    fraction_done,
+    parse_target,
+    project_flow,
+    project_trend,
+    status_of,
+)
+from bot.domain.vocabulary import CALL_OUTCOMES, InvoiceStatus
+from bot.services.errors import NotAllowed, ServiceError
+from bot.services.metrics import (
+    DEFAULT_PERIOD_DAYS,
+    TEAM,
+    ActivityTotals,
+    MetricsConfig,
+    active_collectors,
+    cash_received,
+    daily_activity,
+    holidays_for,
+    ledger_facts_as_of,
+    metrics_as_of,
+)
+
+TEAM_WEEKDAYS = frozenset({1, 2, 3, 4, 5})
+LEARN_DAYS = 180
+PAID_WITHIN_DAYS = 30
+MADE_DAYS = 5
+
+
+class ObjectiveError(ServiceError):
+    """A bad objective: the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityPlan:
+    """Calls a day the objective needs, beside those planned and made."""
+
+    money_needed: Decimal | None
+    cash_per_call: Decimal
+    learned: bool
+    working_days_left: int
+    needed: int | None
+    planned: int
+    made: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveProgress:
+    objective_id: int
+    name: str
+    metric: str
+    start: date
+    end: date
+    goals: str | None
+    baseline: Decimal | None
+    now: Decimal | None
+    target: Decimal | None
+    projected: Decimal | None
+    fraction: Decimal | None
+    status: Status
+    plan: ActivityPlan
+    closed: bool
+
+
+def _target_of(objective: Objective) -> Target:
+    return Target(absolute=objective.target, change_pct=objective.target_change_pct)
+
+
+def metric_on(session: Session, metric: str, day: date, config: MetricsConfig, *,
+              since: date | None = None) -> Decimal | None:
+    """A metric's team value on a day (a flow metric summed from `since`)."""
+    spec = OBJECTIVE_METRICS[metric]
+    if spec.kind == "stock":
+        return metrics_as_of(session, day, config, DEFAULT_PERIOD_DAYS).team.value(metric)
+    first = since or day
+    if day < first:
+        return ZERO
+    if metric == "cash_collected":
+        return round2(sum(cash_received(session, first, day).values(), ZERO))
+    if config.collector_day_cost is None:
+        return None
+    totals = ActivityTotals(daily_activity(session, first, day, config.zone),
+                            active_collectors(session), first, day,
+                            holidays_for(config, first, day))
+    days = sum(f.collector_days for f in totals.facts(first, day).values())
+    return round2(config.collector_day_cost * days)
+
+
+def add_objective(session: Session, *, metric: str, target: str, start: date, end: date,
+                  today: date, config: MetricsConfig, name: str | None = None,
+                  note: str | None = None, actor: str = "cli") -> Objective:
+    """A new objective; the baseline is measured now if the start date has come."""
+    try:
+        parsed = parse_target(target, metric)
+    except ValueError as exc:
+        raise ObjectiveError(str(exc)) from None
+    if end < start:
+        raise ObjectiveError(f"the end ({end.isoformat()}) is before the start "
+                             f"({start.isoformat()})")
+    if end < today:
+        raise ObjectiveError(f"the end ({end.isoformat()}) has passed")
+    if metric == "cost_of_collecting" and config.collector_day_cost is None:
+        raise ObjectiveError("a spend cap needs COLLECTBOT_COLLECTOR_DAY_COST (the cost of one "
+                             "collector-day)")
+    spec = OBJECTIVE_METRICS[metric]
+    objective = Objective(
+        name=(name or f"{spec.label} {target.strip()}").strip()[:200], metric=metric,
+        target=parsed.absolute, target_change_pct=parsed.change_pct, start=start, end=end,
+        note=(note or None) and note[:300], status="open", created_by=actor,
+    )
+    session.add(objective)
+    session.flush()
+    measure_baselines(session, today, config)
+    session.flush()
+    return objective
+
+
+def measure_baselines(session: Session, today: date, config: MetricsConfig) -> int:
+    """Open objectives whose start has come get their baseline: the metric on the start date
+    (0 for a sum from the start). Returns how many were measured."""
+    waiting = session.scalars(select(Objective).where(
+        Objective.status == "open", Objective.baseline.is_(None), Objective.start <= today))
+    measured = 0
+    for objective in waiting:
+        spec = OBJECTIVE_METRICS.get(objective.metric)
+        if spec is None:
+            continue
+        value = ZERO if spec.kind == "flow" else metric_on(session, objective.metric,
+                                                           objective.start, config)
+        if value is not None:
+            objective.baseline = value
+            measured += 1
+    return measured
+
+
+def close_objective(session: Session, objective_id: int, *, now: datetime) -> Objective:
+    objective = session.get(Objective, objective_id)
+    if objective is None:
+        raise ObjectiveError(f"no objective {objective_id}")
+    if objective.status != "open":
+        raise ObjectiveError(f"objective {objective_id} is already closed")
+    objective.status = "closed"
+    objective.closed_at = now
+    return objective
+
+
+def set_goals(session: Session, objective_id: int, goals: str, *, is_manager: bool) -> Objective:
+    """The short text under an objective saying how it will be met (managers only)."""
+    if not is_manager:
+        raise NotAllowed("Only managers and admins set goals.")
+    objective = session.get(Objective, objective_id)
+    if objective is None:
+        raise ObjectiveError(f"no objective {objective_id}")
+    objective.goals = goals.strip()[:3000] or None
+    return objective
+
+
+# -- the activity plan --------------------------------------------------------------------------
+
+
+def call_observations(session: Session, as_of: date, config: MetricsConfig
+                      ) -> list[tuple[Bucket, Decimal]]:
+    """(account's bucket on the call's day, paid in the 30 days after) for every call made
+    between 180 and 30 days before `as_of`."""
+    lo = as_of - timedelta(days=LEARN_DAYS)
+    hi = as_of - timedelta(days=PAID_WITHIN_DAYS)
+    calls = [(customer, at.astimezone(config.zone).date()) for customer, at in session.execute(
+        select(ContactAttempt.customer_id, ContactAttempt.at).where(
+            ContactAttempt.at >= datetime.combine(lo, datetime.min.time(), config.zone),
+            ContactAttempt.at < datetime.combine(hi + timedelta(days=1), datetime.min.time(),
+                                                 config.zone),
+            ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))).tuples()]
+    if not calls:
+        return []
+    customers = sorted({c for c, _ in calls})
+    invoices: dict[int, list[tuple[date, date, date | None]]] = defaultdict(list)
+    for customer, issued, due, settled in session.execute(
+        select(Invoice.customer_id, Invoice.issue_date, Invoice.due_date, Invoice.settled_date)
+        .where(Invoice.customer_id.in_(customers), Invoice.status != InvoiceStatus.VOID,
+               or_(Invoice.settled_date.is_(None), Invoice.settled_date > lo))).tuples():
+        invoices[customer].append((issued, due, settled))
+    payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for customer, paid_on, amount in session.execute(
+        select(Payment.customer_id, Payment.paid_on, Payment.amount).where(
+            Payment.customer_id.in_(customers), Payment.paid_on > lo)).tuples():
+        payments[customer].append((paid_on, Decimal(amount)))
+    out: list[tuple[Bucket, Decimal]] = []
+    for customer, day in calls:
+        open_dues = [due for issued, due, settled in invoices[customer]
+                     if issued <= day and (settled is None or settled > day)]
+        if not open_dues:
+            continue
+        paid = sum((a for on, a in payments[customer]
+                    if day < on <= day + timedelta(days=PAID_WITHIN_DAYS)), ZERO)
+        out.append((bucket_for(min(open_dues), day), paid))
+    return out
+
+
+def past_due_accounts(session: Session, as_of: date) -> dict[Bucket, int]:
+    """Open past-due invoices per bucket on a date (for the default cash per call)."""
+    counts: dict[Bucket, int] = defaultdict(int)
+    for (due,) in session.execute(select(Invoice.due_date).where(
+            Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= as_of,
+            Invoice.due_date < as_of,
+            or_(Invoice.settled_date.is_(None), Invoice.settled_date > as_of),
+            Invoice.amount > Invoice.amount_paid)).tuples():
+        counts[bucket_for(due, as_of)] += 1
+    return counts
+
+
+def team_working_days(config: MetricsConfig, first: date, last: date) -> list[date]:
+    if last < first:
+        return []
+    holidays = holidays_for(config, first, last)
+    days = []
+    day = first
+    while day <= last:
+        if is_working_day(day, TEAM_WEEKDAYS, holidays):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def calls_made_per_day(session: Session, as_of: date, config: MetricsConfig) -> Decimal:
+    """The team's calls a day over the last 5 working days before `as_of`."""
+    days = team_working_days(config, as_of - timedelta(days=21), as_of - timedelta(days=1))
+    recent = days[-MADE_DAYS:]
+    if not recent:
+        return ZERO
+    activity = daily_activity(session, recent[0], recent[-1], config.zone)
+    made = sum(n for (_, day), n in activity.calls.items() if day in set(recent))
+    return round2(Decimal(made) / len(recent))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What every objective's plan shares on one day."""
+
+    facts: LedgerFacts
+    cash_per_call: CashPerCall
+    planned: int
+    made: Decimal
+
+
+def plan_inputs(session: Session, as_of: date, config: MetricsConfig) -> PlanInputs:
+    facts = LedgerFacts()
+    for part in ledger_facts_as_of(session, as_of, DEFAULT_PERIOD_DAYS).values():
+        facts = facts.plus(part)
+    defaults = default_cash_per_call(facts.ending, past_due_accounts(session, as_of))
+    per_call = learn_cash_per_call(call_observations(session, as_of, config), defaults)
+    planned = sum(m.daily_call_target for m in active_collectors(session))
+    return PlanInputs(facts=facts, cash_per_call=per_call, planned=planned,
+                      made=calls_made_per_day(session, as_of, config))
+
+
+def activity_plan(objective: Objective, *, target: Decimal | None, now: Decimal | None,
+                  inputs: PlanInputs, as_of: date, config: MetricsConfig) -> ActivityPlan:
+    """Calls a day the objective needs from `as_of` to its end (see bot.domain.activity_plan)."""
+    per_call = inputs.cash_per_call.blended(inputs.facts.ending)
+    needed_money = None if target is None else money_needed(
+        objective.metric, target, inputs.facts, DEFAULT_PERIOD_DAYS,
+        collected_so_far=now or ZERO)
+    days_left = len(team_working_days(config, max(as_of, objective.start), objective.end))
+    learned = bool(inputs.cash_per_call.learned)
+    return ActivityPlan(money_needed=needed_money, cash_per_call=per_call, learned=learned,
+                        working_days_left=days_left,
+                        needed=calls_per_day(needed_money, per_call, days_left),
+                        planned=inputs.planned, made=inputs.made)
+
+
+# -- progress -----------------------------------------------------------------------------------
+
+
+def _history(session: Session, metric: str, first: date, last: date) -> list[tuple[date, Decimal]]:
+    points = []
+    for day, metrics in session.execute(
+        select(ARSnapshot.snapshot_date, ARSnapshot.metrics).where(
+            ARSnapshot.scope == TEAM, ARSnapshot.snapshot_date >= first,
+            ARSnapshot.snapshot_date <= last).order_by(ARSnapshot.snapshot_date)).tuples():
+        value = metrics.get(metric)
+        if value is not None:
+            points.append((day, Decimal(str(value))))
+    return points
+
+
+def objective_progress(session: Session, objective: Objective, as_of: date,
+                       config: MetricsConfig, inputs: PlanInputs | None = None
+                       ) -> ObjectiveProgress:
+    """Baseline → now → target, the projection to the end date, and the activity plan."""
+    spec = OBJECTIVE_METRICS[objective.metric]
+    target = _target_of(objective).resolve(objective.baseline)
+    day = min(as_of, objective.end)
+    now = None if as_of < objective.start else metric_on(session, objective.metric, day, config,
+                                                         since=objective.start)
+    projected: Decimal | None = None
+    if now is not None:
+        if spec.kind == "flow":
+            projected = project_flow(now, objective.start, day, objective.end)
+        else:
+            points = _history(session, objective.metric, objective.start, day - timedelta(1))
+            projected = project_trend([*points, (day, now)], objective.end)
+    fraction = None
+    if objective.baseline is not None and now is not None and target is not None:
+        fraction = fraction_done(objective.baseline, now, target)
+    status = status_of(spec, as_of=as_of, start=objective.start, end=objective.end, now=now,
+                       target=target, projected=projected)
+    plan = activity_plan(objective, target=target, now=now,
+                         inputs=inputs or plan_inputs(session, as_of, config), as_of=as_of,
+                         config=config)
+    return ObjectiveProgress(
+        objective_id=objective.id, name=objective.name, metric=objective.metric,
+        start=objective.start, end=objective.end, goals=objective.goals,
+        baseline=objective.baseline, now=now, target=target, projected=projected,
+        fraction=fraction, status=status, plan=plan, closed=objective.status != "open",
+    )
+
+
+def objectives_progress(session: Session, as_of: date, config: MetricsConfig, *,
+                        include_closed: bool = False) -> list[ObjectiveProgress]:
+    """Every open objective's progress (closed ones too when asked), oldest first."""
+    query = select(Objective).order_by(Objective.start, Objective.id)
+    if not include_closed:
+        query = query.where(Objective.status == "open")
+    objectives = list(session.scalars(query))
+    if not objectives:
+        return []
+    inputs = plan_inputs(session, as_of, config)
+    return [objective_progress(session, o, as_of, config, inputs) for o in objectives]
+
+
+def open_objectives_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Objective).where(
+        Objective.status == "open")) or 0)
+
+
