@@ -48,11 +48,11 @@ def test_countback_without_any_sales_is_none() -> None:
 
 def test_countback_months_from_the_first_of_a_month() -> None:
     months = countback_months(date(2026, 3, 1), 3)
-    assert months == [
+    assert months == (
         (date(2026, 3, 1), date(2026, 3, 1)),  # one day: the as-of month so far
         (date(2026, 2, 1), date(2026, 2, 28)),
         (date(2026, 1, 1), date(2026, 1, 31)),
-    ]
+    )
 
 
 def test_cei_published_example() -> None:

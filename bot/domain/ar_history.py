@@ -54,6 +54,11 @@ class Bands:
 
     def __init__(self, period_days: int) -> None:
         self.bounds: list[int] = sorted({*BUCKET_BOUNDS.values(), 151, period_days + 1})
+        edges = [0, *BUCKET_BOUNDS.values()]
+        self._bucket_slices = [
+            (bucket, self.index(lo) if lo else 0, None if hi is None else self.index(hi))
+            for bucket, lo, hi in zip(Bucket, edges, [*edges[1:], None], strict=True)
+        ]
 
     def index(self, days_past_due: int) -> int:
         return bisect_right(self.bounds, days_past_due)
@@ -63,17 +68,10 @@ class Bands:
 
     def total(self, bands: Sequence[Decimal], lo: int, hi: int | None = None) -> Decimal:
         """Sum of the bands covering days past due in [lo, hi)."""
-        first = self.index(lo)
-        last = self.size() if hi is None else self.index(hi)
-        return sum(bands[first:last], ZERO)
+        return sum(bands[self.index(lo):None if hi is None else self.index(hi)], ZERO)
 
     def buckets(self, bands: Sequence[Decimal]) -> dict[Bucket, Decimal]:
-        bounds = [0, *BUCKET_BOUNDS.values()]
-        out: dict[Bucket, Decimal] = {Bucket.CURRENT: bands[0]}
-        for bucket, lo, hi in zip(list(Bucket)[1:], bounds[1:], [*bounds[2:], None],
-                                  strict=True):
-            out[bucket] = self.total(bands, lo, hi)
-        return out
+        return {bucket: sum(bands[lo:hi], ZERO) for bucket, lo, hi in self._bucket_slices}
 
 
 def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
@@ -131,22 +129,37 @@ def span_total(sums: Sequence[Decimal], origin: date, lo: date, hi: date) -> Dec
     return sums[end] - sums[start] if end > start else ZERO
 
 
-def sales_facts(sums: Sequence[Decimal], origin: date, as_of: date,
-                period_days: int) -> tuple[Decimal, list[tuple[Decimal, int]]]:
-    """Credit sales in the period, and the countback months' (sales, days)."""
-    period = span_total(sums, origin, as_of - timedelta(days=period_days - 1), as_of)
-    months = [(span_total(sums, origin, lo, hi), (hi - lo).days + 1)
-              for lo, hi in countback_months(as_of)]
-    return period, months
+class SalesHistory:
+    """One scope's daily credit sales as running totals, with the countback's whole months
+    computed once per calendar month."""
+
+    def __init__(self, sums: Sequence[Decimal], origin: date) -> None:
+        self.sums = sums
+        self.origin = origin
+        self._earlier: dict[date, list[tuple[Decimal, int]]] = {}
+
+    def total(self, lo: date, hi: date) -> Decimal:
+        return span_total(self.sums, self.origin, lo, hi)
+
+    def facts(self, as_of: date, period_days: int) -> tuple[Decimal, list[tuple[Decimal, int]]]:
+        """Credit sales in the period, and the countback months' (sales, days)."""
+        period = self.total(as_of - timedelta(days=period_days - 1), as_of)
+        spans = countback_months(as_of)
+        month = spans[0][0]
+        earlier = self._earlier.get(month)
+        if earlier is None:
+            earlier = [(self.total(lo, hi), (hi - lo).days + 1) for lo, hi in spans[1:]]
+            self._earlier[month] = earlier
+        return period, [(self.total(month, as_of), (as_of - month).days + 1), *earlier]
 
 
 def facts_on(bands: Bands, series: Sequence[Sequence[Decimal]], index: int, period_days: int,
-             *, sales: Sequence[Decimal], cash: Sequence[Decimal], origin: date,
+             *, sales: SalesHistory, cash: Sequence[Decimal], origin: date,
              as_of: date) -> LedgerFacts:
     """One day's ledger facts from a scope's band series (day `index` is `as_of`)."""
     ending = series[index]
-    month_ago = series[index - 30]
-    credit_sales, monthly = sales_facts(sales, origin, as_of, period_days)
+    month_ago = bands.buckets(series[index - 30])
+    credit_sales, monthly = sales.facts(as_of, period_days)
     return LedgerFacts(
         ending=bands.buckets(ending),
         beginning=bands.buckets(series[index - period_days]),
@@ -154,7 +167,7 @@ def facts_on(bands: Bands, series: Sequence[Sequence[Decimal]], index: int, peri
         monthly_sales=monthly,
         cash_collected=span_total(cash, origin, as_of - timedelta(days=period_days - 1), as_of),
         past_due_still_open=bands.total(ending, period_days + 1),
-        roll_from={source: bands.buckets(month_ago)[source] for source, _ in ROLLS},
+        roll_from={source: month_ago[source] for source, _ in ROLLS},
         roll_to={source: bands.total(ending, BUCKET_BOUNDS[source] + 30, ROLL_UPPER[source])
                  for source, _ in ROLLS},
     )

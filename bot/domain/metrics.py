@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from bot.domain.aging import BUCKETS, Bucket
 
@@ -183,7 +184,8 @@ def cei(beginning_ar: Decimal, credit_sales: Decimal, ending_ar: Decimal,
     return ratio(collectible - ending_ar, collectible - ending_current_ar, HUNDRED)
 
 
-def countback_months(as_of: date, months: int = COUNTBACK_MONTHS) -> list[tuple[date, date]]:
+@lru_cache(maxsize=1024)
+def countback_months(as_of: date, months: int = COUNTBACK_MONTHS) -> tuple[tuple[date, date], ...]:
     """Calendar months ending on the as-of date, newest first: the as-of month from its first
     day to the as-of date, then whole previous months. Each is (first day, last day)."""
     spans: list[tuple[date, date]] = []
@@ -192,7 +194,7 @@ def countback_months(as_of: date, months: int = COUNTBACK_MONTHS) -> list[tuple[
         first = last.replace(day=1)
         spans.append((first, last))
         last = first - timedelta(days=1)
-    return spans
+    return tuple(spans)
 
 
 def compute_metrics(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ContactAttempt, Customer, Invoice, Payment, PromiseToPay, TeamMember
 from bot.domain.aging import BUCKETS, Bucket
-from bot.domain.ar_history import Scope, prefix_sums, sales_facts, span_total
+from bot.domain.ar_history import SalesHistory, Scope, prefix_sums, span_total
 from bot.domain.calendar import holiday_calendar, is_working_day
 from bot.domain.metrics import (
     ROLLS,
@@ -201,8 +201,8 @@ def ledger_facts_as_of(session: Session, as_of: date,
     for scope in parts.keys() | sales.keys() | cash.keys():
         part = parts.get(scope) or {k: dict.fromkeys(BUCKETS, ZERO)
                                     for k in ("end", "start", "month", "rolled")}
-        credit_sales, monthly = sales_facts(prefix_sums(sales.get(scope, {}), origin, as_of),
-                                            origin, as_of, period_days)
+        credit_sales, monthly = SalesHistory(prefix_sums(sales.get(scope, {}), origin, as_of),
+                                             origin).facts(as_of, period_days)
         cash_sums = prefix_sums(cash.get(scope, {}), origin, as_of)
         facts[scope] = LedgerFacts(
             ending=part["end"],
@@ -333,7 +333,8 @@ def holidays_for(config: MetricsConfig, first: date, last: date) -> Mapping[date
 
 def assemble(session: Session, as_of: date, period_days: int, config: MetricsConfig, *,
              ledger: Mapping[Scope, LedgerFacts],
-             activity: Mapping[int, ActivityFacts]) -> MetricsReport:
+             activity: Mapping[int, ActivityFacts],
+             members: Mapping[int | None, TeamMember] | None = None) -> MetricsReport:
     """The team's and each collector's metrics from their facts (team = sum of all)."""
     team_ledger = LedgerFacts()
     for facts in ledger.values():
@@ -343,7 +344,9 @@ def assemble(session: Session, as_of: date, period_days: int, config: MetricsCon
         team_activity = team_activity.plus(done)
     cost = config.collector_day_cost
     ids = {s for s in ledger if s is not None} | set(activity)
-    members = {m.id: m for m in session.scalars(select(TeamMember).where(TeamMember.id.in_(ids)))}
+    if members is None:
+        members = {m.id: m for m in session.scalars(
+            select(TeamMember).where(TeamMember.id.in_(ids)))}
     lines = [
         ScopeMetrics(
             collector_id=scope,

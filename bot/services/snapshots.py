@@ -13,14 +13,27 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Subquery,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from bot.db.models import ARSnapshot, Customer, Invoice, Payment
+from bot.db.models import ARSnapshot, Customer, Invoice, Payment, TeamMember
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
     InvoiceHistory,
+    SalesHistory,
     Scope,
     balance_on,
     facts_on,
@@ -56,23 +69,44 @@ BUCKET_COLUMNS = {
 }
 
 
+def _payments_after(since: date) -> Subquery:
+    """Per invoice with payments after `since`: what was paid after the first day the sweep
+    sees it (its issue, or `since`), and how many of those payments move its balance (come
+    before it is settled)."""
+    seen_from = case((Invoice.issue_date > since, Invoice.issue_date), else_=literal(since, Date))
+    after = Payment.paid_on > seen_from
+    moves = and_(after, or_(Invoice.settled_date.is_(None),
+                            Payment.paid_on < Invoice.settled_date))
+    return (
+        select(Payment.invoice_id.label("invoice_id"),
+               func.sum(case((after, Payment.amount), else_=literal(ZERO))).label("paid_after"),
+               func.sum(case((moves, 1), else_=0)).label("moving"))
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Payment.paid_on > since)
+        .group_by(Payment.invoice_id)
+        .subquery()
+    )
+
+
+def _in_window(since: date, last: date) -> ColumnElement[bool]:
+    return and_(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= last,
+                or_(Invoice.settled_date.is_(None), Invoice.settled_date > since))
+
+
 def _constant_histories(session: Session, since: date, last: date) -> Iterator[InvoiceHistory]:
-    """Invoices with no payment after `since`: their balance is constant from issue to settled,
-    so they are summed in SQL by (collector, issue, due, settled)."""
-    later_payment = exists().where(Payment.invoice_id == Invoice.id, Payment.paid_on > since)
-    balance = Invoice.amount - Invoice.amount_paid
+    """Invoices no payment moves within the window (most: unpaid, or paid on the day they were
+    settled): their balance is constant from issue to settled, so they are summed in SQL by
+    (collector, issue, due, settled)."""
+    paid = _payments_after(since)
+    balance = Invoice.amount - Invoice.amount_paid + func.coalesce(paid.c.paid_after, 0)
     clamped = case((balance > Invoice.amount, Invoice.amount), (balance < 0, literal(ZERO)),
                    else_=balance)
     rows = session.execute(
         select(Customer.collector_id, Invoice.issue_date, Invoice.due_date, Invoice.settled_date,
                func.sum(clamped))
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(
-            Invoice.status != InvoiceStatus.VOID,
-            Invoice.issue_date <= last,
-            or_(Invoice.settled_date.is_(None), Invoice.settled_date > since),
-            ~later_payment,
-        )
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(_in_window(since, last), func.coalesce(paid.c.moving, 0) == 0)
         .group_by(Customer.collector_id, Invoice.issue_date, Invoice.due_date,
                   Invoice.settled_date)
     ).tuples()
@@ -84,31 +118,31 @@ def _constant_histories(session: Session, since: date, last: date) -> Iterator[I
 
 
 def _paid_histories(session: Session, since: date, last: date) -> Iterator[InvoiceHistory]:
-    """Invoices with payments after `since`: the as-of rule at each day their balance moves."""
+    """Invoices whose payments move their balance within the window: the as-of rule at each
+    day it moves."""
+    paid = _payments_after(since)
+    moving = select(paid.c.invoice_id).where(paid.c.moving > 0)
     payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for invoice_id, paid_on, amount in session.execute(
         select(Payment.invoice_id, Payment.paid_on, Payment.amount)
-        .where(Payment.invoice_id.is_not(None), Payment.paid_on > since)
+        .where(Payment.paid_on > since, Payment.invoice_id.in_(moving))
     ).tuples():
         if invoice_id is not None:
             payments[invoice_id].append((paid_on, Decimal(amount)))
     if not payments:
         return
-    later_payment = exists().where(Payment.invoice_id == Invoice.id, Payment.paid_on > since)
     rows = session.execute(
         select(Invoice.id, Customer.collector_id, Invoice.issue_date, Invoice.due_date,
                Invoice.settled_date, Invoice.amount, Invoice.amount_paid)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= last,
-               or_(Invoice.settled_date.is_(None), Invoice.settled_date > since),
-               later_payment)
+        .where(_in_window(since, last), Invoice.id.in_(moving))
     ).tuples()
     for invoice_id, scope, issued, due, settled, amount, amount_paid in rows:
-        paid = payments[invoice_id]
-        turns = sorted({issued, *(day for day, _ in paid), *([settled] if settled else [])})
+        paid_list = payments[invoice_id]
+        turns = sorted({issued, *(day for day, _ in paid_list), *([settled] if settled else [])})
         steps = []
         for day in turns:
-            after = sum((a for on, a in paid if on > day), ZERO)
+            after = sum((a for on, a in paid_list if on > day), ZERO)
             steps.append((day, balance_on(Decimal(amount), Decimal(amount_paid), after,
                                           settled=settled, issued=issued, day=day)))
         yield InvoiceHistory(scope=scope, due=due, steps=steps)
@@ -129,7 +163,8 @@ def ledger_facts_series(session: Session, first: date, last: date,
     empty = [[ZERO] * bands.size()] * ((last - since).days + 1)
     out: dict[date, dict[Scope, LedgerFacts]] = {}
     scopes = series.keys() | sales.keys() | cash.keys()
-    sales_sums = {s: prefix_sums(sales.get(s, {}), origin, last) for s in scopes}
+    sales_sums = {s: SalesHistory(prefix_sums(sales.get(s, {}), origin, last), origin)
+                  for s in scopes}
     cash_sums = {s: prefix_sums(cash.get(s, {}), origin, last) for s in scopes}
     day = first
     while day <= last:
@@ -152,9 +187,11 @@ def metrics_series(session: Session, first: date, last: date, config: MetricsCon
     totals = ActivityTotals(daily_activity(session, origin, last, config.zone),
                             active_collectors(session), origin, last,
                             holidays_for(config, origin, last))
+    members: dict[int | None, TeamMember] = {m.id: m for m in session.scalars(select(TeamMember))}
     return {
         day: assemble(session, day, period_days, config, ledger=facts,
-                      activity=totals.facts(period_first(day, period_days), day))
+                      activity=totals.facts(period_first(day, period_days), day),
+                      members=members)
         for day, facts in ledger.items()
     }
 

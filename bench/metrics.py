@@ -1,0 +1,350 @@
+"""Benchmark: every metric as of a date, beside the bare SQL aggregates and beside pandas.
+
+100,000 customers, 1,000,000 invoices (18 months, most of the old paid, one payment row per
+paid invoice and a partial payment on one open invoice in ten), 50 collectors, on SQLite and
+PostgreSQL. Figures, each the best of --repeat runs in the same process:
+
+- floor: the minimal SQL aggregates the metrics need: open balance per collector and aging
+  bucket, credit sales per collector and day over the countback's 24 months, payments per
+  collector and day over the period (three bare GROUP BYs, no as-of rule);
+- metrics: `metrics_as_of` (team and every collector, every metric, as-of rule at three dates);
+- pandas: what an analyst does with an export: read the CSV files, compute the same figures
+  (checked equal to ours for the team); "compute only" leaves out reading the files;
+- backfill: `metrics_series` for the 365 days before the date (what an import or the first
+  snapshots run computes), beside the first floor aggregate (open balance by collector, bucket).
+
+Targets: metrics <= 1.5x the floor and faster than pandas; backfill <= 5x one aggregate.
+
+    .venv/bin/python bench/metrics.py [--invoices N] [--engine sqlite|postgresql|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.call_lists import COLLECTORS, TODAY, _rows  # noqa: E402
+from bot.db import Database  # noqa: E402
+from bot.db.scratch import scratch_schema  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PERIOD = 90
+AS_OF = TODAY
+
+FLOOR_SQL = (
+    "SELECT c.collector_id, CASE WHEN i.due_date >= :d THEN 0 WHEN i.due_date >= :d30 THEN 1"
+    " WHEN i.due_date >= :d60 THEN 2 WHEN i.due_date >= :d90 THEN 3 WHEN i.due_date >= :d120"
+    " THEN 4 ELSE 5 END AS bucket, SUM(i.amount - i.amount_paid) FROM invoices i"
+    " JOIN customers c ON c.id = i.customer_id WHERE i.status = 'open'"
+    " GROUP BY c.collector_id, bucket",
+    "SELECT c.collector_id, i.issue_date, SUM(i.amount) FROM invoices i JOIN customers c"
+    " ON c.id = i.customer_id WHERE i.status != 'void' AND i.issue_date >= :sales_from"
+    " AND i.issue_date <= :d GROUP BY c.collector_id, i.issue_date",
+    "SELECT c.collector_id, p.paid_on, SUM(p.amount) FROM payments p JOIN customers c"
+    " ON c.id = p.customer_id WHERE p.paid_on >= :period_from AND p.paid_on <= :d"
+    " GROUP BY c.collector_id, p.paid_on",
+)
+
+
+def _ledger(customers: int, invoices: int) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
+    customer_rows, invoice_rows = _rows(customers, invoices)
+    rng = random.Random(21)
+    now = datetime.now(UTC)
+    payments: list[tuple[Any, ...]] = []
+    for n, row in enumerate(invoice_rows):
+        invoice_id, customer, issued, amount, status, settled = (
+            n + 1, row[1], row[2], row[4], row[7], row[8])
+        if status == "paid":
+            payments.append((f"P{n}", customer, invoice_id, amount, settled, now))
+        elif n % 10 == 0 and issued < TODAY - timedelta(days=10):
+            part = (amount / 4).quantize(Decimal("0.01"))
+            paid_on = issued + timedelta(days=rng.randrange(1, (TODAY - issued).days))
+            payments.append((f"P{n}", customer, invoice_id, part, paid_on, now))
+            invoice_rows[n] = (*row[:5], part, *row[6:])
+    members = [
+        (i, f"UBENCH{i:03d}", f"Collector {i}", "collector", "America/New_York", 25, "1,2,3,4,5",
+         True, now, now)
+        for i in range(1, COLLECTORS + 1)
+    ]
+    return {
+        "team_members": ("(id, slack_user_id, name, role, timezone, daily_call_target,"
+                         " working_days, active, created_at, updated_at)", members),
+        "customers": ("(id, external_ref, name, contact_name, phone, tier, status,"
+                      " collector_id, created_at, updated_at)", customer_rows),
+        "invoices": ("(number, customer_id, issue_date, due_date, amount, amount_paid,"
+                     " currency, status, settled_date, disputed, created_at, updated_at)",
+                     invoice_rows),
+        "payments": ("(external_ref, customer_id, invoice_id, amount, paid_on, created_at)",
+                     payments),
+    }
+
+
+def _load(url: str, tables: dict[str, tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """The driver's bulk path (not measured)."""
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite":
+        import sqlite3
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, datetime):
+                return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, Decimal):
+                return float(value)  # how SQLAlchemy stores Numeric on SQLite
+            return value
+
+        connection = sqlite3.connect(target.database or "", isolation_level=None)
+        connection.execute("BEGIN")
+        for table, (columns, rows) in tables.items():
+            marks = ", ".join("?" * len(rows[0]))
+            connection.executemany(f"INSERT INTO {table} {columns} VALUES ({marks})",
+                                   ([plain(v) for v in row] for row in rows))
+        connection.execute("COMMIT")
+        connection.execute("ANALYZE")
+        connection.close()
+        return
+    import psycopg
+
+    options = target.query.get("options")
+    conninfo = target.set(drivername="postgresql", query={}).render_as_string(False)
+    with psycopg.connect(conninfo, options=str(options)) as connection:
+        for table, (columns, rows) in tables.items():
+            with connection.cursor() as cursor, \
+                    cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        connection.commit()
+        connection.execute("ANALYZE")
+        connection.commit()
+
+
+def _export(database: Database, workdir: Path) -> dict[str, Path]:
+    """CSV files as an analyst would export them from the ledger (not measured)."""
+    queries = {
+        "customers": "SELECT id, collector_id FROM customers",
+        "invoices": "SELECT id, customer_id, issue_date, due_date, amount, amount_paid, status,"
+                    " settled_date FROM invoices",
+        "payments": "SELECT invoice_id, customer_id, amount, paid_on FROM payments",
+    }
+    paths = {}
+    with database.engine.connect() as connection:
+        for name, sql in queries.items():
+            result = connection.execute(text(sql))
+            path = workdir / f"{name}.csv"
+            with path.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(result.keys())
+                writer.writerows(result)
+            paths[name] = path
+    return paths
+
+
+def pandas_metrics(paths: dict[str, Path], *, frames: dict[str, Any] | None = None
+                   ) -> dict[str, float | None]:
+    """The team's ledger metrics with pandas, from the CSV export (or frames already read)."""
+    import numpy as np
+    import pandas as pd
+
+    if frames is None:
+        frames = read_export(paths)
+    inv, pay, cust = frames["invoices"], frames["payments"], frames["customers"]
+    inv = inv[inv.status != "void"].merge(cust, left_on="customer_id", right_on="id",
+                                          suffixes=("", "_c"))
+    end = pd.Timestamp(AS_OF)
+    start = end - pd.Timedelta(days=PERIOD)
+    month = end - pd.Timedelta(days=30)
+
+    def balance(day: Any) -> Any:
+        after = pay[pay.paid_on > day].groupby("invoice_id").amount.sum()
+        raw = inv.amount - inv.amount_paid + inv.id.map(after).fillna(0)
+        raw = raw.clip(lower=0).where(raw <= inv.amount, inv.amount)
+        gone = (inv.issue_date > day) | (inv.settled_date <= day)
+        return raw.where(~gone, 0)
+
+    def bucket(day: Any) -> Any:
+        dpd = (day - inv.due_date).dt.days
+        return np.select([dpd <= 0, dpd <= 30, dpd <= 60, dpd <= 90, dpd <= 120],
+                         [0, 1, 2, 3, 4], 5)
+
+    b_end, b_start, b_month = balance(end), balance(start), balance(month)
+    k_end, k_start, k_month = bucket(end), bucket(start), bucket(month)
+    ending = b_end.sum()
+    current = b_end[k_end == 0].sum()
+    beginning = b_start.sum()
+    past_due_start = b_start[k_start > 0].sum()
+    still_open = b_end[inv.due_date < start].sum()
+    first = end - pd.Timedelta(days=PERIOD - 1)
+    sales = inv[(inv.issue_date >= first) & (inv.issue_date <= end)].amount.sum()
+    cash = pay[(pay.paid_on >= first) & (pay.paid_on <= end)].amount.sum()
+    monthly = inv[inv.issue_date <= end].groupby(inv.issue_date.dt.to_period("M")).amount.sum()
+    remaining, days = ending, 0.0
+    period = end.to_period("M")
+    for n in range(24):
+        month_sales = float(monthly.get(period - n, 0.0))
+        month_days = end.day if n == 0 else (period - n).days_in_month
+        if remaining <= 0:
+            break
+        if month_sales <= 0 or remaining >= month_sales:
+            days += month_days
+            remaining -= max(month_sales, 0)
+        else:
+            days += remaining / month_sales * month_days
+            remaining = 0
+    rolls = {k: b_end[k_month == k].sum() / b_month[k_month == k].sum()
+             if b_month[k_month == k].sum() else None for k in (1, 2, 3, 4)}
+
+    def share(a: float, b: float, scale: float = 100.0) -> float | None:
+        return round(a / b * scale, 2) if b else None
+
+    return {
+        "dso": share(ending, sales, PERIOD), "best_possible_dso": share(current, sales, PERIOD),
+        "dso_countback": round(days, 2),
+        "cei": share(beginning + sales - ending, beginning + sales - current),
+        "percent_current": share(current, ending),
+        "past_due_collected_pct": share(past_due_start - still_open, past_due_start),
+        "roll_1_30": None if rolls[1] is None else round(rolls[1] * 100, 2),
+        "cash_collected": round(cash, 2), "credit_sales": round(sales, 2),
+    }
+
+
+def read_export(paths: dict[str, Path]) -> dict[str, Any]:
+    import pandas as pd
+
+    return {
+        "invoices": pd.read_csv(paths["invoices"], parse_dates=["issue_date", "due_date",
+                                                                 "settled_date"]),
+        "payments": pd.read_csv(paths["payments"], parse_dates=["paid_on"]),
+        "customers": pd.read_csv(paths["customers"]),
+    }
+
+
+def _best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
+    times, value = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        value = run()
+        times.append(time.perf_counter() - started)
+    return min(times), value
+
+
+def bench(url: str, workdir: Path, repeat: int) -> dict[str, float]:
+    from bot.services.metrics import MetricsConfig, metrics_as_of
+    from bot.services.snapshots import metrics_series
+
+    database = Database(url)
+    config = MetricsConfig(zone=ZoneInfo("America/New_York"), country="US",
+                           collector_day_cost=Decimal(400))
+    params = {"d": AS_OF, **{f"d{n}": AS_OF - timedelta(days=n) for n in (30, 60, 90, 120)},
+              "sales_from": date(AS_OF.year - 2, AS_OF.month, 1),
+              "period_from": AS_OF - timedelta(days=PERIOD - 1)}
+
+    def floor() -> int:
+        with database.engine.connect() as connection:
+            return sum(len(connection.execute(text(sql), params).all()) for sql in FLOOR_SQL)
+
+    def aggregate() -> int:
+        with database.engine.connect() as connection:
+            return len(connection.execute(text(FLOOR_SQL[0]), params).all())
+
+    def ours() -> Any:
+        with database.uow() as uow:
+            return metrics_as_of(uow.session, AS_OF, config, PERIOD)
+
+    def backfill() -> int:
+        with database.uow() as uow:
+            first = AS_OF - timedelta(days=365)
+            return len(metrics_series(uow.session, first, AS_OF - timedelta(days=1), config,
+                                      PERIOD))
+
+    try:
+        paths = _export(database, workdir)
+        floor_s, _ = _best(repeat, floor)
+        aggregate_s, _ = _best(repeat, aggregate)
+        ours_s, report = _best(repeat, ours)
+        pandas_s, theirs = _best(repeat, lambda: pandas_metrics(paths))
+        frames = read_export(paths)
+        compute_s, _ = _best(repeat, lambda: pandas_metrics(paths, frames=frames))
+        backfill_s, days = _best(max(1, repeat // 2), backfill)
+    finally:
+        database.dispose()
+    team = report.team
+    mine = {"dso": team.dso, "best_possible_dso": team.best_possible_dso,
+            "dso_countback": team.dso_countback, "cei": team.cei,
+            "percent_current": team.percent_current,
+            "past_due_collected_pct": team.past_due_collected_pct,
+            "roll_1_30": next(iter(team.roll_rates.values())),
+            "cash_collected": team.cash_collected, "credit_sales": team.credit_sales}
+    for key, value in mine.items():
+        other = theirs[key]
+        if (value is None) != (other is None) or (
+                value is not None and abs(float(value) - float(other)) > 0.011):
+            raise SystemExit(f"pandas and collectbot disagree on {key}: {other} vs {value}")
+    return {"floor": floor_s, "aggregate": aggregate_s, "metrics": ours_s, "pandas": pandas_s,
+            "pandas_compute": compute_s, "backfill": backfill_s, "days": days}
+
+
+def _fresh(engine: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+    if engine == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+        Database(url).upgrade()
+        return url, lambda: None
+    return scratch_schema(PG_URL, prefix="bench")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    tables = _ledger(args.customers, args.invoices)
+    print(f"metrics as of {AS_OF}, {PERIOD}-day period: {args.customers:,} customers,"
+          f" {args.invoices:,} invoices, {len(tables['payments'][1]):,} payments,"
+          f" {COLLECTORS} collectors; best of {args.repeat}")
+    for engine in engines:
+        with tempfile.TemporaryDirectory() as workdir:
+            try:
+                url, drop = _fresh(engine, Path(workdir))
+            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
+                print(f"{engine}: skipped: {str(exc).splitlines()[0]}")
+                continue
+            try:
+                _load(url, tables)
+                r = bench(url, Path(workdir), args.repeat)
+            finally:
+                drop()
+        print(f"\n{engine}")
+        print(f"  floor (3 bare aggregates)   {r['floor']:8.3f} s")
+        print(f"  metrics_as_of (all)         {r['metrics']:8.3f} s  "
+              f" {r['metrics'] / r['floor']:5.2f}x the floor (target <= 1.5)")
+        print(f"  pandas, read + compute      {r['pandas']:8.3f} s   metrics are"
+              f" {r['pandas'] / r['metrics']:5.2f}x faster (target > 1)")
+        print(f"  pandas, compute only        {r['pandas_compute']:8.3f} s   metrics are"
+              f" {r['pandas_compute'] / r['metrics']:5.2f}x faster")
+        print(f"  one aggregate (AR x bucket) {r['aggregate']:8.3f} s")
+        print(f"  backfill of {int(r['days'])} days        {r['backfill']:8.3f} s   "
+              f"{r['backfill'] / r['aggregate']:5.2f}x one aggregate (target <= 5)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
