@@ -99,6 +99,9 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
             slack = demo_slack(result, sandbox)
             step_morning(result, slack, out)
             step_collector_morning(result, slack, out)
+        from bot.demo.objective import step_objective
+
+        step_objective(result, out)
     except BaseException:
         result.database.dispose()
         raise
