@@ -45,6 +45,7 @@ from bot.services.metrics import (
     ledger_facts_as_of,
     metrics_as_of,
 )
+from bot.views.text import Message
 
 TEAM_WEEKDAYS = frozenset({1, 2, 3, 4, 5})
 LEARN_DAYS = 180
@@ -358,3 +359,17 @@ def open_objectives_count(session: Session) -> int:
         Objective.status == "open")) or 0)
 
 
+
+
+def goals_message(session: Session, slack_user_id: str, *, now: datetime,
+                  config: MetricsConfig) -> Message:
+    """`/collect goals` for this person: everyone sees the objectives; managers get buttons."""
+    from bot.services.roster import is_manager, member_for
+    from bot.views.goals import goals_blocks, goals_text
+
+    member = member_for(session, slack_user_id)
+    today = now.astimezone(config.zone).date()
+    measure_baselines(session, today, config)
+    items = objectives_progress(session, today, config)
+    return Message(text=goals_text(items),
+                   blocks=goals_blocks(items, is_manager=is_manager(member)))
