@@ -16,9 +16,9 @@ from bot.cli import main
 from bot.db import Database
 from bot.db.models import ARSnapshot, Customer, Invoice, Payment, TeamMember
 from bot.domain.vocabulary import InvoiceStatus
+from bot.sandbox.web_api import SlackSandbox
 from bot.services.metrics import MetricsConfig, metrics_as_of
 from bot.services.snapshots import run_snapshots
-from bot.slack.sandbox import SlackSandbox
 from tests.slack_fixtures import SANDBOX_TOKEN
 
 AS_OF = date(2026, 3, 1)  # the first of a month: the countback's newest month is one day

@@ -7,13 +7,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.db import Database
+from bot.domain.objectives import ActivityPlan, ObjectiveProgress
 from bot.services.metrics import MetricsConfig
-from bot.services.objectives import (
-    ActivityPlan,
-    ObjectiveProgress,
-    add_objective,
-    goals_message,
-)
+from bot.services.objectives import add_objective, goals_message
 from bot.slack.blockkit import validate_message
 from bot.views.goals import ADD_OBJECTIVE, EDIT_GOALS, goals_blocks
 from tests.service_seed import seed
@@ -68,3 +64,19 @@ def test_goals_message_for_roles(db: Database) -> None:
     assert "button" not in repr(collector.blocks)
     assert ADD_OBJECTIVE in repr(manager.blocks)
     assert collector.text.startswith("DSO -5%:")
+
+
+def test_collect_goals_through_the_command_parser(db: Database) -> None:
+    from handlers.commands.collect import run_collect
+
+    seed(db)
+    now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    empty = run_collect(db, user_id="UALICE", text="goals", now=now, default_tz="UTC")
+    assert empty.text == "No objectives yet."
+    manager = run_collect(db, user_id="UMGR", text="goals", now=now, default_tz="UTC",
+                          metrics=MetricsConfig(zone=ZoneInfo("UTC")))
+    assert manager.blocks and ADD_OBJECTIVE in repr(manager.blocks)
+    assert "goals" in run_collect(db, user_id="UALICE", text="help", now=now,
+                                  default_tz="UTC").text
+    stranger = run_collect(db, user_id="UNOBODY", text="goals", now=now, default_tz="UTC")
+    assert "not on the collections roster" in stranger.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TextIO
 
-from bot.demo.run import DemoResult, write_banner
+from bot.demo.steps import DemoResult, write_banner
 from bot.services.metrics import MetricsConfig, metrics_as_of
 from bot.services.objectives import add_objective, objective_progress
 from bot.services.snapshots import backfill

@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.demo.clicks import step_collector_morning
 from bot.demo.ledger import DemoFiles, generate_demo_ledger
 from bot.demo.morning import demo_slack, step_morning
+from bot.demo.objective import step_objective
 from bot.demo.steps import DEMO_TOKEN, DemoError, DemoResult, write_banner
 from bot.importer import ImportReport, import_file
 from bot.sandbox.web_api import SlackSandbox
@@ -99,8 +100,6 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
             slack = demo_slack(result, sandbox)
             step_morning(result, slack, out)
             step_collector_morning(result, slack, out)
-        from bot.demo.objective import step_objective
-
         step_objective(result, out)
     except BaseException:
         result.database.dispose()

@@ -74,9 +74,9 @@ class Bands:
         return {bucket: sum(bands[lo:hi], ZERO) for bucket, lo, hi in self._bucket_slices}
 
 
-def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
-                bands: Bands) -> dict[Scope, list[list[Decimal]]]:
-    """Per scope, the AR in each band at the end of every day from `first` to `last`."""
+def _balance_changes(histories: Iterable[InvoiceHistory], first: date, last: date
+                     ) -> tuple[dict[date, list[tuple[Scope, date, Decimal]]], set[Scope]]:
+    """Each day's balance changes (scope, due date, amount); steps before `first` land on it."""
     events: dict[date, list[tuple[Scope, date, Decimal]]] = defaultdict(list)
     scopes: set[Scope] = set()
     for history in histories:
@@ -89,6 +89,13 @@ def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
             previous = balance
             if delta:
                 events[max(start, first)].append((history.scope, history.due, delta))
+    return events, scopes
+
+
+def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
+                bands: Bands) -> dict[Scope, list[list[Decimal]]]:
+    """Per scope, the AR in each band at the end of every day from `first` to `last`."""
+    events, scopes = _balance_changes(histories, first, last)
     width = bands.size()
     open_by_due: dict[Scope, dict[date, Decimal]] = {s: defaultdict(lambda: ZERO) for s in scopes}
     current: dict[Scope, list[Decimal]] = {s: [ZERO] * width for s in scopes}

@@ -245,6 +245,39 @@ def compute_metrics(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeMetrics:
+    """One collector's metrics (slack_user_id None: the unassigned accounts)."""
+
+    collector_id: int | None
+    slack_user_id: str | None
+    name: str
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsReport:
+    as_of: date
+    period_days: int
+    team: Metrics
+    by_collector: list[ScopeMetrics] = field(default_factory=list)
+
+    def json(self) -> dict[str, object]:
+        """The stable `metrics` object of `report --json`, with a `collectors` list."""
+        return {
+            **metrics_json(self.team),
+            "collectors": [
+                {"slack_user_id": line.slack_user_id, "name": line.name,
+                 **metrics_json(line.metrics)}
+                for line in self.by_collector
+            ],
+        }
+
+
+def period_first(as_of: date, period_days: int) -> date:
+    return as_of - timedelta(days=period_days - 1)
+
+
 def metrics_json(metrics: Metrics) -> dict[str, object]:
     """The stable `metrics` object of `collectbot report --json` (decimals as strings)."""
 

@@ -39,6 +39,37 @@ OBJECTIVE_METRICS: dict[str, MetricSpec] = {
     "cost_of_collecting": MetricSpec("Spend on collecting", True, kind="flow", unit="money"),
 }
 
+@dataclass(frozen=True, slots=True)
+class ActivityPlan:
+    """Calls a day the objective needs, beside those planned and made."""
+
+    money_needed: Decimal | None
+    cash_per_call: Decimal
+    learned: bool
+    working_days_left: int
+    needed: int | None
+    planned: int
+    made: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveProgress:
+    objective_id: int
+    name: str
+    metric: str
+    start: date
+    end: date
+    goals: str | None
+    baseline: Decimal | None
+    now: Decimal | None
+    target: Decimal | None
+    projected: Decimal | None
+    fraction: Decimal | None
+    status: Status
+    plan: ActivityPlan
+    closed: bool
+
+
 _TARGET = re.compile(r"^\s*(?P<sign>[+-]?)\s*\$?\s*(?P<number>[0-9][0-9,]*(?:\.[0-9]+)?)\s*"
                      r"(?P<pct>%?)\s*$")
 

@@ -23,10 +23,11 @@ from bot.domain.metrics import (
     ZERO,
     ActivityFacts,
     LedgerFacts,
-    Metrics,
+    MetricsReport,
+    ScopeMetrics,
     compute_metrics,
     countback_months,
-    metrics_json,
+    period_first,
 )
 from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES, InvoiceStatus, PromiseStatus
 from bot.services.report import balance_rule, bucket_case
@@ -50,39 +51,6 @@ class MetricsConfig:
     def from_settings(cls, settings: Settings) -> MetricsConfig:
         return cls(zone=settings.zone, country=settings.country,
                    collector_day_cost=settings.collector_day_cost)
-
-
-@dataclass(frozen=True, slots=True)
-class ScopeMetrics:
-    """One collector's metrics (slack_user_id None: the unassigned accounts)."""
-
-    collector_id: int | None
-    slack_user_id: str | None
-    name: str
-    metrics: Metrics
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsReport:
-    as_of: date
-    period_days: int
-    team: Metrics
-    by_collector: list[ScopeMetrics] = field(default_factory=list)
-
-    def json(self) -> dict[str, object]:
-        """The stable `metrics` object of `report --json`, with a `collectors` list."""
-        return {
-            **metrics_json(self.team),
-            "collectors": [
-                {"slack_user_id": line.slack_user_id, "name": line.name,
-                 **metrics_json(line.metrics)}
-                for line in self.by_collector
-            ],
-        }
-
-
-def period_first(as_of: date, period_days: int) -> date:
-    return as_of - timedelta(days=period_days - 1)
 
 
 def sales_origin(first: date, period_days: int) -> date:

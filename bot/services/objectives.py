@@ -23,7 +23,8 @@ from bot.domain.calendar import is_working_day
 from bot.domain.metrics import ZERO, LedgerFacts, round2
 from bot.domain.objectives import (
     OBJECTIVE_METRICS,
-    Status,
+    ActivityPlan,
+    ObjectiveProgress,
     Target,
     fraction_done,
     parse_target,
@@ -55,37 +56,6 @@ MADE_DAYS = 5
 
 class ObjectiveError(ServiceError):
     """A bad objective: the message says what to fix."""
-
-
-@dataclass(frozen=True, slots=True)
-class ActivityPlan:
-    """Calls a day the objective needs, beside those planned and made."""
-
-    money_needed: Decimal | None
-    cash_per_call: Decimal
-    learned: bool
-    working_days_left: int
-    needed: int | None
-    planned: int
-    made: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectiveProgress:
-    objective_id: int
-    name: str
-    metric: str
-    start: date
-    end: date
-    goals: str | None
-    baseline: Decimal | None
-    now: Decimal | None
-    target: Decimal | None
-    projected: Decimal | None
-    fraction: Decimal | None
-    status: Status
-    plan: ActivityPlan
-    closed: bool
 
 
 def _target_of(objective: Objective) -> Target:

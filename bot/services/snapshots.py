@@ -41,7 +41,7 @@ from bot.domain.ar_history import (
     sweep_bands,
 )
 from bot.domain.calendar import local_date
-from bot.domain.metrics import ZERO, LedgerFacts, metrics_json
+from bot.domain.metrics import ZERO, LedgerFacts, MetricsReport, metrics_json, period_first
 from bot.domain.vocabulary import InvoiceStatus
 from bot.services.metrics import (
     DEFAULT_PERIOD_DAYS,
@@ -49,7 +49,6 @@ from bot.services.metrics import (
     TEAM,
     ActivityTotals,
     MetricsConfig,
-    MetricsReport,
     active_collectors,
     assemble,
     by_scope,
@@ -57,7 +56,6 @@ from bot.services.metrics import (
     credit_sales_by_day,
     daily_activity,
     holidays_for,
-    period_first,
     sales_origin,
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.services.objectives import ObjectiveProgress
+from bot.domain.objectives import ObjectiveProgress
 from bot.views.terminal_objectives import bar, figure
 from bot.views.text import inline, mrkdwn, plain
 

@@ -73,6 +73,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("account", "account ACCOUNT", "account C-1001",
                    "balance, aging, open promises and the last 10 attempts"),
         Subcommand("stats", "stats", "stats", "my calls today and this week against target"),
+        Subcommand("goals", "goals", "goals",
+                   "the team's objectives, their progress and the calls a day they need"),
         Subcommand("assign", "assign ACCOUNT @user", "assign C-1001 @alice",
                    "hand an account to a collector", managers_only=True),
         Subcommand("team", "team", "team", "today's calls per collector", managers_only=True),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.domain.metrics import Metrics
-from bot.services.metrics import MetricsReport, period_first
+from bot.domain.metrics import Metrics, MetricsReport, period_first
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("Credit sales", "credit_sales", "money"),

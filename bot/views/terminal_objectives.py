@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.domain.objectives import OBJECTIVE_METRICS
-from bot.services.objectives import ObjectiveProgress
+from bot.domain.objectives import OBJECTIVE_METRICS, ObjectiveProgress
 
 
 def figure(value: Decimal | None, metric: str) -> str:

@@ -21,6 +21,8 @@ from bot.db.uow import UnitOfWork
 from bot.services import commands, roster
 from bot.services.commands import Actor
 from bot.services.errors import InvalidInput, NotOnRoster, ServiceError
+from bot.services.metrics import MetricsConfig
+from bot.services.objectives import goals_message
 from bot.services.refresh import refresh_after_change
 from bot.slack.client import SlackError, SlackGateway
 from bot.views import replies
@@ -32,6 +34,7 @@ from handlers.commands.collect_parser import (
     DisputeCmd,
     Escalations,
     Find,
+    Goals,
     Help,
     Log,
     Note,
@@ -108,7 +111,13 @@ def _escalations(uow: UnitOfWork, actor: Actor, _: Escalations) -> Answer:
     return Answer(replies.escalations_reply(commands.escalations(uow.session, actor)))
 
 
-# One row per subcommand (help is answered before anyone is looked up).
+def _goals(uow: UnitOfWork, actor: Actor, config: MetricsConfig) -> Answer:
+    message = goals_message(uow.session, actor.slack_id, now=actor.now, config=config)
+    return Answer(CommandReply(message.text, message.blocks))
+
+
+# One row per subcommand (help is answered before anyone is looked up; goals needs the team's
+# metrics settings as well).
 _STEPS: dict[type, Callable[[UnitOfWork, Actor, Any], Answer]] = {
     ShowList: _show_list,
     Log: _log,
@@ -141,6 +150,7 @@ def answer_collect(
     command: CollectCommand,
     now: datetime,
     default_tz: str | ZoneInfo,
+    metrics: MetricsConfig | None = None,
 ) -> Answer:
     """Run a parsed command in one unit of work, committed when it succeeded.
 
@@ -152,7 +162,10 @@ def answer_collect(
     try:
         with database.uow() as uow:
             actor = Actor(roster.member_for(uow.session, user_id), now, default_tz)
-            answer = _STEPS[type(command)](uow, actor, command)
+            if isinstance(command, Goals):
+                answer = _goals(uow, actor, metrics or MetricsConfig(zone=actor.zone))
+            else:
+                answer = _STEPS[type(command)](uow, actor, command)
             uow.commit()
     except ServiceError as error:
         if isinstance(error, InvalidInput) and isinstance(command, Promise):
@@ -172,6 +185,7 @@ def run_collect(
     now: datetime,
     default_tz: str | ZoneInfo,
     gateway: SlackGateway | None = None,
+    metrics: MetricsConfig | None = None,
 ) -> CommandReply:
     """`/collect text` for a Slack user: parsed, run, committed, then what shows it refreshed.
 
@@ -183,7 +197,8 @@ def run_collect(
     if isinstance(command, UsageError):
         return replies.usage_reply(command.subcommand, command.problem)
     answer = answer_collect(
-        database, user_id=user_id, command=command, now=now, default_tz=default_tz
+        database, user_id=user_id, command=command, now=now, default_tz=default_tz,
+        metrics=metrics,
     )
     if answer.changed is not None and gateway is not None:
         refresh_after_change(
@@ -211,6 +226,7 @@ def _run(context: HandlerContext, command: dict[str, Any]) -> None:
             now=context.now(),
             default_tz=context.default_tz,
             gateway=context.gateway,
+            metrics=MetricsConfig.from_settings(context.settings),
         )
     except Exception:
         logger.exception("/collect by %s failed", user_id)

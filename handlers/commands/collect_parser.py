@@ -144,9 +144,14 @@ class Escalations:
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Goals:
+    pass
+
+
 CollectCommand = (
     Help | ShowList | Log | Promise | DisputeCmd | Note | Find | Account | Stats | Assign | Team
-    | Escalations
+    | Escalations | Goals
 )
 
 
@@ -395,6 +400,7 @@ _PARSERS: dict[str, Callable[[_Args], CollectCommand]] = {
     "assign": _parse_assign,
     "team": _no_arguments(Team()),
     "escalations": _no_arguments(Escalations()),
+    "goals": _no_arguments(Goals()),
 }
 
 
