@@ -62,7 +62,13 @@ def test_scheduler_has_every_job(db: Database, slack_gateway: object) -> None:
     every = jobs["call-lists"].trigger
     assert isinstance(every, IntervalTrigger)
     assert every.interval == timedelta(minutes=5)
-    for name in set(JOBS) - {"call-lists"}:
+    # snapshots: yesterday's figures soon after midnight in the team's zone.
+    snapshots = jobs["snapshots"].trigger
+    assert isinstance(snapshots, CronTrigger)
+    fields = {f.name: str(f) for f in snapshots.fields}
+    assert (fields["hour"], fields["minute"]) == ("0", "15")
+    assert snapshots.timezone == context.settings.zone
+    for name in set(JOBS) - {"call-lists", "snapshots"}:
         daily = jobs[name].trigger
         assert isinstance(daily, CronTrigger), name
         fields = {f.name: str(f) for f in daily.fields}
