@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.db import Database
-from bot.db.models import ARSnapshot, Customer, Invoice, Payment, TeamMember
+from bot.db.models import ARSnapshot, Customer, Invoice, Payment, PaymentAllocation, TeamMember
 from bot.domain.vocabulary import InvoiceStatus
 from bot.sandbox.web_api import SlackSandbox
 from bot.services.metrics import MetricsConfig, metrics_as_of
@@ -46,8 +46,12 @@ def _ledger(db: Database) -> None:
             s.add(row)
             s.flush()
             if paid != "0":
-                s.add(Payment(external_ref=f"P-{number}", customer_id=c1.id, invoice_id=row.id,
-                              amount=D(paid), paid_on=settled or date(2026, 2, 15)))
+                payment = Payment(external_ref=f"P-{number}", customer_id=c1.id,
+                                  amount=D(paid), paid_on=settled or date(2026, 2, 15))
+                s.add(payment)
+                s.flush()
+                s.add(PaymentAllocation(payment_id=payment.id, invoice_id=row.id,
+                                        amount=D(paid), applied_on=payment.paid_on))
             return row
 
         # sold in the period, current on the date: 600

@@ -11,7 +11,14 @@ import pytest
 
 from bot.cli import main
 from bot.db import Database
-from bot.db.models import ContactAttempt, Customer, Invoice, Payment, TeamMember
+from bot.db.models import (
+    ContactAttempt,
+    Customer,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+    TeamMember,
+)
 from bot.domain.activity_plan import calls_per_day, learn_cash_per_call, money_needed
 from bot.domain.aging import Bucket
 from bot.domain.metrics import LedgerFacts
@@ -118,12 +125,15 @@ def _history(db: Database) -> None:
         ]
         s.add_all(invoices)
         s.flush()
-        s.add_all([
-            Payment(external_ref="P3", customer_id=c2.id, invoice_id=invoices[2].id,
-                    amount=D(120), paid_on=date(2026, 4, 15)),
-            Payment(external_ref="P4", customer_id=c3.id, invoice_id=invoices[3].id,
-                    amount=D(100), paid_on=date(2026, 6, 5)),
-        ])
+        for ref, customer, invoice, amount, day in (
+                ("P3", c2, invoices[2], D(120), date(2026, 4, 15)),
+                ("P4", c3, invoices[3], D(100), date(2026, 6, 5))):
+            payment = Payment(external_ref=ref, customer_id=customer.id, amount=amount,
+                              paid_on=day)
+            s.add(payment)
+            s.flush()
+            s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+                                    amount=amount, applied_on=day))
         april = datetime(2026, 4, 5, 15, 0, tzinfo=UTC)
         for n in range(30):
             for customer in (c2, c3):

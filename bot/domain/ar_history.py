@@ -1,7 +1,7 @@
 """AR by aging band for every day of a window, in one sweep over balance-change events.
 
 Each invoice's balance is a step function of the date (the as-of rule: nothing before it is
-issued, its open balance while open, zero from its settled date); the sweep applies the steps in
+issued, then its amount less the allocations applied by the day); the sweep applies the steps in
 date order and moves each due date's balance to the next band on the day it crosses a band's
 lower bound. Bands are ranges of days past due; buckets, the roll-rate ranges and "past due at
 the period's start" are unions of them.
@@ -30,12 +30,13 @@ ROLL_UPPER = {Bucket.DAYS_1_30: 61, Bucket.DAYS_31_60: 91, Bucket.DAYS_61_90: 12
 Scope = int | None  # a collector's id; None for unassigned accounts
 
 
-def balance_on(amount: Decimal, amount_paid: Decimal, paid_after: Decimal, *,
-               settled: date | None, issued: date, day: date) -> Decimal:
-    """The as-of rule in Python (mirrors `bot.services.report.balance_rule`)."""
-    if issued > day or (settled is not None and settled <= day):
+def balance_on(amount: Decimal, applied: Decimal, *, issued: date, day: date) -> Decimal:
+    """The as-of rule in Python (mirrors `bot.services.ledger.open_balance_as_of`): nothing
+    before the invoice is issued, then its amount less what was applied by the day, within 0
+    and its amount."""
+    if issued > day:
         return ZERO
-    balance = amount - amount_paid + paid_after
+    balance = amount - applied
     return amount if balance > amount else max(balance, ZERO)
 
 
@@ -45,7 +46,7 @@ class InvoiceHistory:
 
     scope: Scope
     due: date
-    # (first day, balance from that day on), in date order; the last step is usually to zero.
+    # (first day, balance from that day on), in date order.
     steps: Sequence[tuple[date, Decimal]]
 
 

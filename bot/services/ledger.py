@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,11 @@ def open_balance_as_of(as_of: date) -> ColumnElement[Decimal]:
         .where(PaymentAllocation.invoice_id == Invoice.id, PaymentAllocation.applied_on <= as_of)
         .scalar_subquery()
     )
+    return balance_given_applied(applied)
+
+
+def balance_given_applied(applied: Any) -> ColumnElement[Decimal]:
+    """An invoice's balance once `applied` has been applied to it, within 0 and its amount."""
     balance = Invoice.amount - applied
     return case(
         (balance > Invoice.amount, Invoice.amount),

@@ -11,10 +11,17 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, case, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, case, func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import ContactAttempt, Customer, Invoice, Payment, PromiseToPay, TeamMember
+from bot.db.models import (
+    ContactAttempt,
+    Customer,
+    Invoice,
+    PaymentAllocation,
+    PromiseToPay,
+    TeamMember,
+)
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.ar_history import SalesHistory, Scope, prefix_sums, span_total
 from bot.domain.calendar import holiday_calendar, is_working_day
@@ -30,7 +37,8 @@ from bot.domain.metrics import (
     period_first,
 )
 from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES, InvoiceStatus, PromiseStatus
-from bot.services.report import balance_rule, bucket_case
+from bot.services.ledger import balance_given_applied, payments_received
+from bot.services.report import bucket_case
 from bot.settings import Settings
 
 DEFAULT_PERIOD_DAYS = 90
@@ -46,11 +54,12 @@ class MetricsConfig:
     zone: ZoneInfo
     country: str = "US"
     collector_day_cost: Decimal | None = None
+    currency: str = "USD"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MetricsConfig:
         return cls(zone=settings.zone, country=settings.country,
-                   collector_day_cost=settings.collector_day_cost)
+                   collector_day_cost=settings.collector_day_cost, currency=settings.currency)
 
 
 def sales_origin(first: date, period_days: int) -> date:
@@ -62,25 +71,26 @@ def sales_origin(first: date, period_days: int) -> date:
 
 
 def cash_received(session: Session, first: date, last: date) -> dict[tuple[Scope, date], Decimal]:
-    """Cash collected per collector and day: payments received in [first, last], by the paying
-    customer's collector. The one place cash collected is read from (allocations will feed it)."""
+    """Cash collected per collector and day: the money received in [first, last] (the ledger's
+    one reading of it), by the paying customer's collector."""
+    received = payments_received(first, last).subquery()
     rows = session.execute(
-        select(Customer.collector_id, Payment.paid_on, func.sum(Payment.amount))
-        .join(Customer, Customer.id == Payment.customer_id)
-        .where(Payment.paid_on >= first, Payment.paid_on <= last)
-        .group_by(Customer.collector_id, Payment.paid_on)
+        select(Customer.collector_id, received.c.paid_on, func.sum(received.c.amount))
+        .join(Customer, Customer.id == received.c.customer_id)
+        .group_by(Customer.collector_id, received.c.paid_on)
     ).tuples()
     return {(scope, day): Decimal(total) for scope, day, total in rows}
 
 
-def credit_sales_by_day(session: Session, first: date,
-                        last: date) -> dict[tuple[Scope, date], Decimal]:
-    """Amounts of non-void invoices issued per collector and day in [first, last]."""
+def credit_sales_by_day(session: Session, first: date, last: date,
+                        currency: str = "USD") -> dict[tuple[Scope, date], Decimal]:
+    """Amounts of non-void invoices in `currency` issued per collector and day in [first,
+    last]."""
     rows = session.execute(
         select(Customer.collector_id, Invoice.issue_date, func.sum(Invoice.amount))
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date >= first,
-               Invoice.issue_date <= last)
+               Invoice.issue_date <= last, Invoice.currency == currency)
         .group_by(Customer.collector_id, Invoice.issue_date)
     ).tuples()
     return {(scope, day): Decimal(total) for scope, day, total in rows}
@@ -97,26 +107,25 @@ def _balances(as_of: date, period_days: int) -> tuple[Subquery, list[ColumnEleme
     """Per-invoice balance and bucket on the as-of date, the period's start and a month back."""
     start = as_of - timedelta(days=period_days)
     month_ago = as_of - timedelta(days=ROLL_DAYS)
-    earliest = min(start, month_ago)
-    paid = (
+    days = (as_of, start, month_ago)
+    applied = (
         select(
-            Payment.invoice_id.label("invoice_id"),
-            *[func.sum(func.coalesce(
-                _when(Payment.paid_on > day, Payment.amount), 0)).label(f"after_{n}")
-              for n, day in enumerate((as_of, start, month_ago))],
+            PaymentAllocation.invoice_id.label("invoice_id"),
+            *[func.sum(_when(PaymentAllocation.applied_on <= day, PaymentAllocation.amount, 0))
+              .label(f"applied_{n}") for n, day in enumerate(days)],
         )
-        .where(Payment.invoice_id.is_not(None), Payment.paid_on > earliest)
-        .group_by(Payment.invoice_id)
+        .where(PaymentAllocation.applied_on <= as_of)
+        .group_by(PaymentAllocation.invoice_id)
         .subquery()
     )
     balances: list[ColumnElement[Any]] = []
     buckets: list[ColumnElement[Any]] = []
-    for n, day in enumerate((as_of, start, month_ago)):
-        after = func.coalesce(getattr(paid.c, f"after_{n}"), 0)
-        balances.append(_when(Invoice.issue_date <= day, balance_rule(day, after), 0)
+    for n, day in enumerate(days):
+        by_then = func.coalesce(getattr(applied.c, f"applied_{n}"), 0)
+        balances.append(_when(Invoice.issue_date <= day, balance_given_applied(by_then), 0)
                         .label(f"balance_{n}"))
         buckets.append(bucket_case(Invoice.due_date, day).label(f"bucket_{n}"))
-    return paid, [*balances, *buckets]
+    return applied, [*balances, *buckets]
 
 
 def _when(condition: ColumnElement[bool], value: Any, otherwise: Any = None) -> ColumnElement[Any]:
@@ -124,22 +133,18 @@ def _when(condition: ColumnElement[bool], value: Any, otherwise: Any = None) -> 
 
 
 def ledger_facts_as_of(session: Session, as_of: date,
-                       period_days: int = DEFAULT_PERIOD_DAYS) -> dict[Scope, LedgerFacts]:
+                       period_days: int = DEFAULT_PERIOD_DAYS,
+                       currency: str = "USD") -> dict[Scope, LedgerFacts]:
     """Each collector's ledger facts on a date, from one aggregate over the invoices plus the
-    day's sales and cash (unassigned accounts under None)."""
+    day's sales and cash (unassigned accounts under None); invoices in `currency` only."""
     start = as_of - timedelta(days=period_days)
-    month_ago = as_of - timedelta(days=ROLL_DAYS)
     paid, columns = _balances(as_of, period_days)
     per_invoice = (
         select(Customer.collector_id, Invoice.due_date, *columns)
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-        .where(
-            Invoice.status != InvoiceStatus.VOID,
-            Invoice.issue_date <= as_of,
-            or_(Invoice.settled_date.is_(None),
-                Invoice.settled_date > min(start, month_ago)),
-        )
+        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= as_of,
+               Invoice.currency == currency)
         .subquery()
     )
     c = per_invoice.c
@@ -163,7 +168,7 @@ def ledger_facts_as_of(session: Session, as_of: date,
         part["rolled"][Bucket(b_month)] += Decimal(s_end or 0)
         still_open[scope] += Decimal(s_old or 0)
     origin = sales_origin(as_of, period_days)
-    sales = by_scope(credit_sales_by_day(session, origin, as_of))
+    sales = by_scope(credit_sales_by_day(session, origin, as_of, currency))
     cash = by_scope(cash_received(session, period_first(as_of, period_days), as_of))
     facts: dict[Scope, LedgerFacts] = {}
     for scope in parts.keys() | sales.keys() | cash.keys():
@@ -342,7 +347,7 @@ def metrics_as_of(session: Session, as_of: date, config: MetricsConfig,
     if period_days < 1:
         raise ValueError(f"the period must be at least 1 day, got {period_days}")
     first = period_first(as_of, period_days)
-    ledger = ledger_facts_as_of(session, as_of, period_days)
+    ledger = ledger_facts_as_of(session, as_of, period_days, config.currency)
     activity = ActivityTotals(daily_activity(session, first, as_of, config.zone),
                               active_collectors(session), first, as_of,
                               holidays_for(config, first, as_of)).facts(first, as_of)

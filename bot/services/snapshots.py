@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from bot.db.models import ARSnapshot, Customer, Invoice, Payment, TeamMember
+from bot.db.models import ARSnapshot, Customer, Invoice, PaymentAllocation, TeamMember
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
@@ -67,96 +67,109 @@ BUCKET_COLUMNS = {
 }
 
 
-def _payments_after(since: date) -> Subquery:
-    """Per invoice with payments after `since`: what was paid after the first day the sweep
-    sees it (its issue, or `since`), and how many of those payments move its balance (come
-    before it is settled)."""
+def _allocations(since: date) -> Subquery:
+    """Per invoice with allocations: what was applied by the first day the sweep sees it (its
+    issue, or `since`), how many allocations come after that day, and whether the balance can
+    leave [0, amount] (more applied than the amount, or a negative allocation)."""
     seen_from = case((Invoice.issue_date > since, Invoice.issue_date), else_=literal(since, Date))
-    after = Payment.paid_on > seen_from
-    moves = and_(after, or_(Invoice.settled_date.is_(None),
-                            Payment.paid_on < Invoice.settled_date))
+    later = PaymentAllocation.applied_on > seen_from
     return (
-        select(Payment.invoice_id.label("invoice_id"),
-               func.sum(case((after, Payment.amount), else_=literal(ZERO))).label("paid_after"),
-               func.sum(case((moves, 1), else_=0)).label("moving"))
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(Payment.paid_on > since)
-        .group_by(Payment.invoice_id)
+        select(PaymentAllocation.invoice_id.label("invoice_id"),
+               func.sum(case((later, 0), else_=PaymentAllocation.amount)).label("applied"),
+               func.sum(case((later, 1), else_=0)).label("later"),
+               func.sum(PaymentAllocation.amount).label("total"),
+               func.min(PaymentAllocation.amount).label("smallest"))
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+        .group_by(PaymentAllocation.invoice_id)
         .subquery()
     )
 
 
-def _in_window(since: date, last: date) -> ColumnElement[bool]:
+def _plain(allocations: Subquery) -> ColumnElement[bool]:
+    """The balance stays within [0, amount] on every day: amount less applied, no clamping."""
+    return or_(allocations.c.invoice_id.is_(None),
+               and_(allocations.c.total <= Invoice.amount, allocations.c.smallest > 0))
+
+
+def _in_scope(currency: str, last: date) -> ColumnElement[bool]:
     return and_(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= last,
-                or_(Invoice.settled_date.is_(None), Invoice.settled_date > since))
+                Invoice.currency == currency)
 
 
-def _constant_histories(session: Session, since: date, last: date) -> Iterator[InvoiceHistory]:
-    """Invoices no payment moves within the window (most: unpaid, or paid on the day they were
-    settled): their balance is constant from issue to settled, so they are summed in SQL by
-    (collector, issue, due, settled)."""
-    paid = _payments_after(since)
-    balance = Invoice.amount - Invoice.amount_paid + func.coalesce(paid.c.paid_after, 0)
-    clamped = case((balance > Invoice.amount, Invoice.amount), (balance < 0, literal(ZERO)),
-                   else_=balance)
+def _plain_histories(session: Session, since: date, last: date,
+                     currency: str) -> Iterator[InvoiceHistory]:
+    """Invoices whose balance is amount less applied (nearly all): summed in SQL, as their
+    opening balances by (collector, due, first day seen) and their allocations by (collector,
+    due, day applied). Invoices paid off before the window add nothing and are skipped."""
+    allocations = _allocations(since)
+    seen_from = case((Invoice.issue_date > since, Invoice.issue_date), else_=literal(since, Date))
+    opening = Invoice.amount - func.coalesce(allocations.c.applied, 0)
     rows = session.execute(
-        select(Customer.collector_id, Invoice.issue_date, Invoice.due_date, Invoice.settled_date,
-               func.sum(clamped))
+        select(Customer.collector_id, Invoice.due_date, seen_from, func.sum(opening))
         .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-        .where(_in_window(since, last), func.coalesce(paid.c.moving, 0) == 0)
-        .group_by(Customer.collector_id, Invoice.issue_date, Invoice.due_date,
-                  Invoice.settled_date)
+        .outerjoin(allocations, allocations.c.invoice_id == Invoice.id)
+        .where(_in_scope(currency, last), _plain(allocations),
+               or_(opening > 0, func.coalesce(allocations.c.later, 0) > 0))
+        .group_by(Customer.collector_id, Invoice.due_date, seen_from)
     ).tuples()
-    for scope, issued, due, settled, total in rows:
-        steps = [(issued, Decimal(total))]
-        if settled is not None:
-            steps.append((settled, ZERO))
-        yield InvoiceHistory(scope=scope, due=due, steps=steps)
+    for scope, due, first_day, total in rows:
+        yield InvoiceHistory(scope=scope, due=due, steps=[(first_day, Decimal(total))])
+    moves = session.execute(
+        select(Customer.collector_id, Invoice.due_date, PaymentAllocation.applied_on,
+               func.sum(PaymentAllocation.amount))
+        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .join(allocations, allocations.c.invoice_id == Invoice.id)
+        .where(_in_scope(currency, last), _plain(allocations),
+               PaymentAllocation.applied_on > seen_from, PaymentAllocation.applied_on <= last)
+        .group_by(Customer.collector_id, Invoice.due_date, PaymentAllocation.applied_on)
+    ).tuples()
+    for scope, due, day, amount in moves:
+        # A step from zero by minus the amount: the sweep adds it as that change on that day.
+        yield InvoiceHistory(scope=scope, due=due, steps=[(day, -Decimal(amount))])
 
 
-def _paid_histories(session: Session, since: date, last: date) -> Iterator[InvoiceHistory]:
-    """Invoices whose payments move their balance within the window: the as-of rule at each
-    day it moves."""
-    paid = _payments_after(since)
-    moving = select(paid.c.invoice_id).where(paid.c.moving > 0)
-    payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for invoice_id, paid_on, amount in session.execute(
-        select(Payment.invoice_id, Payment.paid_on, Payment.amount)
-        .where(Payment.paid_on > since, Payment.invoice_id.in_(moving))
-    ).tuples():
-        if invoice_id is not None:
-            payments[invoice_id].append((paid_on, Decimal(amount)))
-    if not payments:
-        return
+def _clamped_histories(session: Session, since: date, last: date,
+                       currency: str) -> Iterator[InvoiceHistory]:
+    """The rare invoices whose balance the as-of rule clamps: the rule at each day it moves."""
+    allocations = _allocations(since)
     rows = session.execute(
         select(Invoice.id, Customer.collector_id, Invoice.issue_date, Invoice.due_date,
-               Invoice.settled_date, Invoice.amount, Invoice.amount_paid)
+               Invoice.amount)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(_in_window(since, last), Invoice.id.in_(moving))
+        .join(allocations, allocations.c.invoice_id == Invoice.id)
+        .where(_in_scope(currency, last), ~_plain(allocations))
     ).tuples()
-    for invoice_id, scope, issued, due, settled, amount, amount_paid in rows:
-        paid_list = payments[invoice_id]
-        turns = sorted({issued, *(day for day, _ in paid_list), *([settled] if settled else [])})
-        steps = []
-        for day in turns:
-            after = sum((a for on, a in paid_list if on > day), ZERO)
-            steps.append((day, balance_on(Decimal(amount), Decimal(amount_paid), after,
-                                          settled=settled, issued=issued, day=day)))
+    invoices = {row[0]: row for row in rows}
+    if not invoices:
+        return
+    applied: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    for invoice_id, day, amount in session.execute(
+        select(PaymentAllocation.invoice_id, PaymentAllocation.applied_on,
+               PaymentAllocation.amount)
+        .where(PaymentAllocation.invoice_id.in_(sorted(invoices)))
+    ).tuples():
+        applied[invoice_id].append((day, Decimal(amount)))
+    for invoice_id, scope, issued, due, amount in invoices.values():
+        entries = applied[invoice_id]
+        turns = sorted({issued, *(day for day, _ in entries if day > issued)})
+        steps = [(day, balance_on(Decimal(amount), sum((a for on, a in entries if on <= day),
+                                                       ZERO), issued=issued, day=day))
+                 for day in turns]
         yield InvoiceHistory(scope=scope, due=due, steps=steps)
 
 
 def ledger_facts_series(session: Session, first: date, last: date,
-                        period_days: int = DEFAULT_PERIOD_DAYS
+                        period_days: int = DEFAULT_PERIOD_DAYS, currency: str = "USD"
                         ) -> dict[date, dict[Scope, LedgerFacts]]:
     """Every day's ledger facts from `first` to `last`, per collector, in one sweep."""
     since = first - timedelta(days=max(period_days, ROLL_DAYS))
     bands = Bands(period_days)
-    histories = [*_constant_histories(session, since, last), *_paid_histories(session, since,
-                                                                               last)]
+    histories = [*_plain_histories(session, since, last, currency),
+                 *_clamped_histories(session, since, last, currency)]
     series = sweep_bands(histories, since, last, bands)
     origin = sales_origin(first, period_days)
-    sales = by_scope(credit_sales_by_day(session, origin, last))
+    sales = by_scope(credit_sales_by_day(session, origin, last, currency))
     cash = by_scope(cash_received(session, origin, last))
     empty = [[ZERO] * bands.size()] * ((last - since).days + 1)
     out: dict[date, dict[Scope, LedgerFacts]] = {}
@@ -180,7 +193,7 @@ def ledger_facts_series(session: Session, first: date, last: date,
 def metrics_series(session: Session, first: date, last: date, config: MetricsConfig,
                    period_days: int = DEFAULT_PERIOD_DAYS) -> dict[date, MetricsReport]:
     """`metrics_as_of` for every day from `first` to `last`, computed in one pass."""
-    ledger = ledger_facts_series(session, first, last, period_days)
+    ledger = ledger_facts_series(session, first, last, period_days, config.currency)
     origin = period_first(first, period_days)
     totals = ActivityTotals(daily_activity(session, origin, last, config.zone),
                             active_collectors(session), origin, last,

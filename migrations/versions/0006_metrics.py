@@ -3,7 +3,7 @@
 Both tables were created empty by 0001 and nothing wrote to them, so they are rebuilt.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0002
 Create Date: 2026-11-24 12:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bot.db.models
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
