@@ -91,6 +91,9 @@ def test_a_link_is_upgraded_greeted_and_its_acks_recorded(server: SocketModeServ
         assert _read_frame(sock) == (OP_PONG, b"are you there")
         sock.sendall(_masked(OP_CLOSE, struct.pack("!H", 1000)))
         assert _read_frame(sock)[0] == OP_CLOSE
+    # The server answers the close frame, then records "closed" once its side of the link is
+    # torn down: wait for that rather than race it.
+    server.wait_closed(server.events[0].link)
     assert [e.what for e in server.events] == ["connected", "hello", "envelope", "ack", "closed"]
 
 
