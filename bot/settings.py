@@ -7,6 +7,7 @@ from datetime import time
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     out_of_office_markers: str = Field(
         default=":palm_tree:,:face_with_thermometer:,out of office,ooo,on vacation,on leave",
         validation_alias="COLLECTBOT_OOO_MARKERS",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias="COLLECTBOT_LOG_FORMAT"
     )
 
     @field_validator("database_url")

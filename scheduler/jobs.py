@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.db import Database
+from bot.logs import log_ids
 from bot.settings import Settings
 from bot.slack.client import SlackGateway
 
@@ -68,13 +70,41 @@ JOBS: dict[str, Callable[[JobContext, datetime], str | JobResult]] = {
 }
 
 
-def run_job(name: str, context: JobContext, now: datetime) -> JobResult:
-    """Run one job as if the clock read `now`; its summary, and failures if any."""
+def run_job(name: str, context: JobContext, now: datetime, *, trigger: str = "cli") -> JobResult:
+    """Run one job as if the clock read `now`; its summary, and failures if any.
+
+    Each run is recorded (`job_runs`) with how it ended, and every log line inside it carries
+    the job's name and the run's id.
+    """
     try:
         job = JOBS[name]
     except KeyError:
         raise ValueError(f"unknown job {name!r} (one of: {', '.join(JOBS)})") from None
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    result = job(context, now)
-    return result if isinstance(result, JobResult) else JobResult(result)
+    from bot.services.job_runs import start_run
+
+    with context.database.uow() as uow:
+        run_id = start_run(uow, name, trigger=trigger, started_at=now)
+        uow.commit()
+    began = time.monotonic()
+    with log_ids(job=name, job_run=run_id):
+        try:
+            outcome = job(context, now)
+        except Exception as exc:
+            _record(context, run_id, "error", f"{type(exc).__name__}: {exc}", now, began)
+            raise
+        result = outcome if isinstance(outcome, JobResult) else JobResult(outcome)
+        _record(context, run_id, "failed" if result.failed else "ok", result.summary, now, began)
+    return result
+
+
+def _record(  # noqa: PLR0917 (one private call shape, twice)
+    context: JobContext, run_id: int, result: str, summary: str, now: datetime, began: float
+) -> None:
+    from bot.services.job_runs import finish_run
+
+    finished_at = now + timedelta(seconds=time.monotonic() - began)
+    with context.database.uow() as uow:
+        finish_run(uow, run_id, result=result, summary=summary, finished_at=finished_at)
+        uow.commit()

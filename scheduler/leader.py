@@ -5,8 +5,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -20,6 +22,47 @@ logger = logging.getLogger(__name__)
 # in separate schemas of one database each have their own leader.
 ADVISORY_LOCK_KEY = 0x636F6C6C  # "coll"
 LOCK_ARGS = ":key, hashtext(current_schema())"
+LEADER_NAME = f"collectbot scheduler on {socket.gethostname()} pid {os.getpid()}"[:63]
+# pg_locks shows a two-key advisory lock as classid = key 1, objid = key 2 (as oid), objsubid 2.
+HOLDER_QUERY = """
+SELECT l.pid, a.application_name, a.backend_start
+FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid::bigint = :key
+  AND l.objid::bigint = (hashtext(current_schema())::bigint & 4294967295)
+"""
+
+
+@dataclass(frozen=True)
+class Leader:
+    """Who holds the scheduler's lock: a process id and what else is known of it."""
+
+    pid: int
+    description: str  # e.g. "collectbot scheduler on web-1 pid 4242 (PostgreSQL backend 99)"
+
+
+def current_leader(engine: Engine) -> Leader | None:
+    """The process leading the scheduler now, or None when nobody does (never takes the lock)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            row = connection.execute(text(HOLDER_QUERY), {"key": ADVISORY_LOCK_KEY}).first()
+        if row is None:
+            return None
+        name = row.application_name or "a process"
+        return Leader(int(row.pid), f"{name} (PostgreSQL backend {row.pid})")
+    path = lock_path(engine)
+    if not path.exists():
+        return None
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            written = handle.read().strip()
+            pid = int(written) if written.isdigit() else 0
+            return Leader(pid, f"pid {pid} on this machine (lock file {path})")
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
 
 
 class Leadership:
@@ -92,6 +135,9 @@ class Leadership:
             self._connection = self._engine.connect().execution_options(
                 isolation_level="AUTOCOMMIT"
             )
+            # So `collectbot status` can name the leader's host and process, not only its backend.
+            self._connection.execute(text("SELECT set_config('application_name', :name, false)"),
+                                     {"name": LEADER_NAME})
         got = bool(self._connection.execute(
             text(f"SELECT pg_try_advisory_lock({LOCK_ARGS})"), {"key": ADVISORY_LOCK_KEY}
         ).scalar())

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.settings import Settings
 from scheduler.jobs import JOBS, JobContext, run_job
 from scheduler.leader import Leadership
 
@@ -20,6 +22,33 @@ logger = logging.getLogger(__name__)
 # call-lists runs often: each collector's morning comes in their own zone, and a run that finds
 # nothing due is a few cheap queries. Daily jobs run early in the team's zone.
 CALL_LISTS_EVERY_MINUTES = 5
+
+
+# Jobs the leader also runs as soon as it starts: lists due now; days of figures it missed.
+RUN_AT_START = frozenset({"call-lists", "snapshots"})
+
+
+def job_triggers(settings: Settings) -> dict[str, BaseTrigger]:
+    """When each job runs: call-lists every few minutes, snapshots (yesterday's figures) soon
+    after midnight, the other daily ones at 06:00, in the team's zone."""
+    triggers: dict[str, BaseTrigger] = {}
+    for name in JOBS:
+        if name == "call-lists":
+            triggers[name] = IntervalTrigger(minutes=CALL_LISTS_EVERY_MINUTES)
+        elif name == "snapshots":
+            triggers[name] = CronTrigger(hour=0, minute=15, timezone=settings.zone)
+        else:
+            triggers[name] = CronTrigger(hour=6, minute=0, timezone=settings.zone)
+    return triggers
+
+
+def next_run(name: str, trigger: BaseTrigger, last_started: datetime | None,
+             now: datetime) -> datetime | None:
+    """When the leader runs the job next, by its trigger and last run (in the past: overdue)."""
+    if name in RUN_AT_START and last_started is None:
+        return now  # the leader runs it as soon as it starts
+    fire: datetime | None = trigger.get_next_fire_time(last_started, now)
+    return fire
 
 
 def build_scheduler(context: JobContext) -> BackgroundScheduler:
@@ -31,20 +60,15 @@ def build_scheduler(context: JobContext) -> BackgroundScheduler:
 
     def run(name: str) -> None:
         try:
-            result = run_job(name, context, datetime.now(UTC))
+            result = run_job(name, context, datetime.now(UTC), trigger="scheduler")
             logger.log(logging.WARNING if result.failed else logging.INFO, "%s", result)
         except Exception:
             logger.exception("job %s failed", name)
 
-    scheduler.add_job(run, IntervalTrigger(minutes=CALL_LISTS_EVERY_MINUTES),
-                      args=["call-lists"], id="call-lists", next_run_time=datetime.now(UTC))
-    for name in JOBS:
-        if name not in {"call-lists", "snapshots"}:
-            scheduler.add_job(run, CronTrigger(hour=6, minute=0, timezone=context.settings.zone),
-                              args=[name], id=name)
-    # Yesterday's figures, soon after midnight; at start-up too, so missed days are caught up.
-    scheduler.add_job(run, CronTrigger(hour=0, minute=15, timezone=context.settings.zone),
-                      args=["snapshots"], id="snapshots", next_run_time=datetime.now(UTC))
+    for name, trigger in job_triggers(context.settings).items():
+        # The name is what APScheduler logs ("Running job call-lists ..."), not run's qualname.
+        first = {"next_run_time": datetime.now(UTC)} if name in RUN_AT_START else {}
+        scheduler.add_job(run, trigger, args=[name], id=name, name=name, **first)
     return scheduler
 
 

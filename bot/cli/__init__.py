@@ -10,7 +10,10 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli.context import CommandError
-from bot.settings import SettingsError
+from bot.logs import LOG_FORMATS, OneLineFormatter, configure_logging
+from bot.settings import SettingsError, load_settings
+
+__all__ = ["OneLineFormatter", "build_parser", "main"]
 
 # Each module defines register(subparsers) and sets `handler` on its parser.
 SUBCOMMANDS = (
@@ -24,20 +27,10 @@ SUBCOMMANDS = (
     "bot.cli.preview",
     "bot.cli.scheduler",
     "bot.cli.serve",
+    "bot.cli.status",
 )
 
 LONG_RUNNING = frozenset({"serve", "scheduler"})
-
-
-class OneLineFormatter(logging.Formatter):
-    """One log line per record: line breaks in the message (from anyone's input) are escaped.
-
-    A traceback, which is ours, keeps its lines; a value a user sent cannot forge a record.
-    """
-
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        line = super().formatMessage(record)
-        return line.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,10 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a collections team's daily routine in Slack.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--log-format", choices=LOG_FORMATS,
+                        help="text (default) or json: one object a line with the event's ids"
+                        " (or COLLECTBOT_LOG_FORMAT)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         importlib.import_module(name).register(subparsers)
     return parser
+
+
+def _log_format(chosen: str | None) -> str:
+    if chosen is not None:
+        return chosen
+    try:
+        return load_settings().log_format
+    except SettingsError:
+        return "text"  # the command itself reports the bad setting, in one line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,9 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Long-running processes log their work; one-shot commands print results, logs only -v.
     quiet = logging.INFO if args.command in LONG_RUNNING else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else quiet, handlers=[handler])
+    configure_logging(logging.DEBUG if args.verbose else quiet, _log_format(args.log_format))
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

@@ -401,6 +401,22 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class JobRun(Base):
+    """One run of a scheduled job (scheduler or `collectbot job`), for `collectbot status`."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started_at", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(20))  # "scheduler" or "cli"
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    # running, ok, failed (deliveries failed), error (the job raised)
+    result: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str | None] = mapped_column(String(300))
+
+
 class AuditEvent(Base):
     """Who changed what, when: every write a person or a job makes."""
 

@@ -1,0 +1,46 @@
+"""What `collectbot status` reads from the database: the delivery queue and each job's last run."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Delivery
+from bot.domain.health import FailedDelivery, QueueState
+from bot.domain.vocabulary import DeliveryStatus
+
+LISTED_FAILURES = 10
+
+
+def queue_state(status: DeliveryStatus, attempts: int) -> str | None:
+    """Where a delivery row stands: pending, retrying, failed, or None once done (sent, skipped).
+
+    The one place that reads delivery states for status, so a new state lands here only.
+    """
+    if status == DeliveryStatus.FAILED:
+        return "failed"
+    if status == DeliveryStatus.PENDING:
+        return "retrying" if attempts > 0 else "pending"
+    return None
+
+
+def delivery_queue(session: Session) -> QueueState:
+    """Deliveries pending, retrying and failed, with the latest failures and their errors."""
+    counts = {"pending": 0, "retrying": 0, "failed": 0}
+    rows = session.execute(
+        select(Delivery.status, Delivery.attempts > 0, func.count())
+        .where(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]))
+        .group_by(Delivery.status, Delivery.attempts > 0)
+    )
+    for status, tried, count in rows:
+        state = queue_state(status, 1 if tried else 0)
+        if state is not None:
+            counts[state] += count
+    failures = tuple(
+        FailedDelivery(row.key, row.kind, row.recipient, row.attempts, row.error)
+        for row in session.scalars(
+            select(Delivery).where(Delivery.status == DeliveryStatus.FAILED)
+            .order_by(Delivery.id.desc()).limit(LISTED_FAILURES)
+        )
+    )
+    return QueueState(counts["pending"], counts["retrying"], counts["failed"], failures)
