@@ -28,12 +28,12 @@ def delivery_queue(session: Session) -> QueueState:
     """Deliveries pending, retrying and failed, with the latest failures and their errors."""
     counts = {"pending": 0, "retrying": 0, "failed": 0}
     rows = session.execute(
-        select(Delivery.status, Delivery.attempts > 0, func.count())
+        select(Delivery.status, Delivery.attempts, func.count())
         .where(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.FAILED]))
-        .group_by(Delivery.status, Delivery.attempts > 0)
+        .group_by(Delivery.status, Delivery.attempts)
     )
-    for status, tried, count in rows:
-        state = queue_state(status, 1 if tried else 0)
+    for status, attempts, count in rows:
+        state = queue_state(status, attempts)
         if state is not None:
             counts[state] += count
     failures = tuple(

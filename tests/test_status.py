@@ -1,0 +1,193 @@
+"""`collectbot status` as a probe: what it reads, and one test per exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.db import Database
+from bot.db.migrate import upgrade
+from bot.sandbox.web_api import SlackSandbox
+from bot.services.deliveries import OutgoingMessage, deliver
+from bot.services.job_runs import finish_run, start_run
+from scheduler.leader import Leadership
+from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
+
+
+@pytest.fixture
+def probe_env(
+    db: Database, db_url: str, slack_sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch
+) -> SlackSandbox:
+    for name, value in {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+                        "SLACK_API_URL": slack_sandbox.url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    return slack_sandbox
+
+
+@pytest.fixture
+def leader(db: Database) -> Iterator[Leadership]:
+    """This test process leads the scheduler while the test runs."""
+    with Leadership(db.engine) as leadership:
+        assert leadership.try_acquire()
+        yield leadership
+
+
+def _status(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = main(["status", *extra])
+    return code, capsys.readouterr().out
+
+
+def _status_json(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+    code, out = _status(capsys, "--json")
+    return code, json.loads(out)
+
+
+def test_all_well_exits_0_and_says_who_leads(
+    probe_env: SlackSandbox, leader: Leadership, db: Database,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out = _status(capsys)
+    assert code == 0, out
+    assert out.endswith("all well (exit 0)\n")
+    assert "slack:      Sandbox (T0SANDBOX) as collectbot" in out
+    assert "call-lists: last never ran; next " in out
+    assert "deliveries: 0 pending, 0 retrying, 0 failed" in out
+    assert "\x1b[" not in out  # not a terminal: plain
+    described = (f"pid {os.getpid()} on this machine" if db.dialect == "sqlite"
+                 else f"collectbot scheduler on {os.uname().nodename}"[:40])
+    assert f"leader:     {described}" in out
+    code, report = _status_json(capsys)
+    assert code == 0
+    assert report["ok"] is True and report["problems"] == []
+    assert report["database"]["revision"] == report["database"]["head"]  # type: ignore[index]
+    assert {job["name"] for job in report["jobs"]} >= {"call-lists", "promises"}  # type: ignore[attr-defined]
+
+
+def test_a_job_run_is_recorded_with_its_result(
+    probe_env: SlackSandbox, leader: Leadership, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["job", "promises"]) == 0
+    capsys.readouterr()
+    code, report = _status_json(capsys)
+    assert code == 0
+    [promises] = [j for j in report["jobs"] if j["name"] == "promises"]  # type: ignore[attr-defined]
+    assert promises["result"] == "ok" and promises["trigger"] == "cli"
+    assert promises["summary"].startswith("promises: 0 checked")
+    assert datetime.fromisoformat(promises["next_run"]) > datetime.now(UTC)
+
+
+def test_a_failed_delivery_exits_1_with_its_error(
+    probe_env: SlackSandbox, leader: Leadership, db: Database,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    probe_env.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    deliver(db, fast_gateway(probe_env.url), key="notice:C0TEAM:1", kind="notice",
+            recipient="C0TEAM", messages=[OutgoingMessage("hello")], now=datetime.now(UTC))
+    code, out = _status(capsys)
+    assert code == 1, out
+    assert "deliveries: 0 pending, 0 retrying, 1 failed" in out
+    assert ("  failed notice:C0TEAM:1 (notice to C0TEAM, 1 attempt(s)): channel_not_found"
+            in out)
+    assert out.endswith("needs attention (exit 1):\n  - 1 delivery(ies) failed\n")
+
+
+def test_a_job_that_raised_exits_1(
+    probe_env: SlackSandbox, leader: Leadership, db: Database,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    now = datetime.now(UTC)
+    with db.uow() as uow:
+        run = start_run(uow, "promises", trigger="scheduler", started_at=now)
+        finish_run(uow, run, result="error", summary="OperationalError: gone", finished_at=now)
+        uow.commit()
+    code, out = _status(capsys)
+    assert code == 1, out
+    assert "  - job promises: last run error: OperationalError: gone" in out
+
+
+def test_no_leader_exits_5(probe_env: SlackSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _status(capsys)
+    assert code == 5, out
+    assert "leader:     none: no scheduler runs" in out
+    assert "  - no scheduler leads: run `collectbot scheduler`" in out
+
+
+def test_an_overdue_job_exits_5_even_with_a_leader(
+    probe_env: SlackSandbox, leader: Leadership, db: Database,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    with db.uow() as uow:
+        run = start_run(uow, "call-lists", trigger="scheduler", started_at=long_ago)
+        finish_run(uow, run, result="ok", summary="call-lists: nothing due",
+                   finished_at=long_ago)
+        uow.commit()
+    code, out = _status(capsys)
+    assert code == 5, out
+    assert "  - job call-lists overdue since " in out
+
+
+def test_slack_refusing_the_token_exits_4(
+    probe_env: SlackSandbox, leader: Leadership, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    code, out = _status(capsys)
+    assert code == 4, out
+    assert "slack:      not working: auth.test failed: invalid_auth" in out
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    code, out = _status(capsys)
+    assert code == 4
+    assert "SLACK_BOT_TOKEN is not set" in out
+
+
+def test_an_unreachable_database_exits_3_and_outranks_the_rest(
+    slack_sandbox: SlackSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/no/such/dir/ledger.sqlite3")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")  # a problem too, but less fundamental
+    monkeypatch.setenv("SLACK_API_URL", slack_sandbox.url)
+    code, report = _status_json(capsys)
+    assert code == 3
+    assert report["exit_code"] == 3
+    assert report["database"]["reachable"] is False  # type: ignore[index]
+    assert report["deliveries"] is None
+    assert [p["code"] for p in report["problems"]][:2] == [3, 4]  # type: ignore[attr-defined]
+
+
+def test_a_database_behind_the_code_exits_3_and_is_not_upgraded(
+    probe_env: SlackSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = Database(f"sqlite:///{tmp_path}/old.sqlite3")
+    upgrade(old.engine, "0001")
+    old.dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/old.sqlite3")
+    code, out = _status(capsys)
+    assert code == 3, out
+    assert "database at migration 0001, code at " in out
+    code, out = _status(capsys)
+    assert code == 3  # status only looks: the schema is still behind
+
+
+def test_a_terminal_gets_tables_and_bold(
+    probe_env: SlackSandbox, leader: Leadership, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "140")
+    code, out = _status(capsys)
+    assert code == 0
+    assert "\x1b[1m" in out  # bold
+    assert "┃ Job " in out.replace("\x1b[1m", "").replace("\x1b[0m", "")
+    assert "call-lists" in out
+    code, out = _status(capsys, "--json")
+    assert "\x1b[" not in out and json.loads(out)["ok"] is True
