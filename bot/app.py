@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 import queue
 import threading
@@ -11,9 +13,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request import BoltRequest
 
 from bot.db import Database
+from bot.logs import log_ids
+from bot.request_guard import loggable
 from bot.settings import Settings
 from bot.slack.client import SlackGateway, bolt_web_client
 from handlers import register_handlers
@@ -23,6 +28,21 @@ logger = logging.getLogger(__name__)
 
 # respond() posts through slack_sdk's WebhookClient, whose DEBUG logs the body and response_url.
 logging.getLogger("slack_sdk.webhook.client").setLevel(logging.INFO)
+
+
+class OwnClientNotice(logging.Filter):
+    """Drops Bolt's start-up warning that SLACK_BOT_TOKEN goes unused.
+
+    We hand Bolt our own client on purpose (it must call SLACK_API_URL, which Bolt's own cannot);
+    Bolt also reads the token from the environment and warns, at every start, about nothing.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOGGER = "bot.bolt"
+logging.getLogger(BOLT_LOGGER).addFilter(OwnClientNotice())
 
 LISTENER_THREADS = 4
 # Work after the ack (database, chat.update, views.publish) runs on its own small pool, so a
@@ -73,7 +93,8 @@ class ListenerExecutor(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         self.pending.add()
         try:
-            future = super().submit(fn, *args, **kwargs)
+            # The submitter's log ids (log_ids) follow the task into the pool's thread.
+            future = super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
         except BaseException:
             self.pending.done()
             raise
@@ -107,7 +128,7 @@ class WorkPool:
     def submit(self, task: Callable[[], None]) -> None:
         """Queue a task; returns at once."""
         self.pending.add()
-        self._queue.put(task)
+        self._queue.put(functools.partial(contextvars.copy_context().run, task))
 
     def _work(self) -> None:
         while (task := self._queue.get()) is not None:
@@ -131,6 +152,19 @@ def _run_logged(work: Callable[[], None]) -> None:
     except Exception:
         # Listeners catch what they expect; this is the last line, never a silent thread death.
         logger.exception("deferred work failed")
+
+
+def bind_log_ids(
+    req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Every log line of this request, and of the work it defers, names its user and Slack's id
+    for it (the event id, else the trigger id)."""
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    request_id = body.get("event_id") or body.get("trigger_id")
+    with log_ids(collector=loggable(user_id, 40) if user_id else None,
+                 slack_request_id=loggable(request_id, 80) if request_id else None):
+        return next()
 
 
 class EventRetryFilter:
@@ -194,8 +228,9 @@ def create_app(
         # in the request's own thread: no executor hop and no polling before the response.
         process_before_response=True,
         listener_executor=listeners,
-        logger=logging.getLogger("bot.bolt"),
+        logger=logging.getLogger(BOLT_LOGGER),
     )
+    app.use(bind_log_ids)
     app.use(EventRetryFilter())
     context = HandlerContext(
         settings=settings,

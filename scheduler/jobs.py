@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from bot.db import Database
 from bot.logs import log_ids
 from bot.settings import Settings
 from bot.slack.client import SlackGateway
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def run_job(name: str, context: JobContext, now: datetime, *, trigger: str = "cl
             raise
         result = outcome if isinstance(outcome, JobResult) else JobResult(outcome)
         _record(context, run_id, "failed" if result.failed else "ok", result.summary, now, began)
+        # A failed delivery is retried by the next run, but an operator should see it.
+        logger.log(logging.WARNING if result.failed else logging.INFO, "%s", result.summary)
     return result
 
 

@@ -13,6 +13,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.logs import log_ids
 from bot.settings import Settings
 from scheduler.jobs import JOBS, JobContext, run_job
 from scheduler.leader import Leadership
@@ -59,11 +60,12 @@ def build_scheduler(context: JobContext) -> BackgroundScheduler:
     )
 
     def run(name: str) -> None:
-        try:
-            result = run_job(name, context, datetime.now(UTC), trigger="scheduler")
-            logger.log(logging.WARNING if result.failed else logging.INFO, "%s", result)
-        except Exception:
-            logger.exception("job %s failed", name)
+        # run_job logs the summary with the run's ids; what it raises is logged here.
+        with log_ids(job=name):
+            try:
+                run_job(name, context, datetime.now(UTC), trigger="scheduler")
+            except Exception:
+                logger.exception("job %s failed", name)
 
     for name, trigger in job_triggers(context.settings).items():
         # The name is what APScheduler logs ("Running job call-lists ..."), not run's qualname.

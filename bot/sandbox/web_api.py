@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -894,6 +895,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
+        # As Slack does: an id per request, for logs and support tickets.
+        self.send_header("X-Slack-Req-Id", f"sandbox-{uuid.uuid4().hex[:12]}")
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()

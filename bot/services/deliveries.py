@@ -93,7 +93,7 @@ def deliver(
     _insert_intent(database, key=key, kind=kind, recipient=recipient)
     claim = _claim(database, key=key, kind=kind, recipient=recipient, now=now, lease=lease)
     if isinstance(claim, DeliveryResult):
-        logger.info("delivery %s not sent: %s", key, claim.status)
+        logger.info("delivery %s not sent: %s", key, claim.status, extra={"delivery_key": key})
         return claim
 
     channel = recipient
@@ -104,7 +104,8 @@ def deliver(
         if claim.reclaimed:
             sent.update(_earlier_parts(gateway, channel, key, claim.created_at - HISTORY_MARGIN))
             if sent:
-                logger.info("delivery %s: %d part(s) found already sent", key, len(sent))
+                logger.info("delivery %s: %d part(s) found already sent", key, len(sent),
+                            extra={"delivery_key": key})
         for part, message in enumerate(messages, start=1):
             if part in sent:
                 continue
@@ -122,12 +123,13 @@ def deliver(
         _finish(database, key, DeliveryStatus.FAILED, channel=channel, refs=refs, now=None,
                 error=exc.code)
         logger.warning("delivery %s failed: %s (%d of %d sent)", key, exc.code, len(sent),
-                       len(messages))
+                       len(messages), extra={"delivery_key": key})
         return DeliveryResult("failed", refs, exc.code)
 
     refs = _refs(channel, sent)
     _finish(database, key, DeliveryStatus.SENT, channel=channel, refs=refs, now=now, error=None)
-    logger.info("delivery %s sent to %s (%d message(s))", key, channel, len(refs))
+    logger.info("delivery %s sent to %s (%d message(s))", key, channel, len(refs),
+                extra={"delivery_key": key})
     return DeliveryResult("sent", refs)
 
 
@@ -165,7 +167,7 @@ def mark_skipped(  # noqa: PLR0917 (the positional signature other modules call)
         row.error = reason[:300]
         row.claimed_at = now
         uow.commit()
-        logger.info("delivery %s skipped", key)
+        logger.info("delivery %s skipped", key, extra={"delivery_key": key})
         return DeliveryStatus.SKIPPED
 
 

@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.db.models import Delivery, TeamMember
 from bot.domain.calendar import holiday_calendar, morning_decision
 from bot.domain.vocabulary import DeliveryStatus, Role
+from bot.logs import log_ids
 from bot.services import roster
 from bot.services.call_lists import (
     ComputedList,
@@ -141,7 +142,8 @@ def run_call_lists(
             due.append(Planned(member, tz, decision.local_date))
         elif decision.kind == "skip":
             mark_skipped(database, key, "call_list", member.slack_user_id, decision.reason, now)
-            logger.warning("call list %s skipped: %s", key, decision.reason)
+            logger.warning("call list %s skipped: %s", key, decision.reason,
+                           extra={"delivery_key": key, "collector": member.slack_user_id})
             report.outcomes[member.slack_user_id] = "skipped"
         else:
             report.outcomes[member.slack_user_id] = decision.kind.replace("_", " ")
@@ -155,10 +157,11 @@ def run_call_lists(
         uow.commit()
     for item in computed:
         member = item.planned.member
-        report.outcomes[member.slack_user_id] = _send_one(
-            database, gateway, settings=settings, item=item, call_list_id=stored[member.id],
-            by_id=by_id, now=now,
-        )
+        with log_ids(collector=member.slack_user_id):
+            report.outcomes[member.slack_user_id] = _send_one(
+                database, gateway, settings=settings, item=item, call_list_id=stored[member.id],
+                by_id=by_id, now=now,
+            )
     logger.info(report.summary())
     return report
 

@@ -317,7 +317,8 @@ def record_outcome(  # noqa: PLR0913 - the outcome's optional details are keywor
         promise_id=promise_id, dispute_id=dispute_id,
     )
     logger.info("attempt %s recorded on customer %s by %s (%s, %s)",
-                attempt.id, customer.id, actor_slack_id, outcome.value, source)
+                attempt.id, customer.id, actor_slack_id, outcome.value, source,
+                extra={"account": customer.external_ref})
     return RecordedAttempt(
         attempt.id, customer.id, customer.name, outcome, now, created=True,
         promise_id=promise_id, dispute_id=dispute_id,
@@ -392,7 +393,8 @@ def undo_outcome(
         attempt_id=result.attempt_id, outcome=result.outcome.value,
         promises_removed=result.promises_removed, disputes_removed=result.disputes_removed,
     )
-    logger.info("attempt %s on customer %s undone by %s", attempt_id, customer.id, actor_slack_id)
+    logger.info("attempt %s on customer %s undone by %s", attempt_id, customer.id, actor_slack_id,
+                extra={"account": customer.external_ref})
     return result
 
 

@@ -263,7 +263,11 @@ class SlackGateway:
             response = self._client.api_call(method, **arguments)
         except SlackApiError as exc:
             error = SlackError.from_api_error(method, exc)
-            logger.warning("slack %s failed: %s (HTTP %s)", method, error.code, error.status)
+            # Slack's id for this request (x-slack-req-id): what Slack's support asks for.
+            headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+            request_id = headers.get("x-slack-req-id")
+            logger.warning("slack %s failed: %s (HTTP %s)", method, error.code, error.status,
+                           extra={"slack_request_id": request_id})
             raise error from exc
         except (OSError, HTTPException) as exc:
             raise _transport_error(method, exc) from exc
