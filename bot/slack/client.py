@@ -50,6 +50,27 @@ _webhook_logger.setLevel(logging.WARNING)
 _bolt_client_logger = logging.getLogger("bot.slack.bolt_client")
 _bolt_client_logger.setLevel(logging.INFO)
 
+# The bot scopes each Web API method the gateway calls needs (Slack's method reference). Both
+# app manifests are checked against it (tests/e2e/test_manifest.py): a method the gateway starts
+# calling needs its line here, and its scope in the manifests, or that test fails.
+METHOD_SCOPES: Mapping[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.open": ("im:write",),
+    # a DM's history before a resend; the team channel's (public or private) for the recap
+    "conversations.history": ("im:history", "channels:history", "groups:history"),
+    "users.info": ("users:read",),
+    "users.profile.get": ("users.profile:read",),
+    # views.* act on a trigger id or the bot's own Home tab: no scope
+    "views.open": (),
+    "views.update": (),
+    "views.publish": (),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
+
 _ERROR_CODE = re.compile(r"^[a-z0-9_]{1,80}$")
 
 Sleep = Callable[[float], None]
