@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli.console import terminal
 from bot.cli.context import CommandError, iso_date, open_database
 from bot.importer import KINDS, ImportFileError, import_file
 from bot.services.metrics import MetricsConfig
 from bot.services.snapshots import backfill
 from bot.settings import load_settings
+from bot.views.terminal_tables import import_rich
 
 
 def _mapping(pairs: list[str]) -> dict[str, str]:
@@ -71,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
         database.dispose()
         raise CommandError(str(exc)) from None
     try:
-        print(report.render(), file=sys.stdout if report.ok else sys.stderr)
+        stream = sys.stdout if report.ok else sys.stderr
+        console = terminal(stream=stream)
+        if console is not None:
+            console.print(import_rich(report))
+        else:
+            print(report.render(), file=stream)
         if report.committed:
             # The daily history is rebuilt from the ledger as it now stands (one sweep).
             with database.uow() as uow:

@@ -6,8 +6,10 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.text import Text
 from sqlalchemy import or_, select
 
+from bot.cli.console import terminal
 from bot.cli.context import CommandError, aware_datetime, open_database
 from bot.db.models import TeamMember
 from bot.domain.calendar import local_date
@@ -17,6 +19,7 @@ from bot.services.call_lists import Planned, compute_lists
 from bot.services.roster import member_zone
 from bot.settings import load_settings
 from bot.views.terminal import call_list_table
+from bot.views.terminal_tables import bold, call_list_rich
 
 
 def register(subparsers: Any) -> None:
@@ -55,15 +58,24 @@ def run(args: argparse.Namespace) -> int:
             _, computed = compute_lists(uow.session, planned, now=now, full=True)
     finally:
         database.dispose()
+    console = terminal()
     for item in computed:
         member, result = item.planned.member, item.result
-        print(f"\n{member.name} ({member.slack_user_id}) · {item.planned.list_date.isoformat()}"
-              f" · {item.planned.tz.key} · {len(result.items)} of target "
-              f"{member.daily_call_target} · {format_money(item.past_due_book)} past due in book")
+        head = (f"{member.name} ({member.slack_user_id}) · {item.planned.list_date.isoformat()}"
+                f" · {item.planned.tz.key} · {len(result.items)} of target "
+                f"{member.daily_call_target} · {format_money(item.past_due_book)} past due in book")
+        notes = []
         if result.overflow:
-            print(f"{result.overflow} more eligible accounts did not fit the target")
+            notes.append(f"{result.overflow} more eligible accounts did not fit the target")
         if result.excluded:
-            print("Left off: " + ", ".join(f"{k.replace('_', ' ')} {v}"
-                                           for k, v in result.excluded.items()))
+            notes.append("Left off: " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                                  for k, v in result.excluded.items()))
+        if console is not None:
+            console.print()
+            console.print(bold(head), *(Text(note) for note in notes), sep="\n")
+            console.print(call_list_rich(result.items) if result.items
+                          else Text("No calls: nothing is due."))
+            continue
+        print(f"\n{head}", *notes, sep="\n")
         print(call_list_table(result.items) if result.items else "No calls: nothing is due.")
     return 0

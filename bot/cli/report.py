@@ -7,11 +7,13 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.cli.console import terminal
 from bot.cli.context import iso_date, open_database, period_days
 from bot.services.metrics import DEFAULT_PERIOD_DAYS, MetricsConfig, metrics_as_of
 from bot.services.report import aging_report, render_report, report_json
 from bot.settings import load_settings
 from bot.views.terminal_metrics import render_metrics
+from bot.views.terminal_tables import aging_rich, metrics_rich
 
 
 def register(subparsers: Any) -> None:
@@ -36,8 +38,13 @@ def run(args: argparse.Namespace) -> int:
                                     args.period_days)
     finally:
         database.dispose()
+    console = terminal(json=args.json)
     if args.json:
         print(json.dumps({**report_json(report), "metrics": metrics.json()}, indent=2))
+    elif console is not None:
+        console.print(aging_rich(report))
+        console.print()
+        console.print(metrics_rich(metrics))
     else:
         print(render_report(report))
         print()

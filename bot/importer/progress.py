@@ -1,36 +1,41 @@
-"""A one-line progress bar on stderr for long imports (only when stderr is a terminal)."""
+"""A progress bar on stderr for long imports (only when stderr is a terminal): rich draws it."""
 
 from __future__ import annotations
 
-import sys
-import time
-from typing import TextIO
-
-WIDTH = 30
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 class ProgressBar:
-    """Redraws at most five times a second: bytes read of the file, rows so far."""
+    """Bytes read of the file (the bar, the share, the time left) and rows so far."""
 
-    def __init__(self, label: str, total_bytes: int, stream: TextIO | None = None) -> None:
-        self.label = label
-        self.total = max(total_bytes, 1)
-        self.stream = stream or sys.stderr
-        self._drawn_at = 0.0
+    def __init__(self, label: str, total_bytes: int, console: Console | None = None) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:,} rows"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console or Console(stderr=True),
+            refresh_per_second=5,
+        )
+        # The label is ours ("importing invoices"), but keep rich from reading [..] as markup.
+        self._task = self._progress.add_task(label.replace("[", r"\["),
+                                             total=max(total_bytes, 1), rows=0)
+        self._progress.start()
 
     def update(self, done_bytes: int, rows: int, *, force: bool = False) -> None:
-        moment = time.monotonic()
-        if not force and moment - self._drawn_at < 0.2:
-            return
-        self._drawn_at = moment
-        share = min(done_bytes / self.total, 1.0)
-        filled = int(share * WIDTH)
-        self.stream.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (WIDTH - filled)}] {share:4.0%} {rows:,} rows"
-        )
-        self.stream.flush()
+        self._progress.update(self._task, completed=done_bytes, rows=rows, refresh=force)
 
     def close(self, rows: int) -> None:
-        self.update(self.total, rows, force=True)
-        self.stream.write("\n")
-        self.stream.flush()
+        task = self._progress.tasks[0]
+        self._progress.update(self._task, completed=task.total, rows=rows, refresh=True)
+        self._progress.stop()

@@ -99,7 +99,11 @@ class ImportReport:
             self.kept_payments.append((number, export, ledger))
 
     def render(self) -> str:
-        """The summary the CLI prints."""
+        """The summary the CLI prints: the bad rows, then what the import did."""
+        return "\n".join([*self.error_lines(), *self.summary_lines()])
+
+    def error_lines(self) -> list[str]:
+        """Each listed bad row (line, column, why), then how many there were."""
         lines: list[str] = []
         if self.error_count:
             lines.extend(str(e) for e in self.errors[:LISTED_ERRORS])
@@ -109,6 +113,11 @@ class ImportReport:
                 f"{self.error_count:,} error(s) in {self.counts.rejected:,} row(s) "
                 f"of {self.rows:,}"
             )
+        return lines
+
+    def summary_lines(self) -> list[str]:
+        """What the import did (or would do); the first line says which."""
+        lines: list[str] = []
         if self.dry_run and self.complete:
             head = "dry run, nothing changed; the import would give"
         elif self.dry_run:
@@ -123,7 +132,7 @@ class ImportReport:
             good = self.rows - self.counts.rejected
             lines.append(f"{self.kind}: {self.rows:,} row(s) checked, {good:,} good, "
                          f"{self.counts.rejected:,} rejected; nothing written")
-            return "\n".join(lines)
+            return lines
         lines.append(self.counts.render(self.kind))
         if self.customers_created:
             lines.append(f"customers created from invoices: {self.customers_created:,}")
@@ -176,4 +185,4 @@ class ImportReport:
                 f"open balance ${self.open_balance:,.2f}, "
                 f"past due ${self.past_due_balance:,.2f}"
             )
-        return "\n".join(lines)
+        return lines

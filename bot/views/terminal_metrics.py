@@ -25,7 +25,8 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _cell(metrics: Metrics, key: str, kind: str) -> str:
+def metric_cell(metrics: Metrics, key: str, kind: str) -> str:
+    """One metric shown as its kind wants (money, %, count); "-" when not known."""
     value = getattr(metrics, key)
     if value is None:
         return "-"
@@ -42,7 +43,7 @@ def render_metrics(report: MetricsReport) -> str:
     """Every metric of the report's period for the team and each collector."""
     columns = [("Team", report.team), *((s.name, s.metrics) for s in report.by_collector)]
     headers = ["Metric", *(name for name, _ in columns)]
-    table = [[label, *(_cell(m, key, kind) for _, m in columns)] for label, key, kind in ROWS]
+    table = [[label, *(metric_cell(m, key, kind) for _, m in columns)] for label, key, kind in ROWS]
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers)]
 
     def row(cells: list[str]) -> str:
