@@ -32,13 +32,15 @@ def json_lines() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextIdsFilter())
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
+    root, ours = logging.getLogger(), logging.getLogger("bot")
+    levels = root.level, ours.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    ours.setLevel(logging.NOTSET)  # `collectbot demo` quietens it for the rest of the process
     yield stream
     root.removeHandler(handler)
-    root.setLevel(level)
+    root.setLevel(levels[0])
+    ours.setLevel(levels[1])
 
 
 def _records(stream: io.StringIO) -> list[dict[str, object]]:

@@ -191,3 +191,17 @@ def test_a_terminal_gets_tables_and_bold(
     assert "call-lists" in out
     code, out = _status(capsys, "--json")
     assert "\x1b[" not in out and json.loads(out)["ok"] is True
+
+
+def test_an_unreachable_postgresql_exits_3_without_its_password(
+    slack_sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://ops:s3cret@127.0.0.1:1/ledger")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", SANDBOX_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", slack_sandbox.url)
+    code, out = _status(capsys)
+    assert code == 3, out
+    assert "database:   postgresql+psycopg://ops:***@127.0.0.1:1/ledger · unreachable: " in out
+    assert "s3cret" not in out
+    assert "leader:     unknown (database unreachable)" in out

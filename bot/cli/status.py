@@ -63,7 +63,10 @@ def gather(settings: Settings, now: datetime) -> Status:
     """Read everything status reports; what cannot be read is reported, never raised."""
     from scheduler.leader import current_leader
 
-    database = Database(settings.url)  # not upgraded: status reports the revision as it is
+    # Not upgraded: status reports the revision as it is. A probe must not hang on a dead host.
+    postgresql = settings.url.get_backend_name() == "postgresql"
+    database = (Database(settings.url, connect_args={"connect_timeout": 10}) if postgresql
+                else Database(settings.url))
     try:
         state = _database_state(settings, database)
         migrated = state.reachable and state.revision == state.head
