@@ -1,7 +1,7 @@
 """job runs, for `collectbot status`
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29 21:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.db.models
 
 revision: str = "0010"
-down_revision: str | None = "0002"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
