@@ -17,7 +17,7 @@ from bot.db import Database
 from bot.logs import ContextIdsFilter, JsonFormatter, OneLineFormatter, log_ids
 from bot.sandbox.web_api import SlackSandbox
 from bot.settings import load_settings
-from scheduler.jobs import JobContext, run_job
+from scheduler.jobs import JOBS, JobContext, run_job
 from scheduler.runner import build_scheduler
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 from tests.test_call_lists_job import NY_MORNING, _seed, _settings
@@ -95,7 +95,8 @@ def test_the_scheduler_names_its_jobs(db: Database, db_url: str,
                                       slack_sandbox: SlackSandbox) -> None:
     context = JobContext(db, fast_gateway(slack_sandbox.url), _settings(db_url, slack_sandbox))
     jobs = build_scheduler(context).get_jobs()
-    assert sorted(job.name for job in jobs) == ["call-lists", "promises"]
+    assert sorted(job.name for job in jobs) == sorted(JOBS)
+    assert all(job.name == job.id for job in jobs)  # not "build_scheduler.<locals>.run"
 
 
 def test_the_app_starts_without_a_warning(
