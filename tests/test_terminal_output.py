@@ -109,3 +109,31 @@ def test_import_summary_plain_when_piped_and_bold_with_a_table_on_a_terminal(
     piped = capsys.readouterr().out
     assert piped.startswith("imported: invoices.csv\ninvoices: 0 created, 0 updated, 1 unchanged")
     assert "\x1b[" not in piped
+
+
+@pytest.mark.usefixtures("plain")
+def test_objective_list_plain_when_piped_and_a_table_on_a_terminal(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.test_objectives import _history
+
+    _history(db)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["objective", "add", "--metric", "dso", "--target", "-5%", "--from",
+                 "2026-06-01", "--to", "2026-07-31", "--today", "2026-06-30"]) == 0
+    capsys.readouterr()
+    assert main(["objective", "list", "--as-of", "2026-06-30"]) == 0
+    piped = capsys.readouterr().out
+    assert piped.startswith("#1 ") and "93.0 days → 90.0 days → 88.4 days" in piped
+    assert "\x1b[" not in piped
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["objective", "list", "--as-of", "2026-06-30"]) == 0
+    shown = capsys.readouterr().out
+    assert BOLD.search(shown)
+    text = _unstyled(shown)
+    assert re.search(r"┃\s+Baseline\s+┃", text) and "93.0 days" in text and "88.4 days" in text
+    assert "━" in text  # the progress bar
+    assert main(["objective", "list", "--as-of", "2026-06-30", "--json"]) == 0
+    assert "\x1b[" not in capsys.readouterr().out

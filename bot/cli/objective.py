@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cli.console import terminal
 from bot.cli.context import CommandError, iso_date, open_database
 from bot.domain.objectives import OBJECTIVE_METRICS
 from bot.services.metrics import MetricsConfig
@@ -21,6 +22,7 @@ from bot.services.objectives import (
 )
 from bot.settings import load_settings
 from bot.views.terminal_objectives import render_objectives
+from bot.views.terminal_tables import objectives_rich
 
 
 def register(subparsers: Any) -> None:
@@ -90,8 +92,12 @@ def run(args: argparse.Namespace) -> int:
                 measure_baselines(session, today, config)
                 items = objectives_progress(session, today, config, include_closed=args.all)
                 uow.commit()
-                print(json.dumps(_json(items), indent=2) if args.json
-                      else render_objectives(items))
+                console = terminal(json=args.json)
+                if console is not None:
+                    console.print(objectives_rich(items))
+                else:
+                    print(json.dumps(_json(items), indent=2) if args.json
+                          else render_objectives(items))
     except ObjectiveError as exc:
         raise CommandError(exc.message) from None
     finally:

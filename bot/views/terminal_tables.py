@@ -10,14 +10,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from bot.domain.accounts import CallListItem
 from bot.domain.aging import BUCKETS
 from bot.domain.metrics import MetricsReport, period_first
+from bot.domain.objectives import ObjectiveProgress
 from bot.importer.report import LISTED_ERRORS, ImportReport
 from bot.views.terminal_metrics import ROWS, metric_cell
+from bot.views.terminal_objectives import figure, plan_line, render_objectives
 from bot.views.text import money
 
 if TYPE_CHECKING:
@@ -110,4 +113,28 @@ def _counts_table(report: ImportReport) -> Table:
         table.add_column(column, justify="left" if column == "Kind" else "right")
     table.add_row(report.kind, *(f"{n:,}" for n in (counts.created, counts.updated,
                                                     counts.unchanged, counts.rejected)))
+    return table
+
+
+def objectives_rich(items: list[ObjectiveProgress]) -> RenderableType:
+    """Objectives: baseline → now → target with a bar, status, and the plan under each."""
+    if not items:
+        return Text(render_objectives(items))  # how to add one
+    table = Table(title="Objectives", title_style="bold", show_lines=True)
+    for column, justify in (("#", "right"), ("Objective", "left"), ("Period", "left"),
+                            ("Baseline", "right"), ("Now", "right"), ("Target", "right"),
+                            ("Progress", "left"), ("Status", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for p in items:
+        share = float(p.fraction) if p.fraction is not None else 0.0
+        progress = Group(ProgressBar(total=1.0, completed=max(0.0, min(share, 1.0)), width=20),
+                         Text("-" if p.fraction is None else f"{p.fraction * 100:.0f}%"))
+        name = Text(p.name + (" (closed)" if p.closed else ""), style="bold")
+        name.append(f"\n{plan_line(p)}" + (f"\ngoals: {p.goals}" if p.goals else ""),
+                    style="dim")
+        table.add_row(str(p.objective_id), name, f"{p.start.isoformat()} to {p.end.isoformat()}",
+                      figure(p.baseline, p.metric), figure(p.now, p.metric),
+                      figure(p.target, p.metric), progress,
+                      Text(p.status + ("" if p.projected is None
+                                       else f" (projected {figure(p.projected, p.metric)})")))
     return table
