@@ -190,7 +190,13 @@ class HttpServer:
         """Ask the loop to close the listening socket and every connection; returns at once."""
         # The socket map belongs to the loop thread, so the closing runs there, via its trigger
         # (safe from a signal handler running on that same thread).
-        self._server.trigger.pull_trigger(self._close_all)
+        if self._stopped.is_set():
+            return
+        try:
+            self._server.trigger.pull_trigger(self._close_all)
+        except OSError:
+            # The loop closed its trigger between the check and the pull: it is already stopping.
+            logger.debug("http: stop requested while the server was already stopping")
 
     def stop(self, timeout: float = 10) -> None:
         """request_stop(), then wait for the server to finish."""
