@@ -46,7 +46,7 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 def database_ok(database: Database) -> bool:
     """True when the database answers a trivial query."""
     try:
-        with database.engine.connect() as connection:
+        with database.read_engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         logger.warning("health check: database unreachable (%s)", type(exc).__name__)

@@ -57,6 +57,11 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def _tell_waiting() -> None:
+    print("collectbot: another import is running on this ledger; waiting for it to finish "
+          "(Ctrl-C to give up: nothing is imported until it starts)", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     mapping = _mapping(args.map)
     settings = load_settings()
@@ -68,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run, skip_invalid=args.skip_invalid, rejects_path=args.rejects,
             assign=not args.no_assign, today=today, actor="cli", progress=sys.stderr.isatty(),
             currency=settings.currency, reverse_payments=args.reverse_payments,
+            on_wait=_tell_waiting,
         )
     except ImportFileError as exc:
         database.dispose()

@@ -100,7 +100,7 @@ def run_set(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     database = open_database()
     try:
-        with database.uow() as uow:
+        with database.uow(read_only=True) as uow:
             if args.version is not None:
                 stored = stored_policy(uow.session, args.version)
                 if stored is None:
@@ -132,7 +132,7 @@ def run_default(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     database = open_database()
     try:
-        with database.uow() as uow:
+        with database.uow(read_only=True) as uow:
             versions = policy_history(uow.session)
     finally:
         database.dispose()

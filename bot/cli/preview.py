@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     now = args.now or datetime.now(UTC)
     database = open_database(settings)
     try:
-        with database.uow() as uow:
+        with database.uow(read_only=True) as uow:
             query = select(TeamMember).where(
                 TeamMember.active.is_(True), TeamMember.role == Role.COLLECTOR
             )

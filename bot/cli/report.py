@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     as_of = args.as_of or datetime.now(settings.zone).date()
     database = open_database(settings)
     try:
-        with database.uow() as uow:
+        with database.uow(read_only=True) as uow:
             report = aging_report(uow.session, as_of, settings.currency)
             metrics = metrics_as_of(uow.session, as_of, MetricsConfig.from_settings(settings),
                                     args.period_days)

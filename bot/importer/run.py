@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from bot.importer.base import (
 )
 from bot.importer.customers import CustomerImporter
 from bot.importer.invoices import InvoiceImporter
+from bot.importer.lock import take_import_lock
 from bot.importer.payments import PaymentImporter
 from bot.importer.progress import ProgressBar
 from bot.importer.promise_updates import settle_promises
@@ -137,8 +138,13 @@ def import_file(
     progress: bool = False,
     currency: str = "USD",
     reverse_payments: bool = False,
+    on_wait: Callable[[], None] | None = None,
 ) -> ImportReport:
-    """Import one CSV file of `kind`; bad rows are in the report, a bad file raises."""
+    """Import one CSV file of `kind`; bad rows are in the report, a bad file raises.
+
+    Imports into one ledger run one at a time: when another is running, `on_wait()` is called
+    once and this one waits for it to finish.
+    """
     importer_class = KINDS.get(kind)
     if importer_class is None:
         raise ImportFileError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
@@ -147,9 +153,12 @@ def import_file(
     report = ImportReport(kind=kind, path=path, dry_run=dry_run, skip_invalid=skip_invalid)
     if skip_invalid:
         report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
-    with CsvSource(path, importer_class.columns, mapping) as source, database.uow() as uow:
+    with (CsvSource(path, importer_class.columns, mapping) as source,
+          database.uow(on_wait=on_wait) as uow):
         report.ignored_columns = source.ignored
         conn = uow.session.connection()
+        # Before anything is read: what the import checks must not change under it.
+        take_import_lock(conn, on_wait)
         context = ImportContext(
             conn=conn, report=report, today=today, now=utcnow(), date_format=date_format,
             currency=currency, reverse_payments=reverse_payments,

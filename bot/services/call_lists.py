@@ -377,7 +377,7 @@ def refresh_call_list_messages(
     database: Database, gateway: SlackGateway, call_list_id: int, *, now: datetime
 ) -> int:
     """Re-render the list from the database and update every message it was sent as."""
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         messages = render_list_messages(uow.session, call_list_id, now=now)
         call_list = uow.session.get(CallList, call_list_id)
         assert call_list is not None

@@ -158,7 +158,7 @@ def publish_home(
     default_tz: str | ZoneInfo,
 ) -> bool:
     """Render the user's Home from the database and views.publish it; False if Slack refused."""
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         view = home_view(uow.session, slack_user_id, now=now, default_tz=default_tz)
     try:
         gateway.publish_home(slack_user_id, view)

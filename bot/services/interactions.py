@@ -136,7 +136,7 @@ def account_details(
     default_tz: str,
 ) -> str:
     """The account behind a row in a few lines: balances, aging, promises, last attempts."""
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         session = uow.session
         require_row(session, row, user_id)
         zone = _member_zone(session, user_id, default_tz)
@@ -157,7 +157,7 @@ def modal_for(
     """The modal that asks for an outcome's details (kind: an open:* action or a more choice)."""
     if kind not in MODAL_KINDS:
         raise InvalidInput(f"Unknown form {kind[:30]!r}.")
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         session = uow.session
         if MODAL_KINDS[kind] in ROW_OUTCOME_MODALS:
             todays_row(session, metadata.row, user_id, now=now)  # refuse now, not after typing
@@ -220,7 +220,7 @@ def read_submission(
         metadata = actions.decode_metadata(private_metadata)
     except ValueError:
         raise InvalidInput(STALE_FORM) from None
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         session = uow.session
         zone = _member_zone(session, user_id, default_tz)
         today = local_date(now, zone)
