@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.db import Database
 from bot.logs import log_ids
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.slack.client import SlackGateway
 
 logger = logging.getLogger(__name__)
@@ -19,8 +19,14 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class JobContext:
     database: Database
-    gateway: SlackGateway
+    slack_gateway: SlackGateway | None  # None: SLACK_BOT_TOKEN unset, jobs that send stop
     settings: Settings
+
+    @property
+    def gateway(self) -> SlackGateway:
+        if self.slack_gateway is None:
+            raise SettingsError("SLACK_BOT_TOKEN: not set, and this job sends to Slack")
+        return self.slack_gateway
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from bot.cli.context import CommandError
+from bot.db.reachable import DatabaseUnavailable, unavailable
 from bot.logs import LOG_FORMATS, OneLineFormatter, configure_logging
 from bot.settings import SettingsError, load_settings
 
@@ -68,8 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         status: int = args.handler(args)
-    except (SettingsError, CommandError) as exc:
+    except (SettingsError, CommandError, DatabaseUnavailable) as exc:
         print(f"collectbot: error: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        # The database went away or refused a write (read-only file, disk full): the
+        # environment, not a bug. One line; -v logs the traceback.
+        logging.getLogger(__name__).debug("database error", exc_info=True)
+        print(f"collectbot: error: {unavailable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

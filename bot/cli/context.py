@@ -6,7 +6,10 @@ import argparse
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.db import Database
+from bot.db.reachable import check_database, unavailable
 from bot.settings import Settings, load_settings
 from bot.slack.client import SlackGateway
 
@@ -18,22 +21,37 @@ class CommandError(Exception):
     """A user mistake on the command line: printed as one line, exit status 2."""
 
 
+def checked_database(settings: Settings) -> Database:
+    """The configured database once it answers; DatabaseUnavailable (one line) if not."""
+    database = Database(settings.url)
+    try:
+        check_database(database)
+    except BaseException:
+        database.dispose()
+        raise
+    return database
+
+
 def open_database(settings: Settings | None = None) -> Database:
     """The configured database, migrated to the newest schema (first start builds it)."""
     settings = settings or load_settings()
-    database = Database(settings.url)
-    database.upgrade()
+    database = checked_database(settings)
+    try:
+        database.upgrade()
+    except DBAPIError as exc:
+        database.dispose()
+        raise unavailable(exc, settings.url) from None
     return database
 
 
 def job_context(settings: Settings) -> JobContext:
-    """What a job needs: the upgraded database and a gateway (SLACK_BOT_TOKEN must be set)."""
+    """What a job needs: the upgraded database and, when SLACK_BOT_TOKEN is set, a gateway.
+
+    A job that sends to Slack without one stops with one line naming the variable.
+    """
     from scheduler.jobs import JobContext
 
-    try:
-        gateway = SlackGateway.from_settings(settings)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    gateway = SlackGateway.from_settings(settings) if settings.slack_bot_token else None
     return JobContext(open_database(settings), gateway, settings)
 
 

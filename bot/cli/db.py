@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.db import Database
+from bot.cli.context import checked_database
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.settings import load_settings
 
@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    database = Database(settings.url)
+    database = checked_database(settings)
     try:
         if args.action == "upgrade":
             before = current_revision(database.engine)

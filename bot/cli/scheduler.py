@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.cli.context import job_context
+from bot.cli.context import CommandError, job_context
 from bot.settings import load_settings
 
 
@@ -20,7 +20,10 @@ def register(subparsers: Any) -> None:
 def run(_args: argparse.Namespace) -> int:
     from scheduler.runner import run_scheduler
 
-    context = job_context(load_settings())
+    settings = load_settings()
+    if settings.slack_bot_token is None:
+        raise CommandError("SLACK_BOT_TOKEN must be set: the routine's jobs send to Slack")
+    context = job_context(settings)
     try:
         run_scheduler(context)
     finally:

@@ -26,6 +26,7 @@ ON_WAIT = "collectbot_on_wait"
 BUSY_TIMEOUT_MS = 30_000
 QUIET_WAIT_MS = 2_000  # a click's write is over long before: announce only a longer wait
 WAIT_POLL_MS = 1_000
+PG_CONNECT_TIMEOUT_S = 10
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
@@ -40,6 +41,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _sqlite_pragmas(engine, wal=not memory)
         return engine
+    if "connect_timeout" not in url.query:
+        # An unreachable host fails in seconds, not after the system's TCP timeout.
+        kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
