@@ -384,8 +384,8 @@ P0,C1,,10,2026-02-01,ach
     assert again.counts.unchanged == 3 and _snapshot(db) == before
     more = _import(db, "payments", _file(tmp_path, "p2.csv",
                                          "external_ref,customer_ref,amount,paid_on\n"
-                                         "P3,C1,100,2026-03-01\nP4,C2,150,2026-03-05\n"))
-    # P3 comes after Acme's promise was kept; P4 (on the promised date) completes Birch's.
+                                         "P3,C1,100,2026-03-01\nP4,C2,150,2026-03-01\n"))
+    # P3 comes after Acme's promise was kept; P4 (before the promised date) completes Birch's.
     assert (more.promises_kept, more.promises_partially_kept) == (1, 0)
     promises = sorted((p.amount, p.status, p.amount_received, p.resolved_on)
                       for p in _all(db, select(PromiseToPay)))

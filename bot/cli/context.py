@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.db import Database
 from bot.db.reachable import check_database, unavailable
+from bot.domain.ledger_dates import out_of_range
 from bot.settings import Settings, load_settings
 from bot.slack.client import SlackGateway
 
@@ -56,11 +57,15 @@ def job_context(settings: Settings) -> JobContext:
 
 
 def iso_date(value: str) -> date:
-    """argparse type: YYYY-MM-DD."""
+    """argparse type: YYYY-MM-DD, within the years a ledger can be asked about."""
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    problem = out_of_range(day)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return day
 
 
 def period_days(value: str) -> int:

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select, update
 
 from bot.db.sql import key_in
+from bot.domain.ledger_dates import implausible, ledger_window
 from bot.domain.vocabulary import CustomerStatus, InvoiceStatus
 from bot.importer.base import (
     IN_CHUNK,
@@ -112,6 +113,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         self._date = partial(parse_date, date_format=self.context.date_format)
         self._status = partial(parse_choice, choices=STATUSES)
         self.ledger = LedgerWriter(conn, self.context.now)
+        self._first_date, self._last_date = ledger_window(self.context.today)
 
     def parse(self, cells: Cells) -> InvoiceRow:
         clean = self.parse_clean(cells.values)
@@ -142,7 +144,10 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             disputed = parse_bool(text) if text.strip() else False
         except (KeyError, CellError):
             return None
-        if (not number or not customer_ref or due_date < issue_date or amount <= 0
+        first, last = self._first_date, self._last_date
+        if not (first <= issue_date <= due_date <= last):
+            return None
+        if (not number or not customer_ref or amount <= 0
                 or paid < 0 or paid > amount or currency != self.context.currency):
             return None
         return InvoiceRow(number, customer_ref, customer_name, issue_date, due_date, amount,
@@ -166,6 +171,13 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             cells.problem("currency", f"not a 3-letter currency code: {currency!r}")
         elif currency is not None and currency != self.context.currency:
             cells.problem("currency", foreign_currency(currency, self.context.currency))
+        today = self.context.today
+        for name, day, received in (("issue_date", issue_date, False),
+                                    ("due_date", due_date, False),
+                                    ("settled_date", settled_date, True)):
+            problem = implausible(day, today, received=received) if day else None
+            if problem:
+                cells.problem(name, problem)
         if issue_date and due_date and due_date < issue_date:
             cells.problem("due_date", f"due {due_date} is before issue date {issue_date}")
         if amount is not None and amount <= 0:

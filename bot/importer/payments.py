@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from bot.db.sql import key_in
+from bot.domain.ledger_dates import implausible
 from bot.domain.vocabulary import InvoiceStatus
 from bot.importer.base import (
     IN_CHUNK,
@@ -96,6 +97,9 @@ class PaymentImporter(KindImporter[PaymentRow]):
             cells.problem("customer_ref", "missing (give customer_ref or invoice_number)")
         if amount is not None and amount <= 0:
             cells.problem("amount", f"must be positive: {amount}")
+        problem = implausible(paid_on, self.context.today, received=True) if paid_on else None
+        if problem:
+            cells.problem("paid_on", problem)
         cells.check()
         return PaymentRow(must(ref), customer_ref, invoice_number, must(amount), must(paid_on),
                           method)
