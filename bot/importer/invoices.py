@@ -172,12 +172,12 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         elif currency is not None and currency != self.context.currency:
             cells.problem("currency", foreign_currency(currency, self.context.currency))
         today = self.context.today
-        for name, day, received in (("issue_date", issue_date, False),
-                                    ("due_date", due_date, False),
-                                    ("settled_date", settled_date, True)):
-            problem = implausible(day, today, received=received) if day else None
+        for field, when, received in (("issue_date", issue_date, False),
+                                      ("due_date", due_date, False),
+                                      ("settled_date", settled_date, True)):
+            problem = implausible(when, today, received=received) if when else None
             if problem:
-                cells.problem(name, problem)
+                cells.problem(field, problem)
         if issue_date and due_date and due_date < issue_date:
             cells.problem("due_date", f"due {due_date} is before issue date {issue_date}")
         if amount is not None and amount <= 0:
