@@ -225,7 +225,7 @@ def test_us_dates_map_bom_semicolons_and_money_formats(db: Database, tmp_path: P
     body = (
         "\ufeffInvoice #;Client;Issued;Due;Total\n"
         "1001;C9;01/05/2026;02/04/2026;\"$1,234.50\"\n"
-        "1002;C9;01/06/2026;02/05/2026;1 234,50 €\n"
+        "1002;C9;01/06/2026;02/05/2026;1 234.50 €\n"  # one decimal mark per file
     ).encode()
     report = _import(
         db, "invoices", _file(tmp_path, "export.csv", body),
@@ -463,8 +463,8 @@ def test_clean_and_careful_invoice_parsing_agree(db: Database, row: dict[str, st
     "change",
     [{"amount": "-5"}, {"amount_paid": "11"}, {"due_date": "2025-12-31"}, {"number": " "},
      {"currency": "EURO"}, {"currency": "EUR"}, {"disputed": "maybe"},
-     {"settled_date": "2026-01-05"}, {"status": "void"}, {"amount": "1.234"},
-     {"amount_paid": "-1"}],
+     {"settled_date": "2026-01-05"}, {"status": "void"}, {"amount": "1.2345"},
+     {"amount_paid": "-1"}, {"issue_date": "0001-01-01"}, {"due_date": "9999-12-31"}],
 )
 def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[str, str]) -> None:
     from bot.importer.base import ImportContext

@@ -1,15 +1,13 @@
-"""Cell parsers: amounts, dates, booleans, working days, times as other systems export them."""
+"""Cell parsers: dates, booleans, working days, times as other systems export them."""
 
 from __future__ import annotations
 
 from datetime import date, time
-from decimal import Decimal
 
 import pytest
 
 from bot.importer.values import (
     CellError,
-    parse_amount,
     parse_bool,
     parse_choice,
     parse_date,
@@ -17,35 +15,6 @@ from bot.importer.values import (
     parse_time,
     parse_working_days,
 )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("1234.5", "1234.50"),
-        ("$1,234.50", "1234.50"),
-        ("1 234,50 €", "1234.50"),
-        ("1.234,56", "1234.56"),
-        ("USD 12.30", "12.30"),
-        ("(100.00)", "-100.00"),
-        ("-$3", "-3.00"),
-        ("12,5", "12.50"),
-        ("1,234", "1234.00"),
-        ("1'000'000.01", "1000000.01"),
-    ],
-)
-def test_amounts_in_export_formats(text: str, expected: str) -> None:
-    assert parse_amount(text) == Decimal(expected)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("abc", "not an amount"), ("", "not an amount"), ("1.234", "more than 2 decimal"),
-     ("1e5", "not an amount"), ("9999999999999", "too large")],
-)
-def test_bad_amounts_say_why(text: str, message: str) -> None:
-    with pytest.raises(CellError, match=message):
-        parse_amount(text)
 
 
 def test_dates_iso_by_default_or_in_the_given_format() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.cli.console import terminal
 from bot.cli.context import CommandError, iso_date, open_database
+from bot.domain.money import DECIMAL_COMMA, DECIMAL_POINT
 from bot.importer import KINDS, ImportFileError, import_file
 from bot.services.metrics import MetricsConfig
 from bot.services.snapshots import backfill
@@ -46,6 +47,12 @@ def register(subparsers: Any) -> None:
                         help="import the good rows; write bad rows to a rejects CSV")
     parser.add_argument("--rejects", type=Path, metavar="PATH",
                         help="where --skip-invalid writes bad rows (default FILE.rejects.csv)")
+    marks = parser.add_mutually_exclusive_group()
+    marks.add_argument("--decimal-comma", dest="decimal_mark", action="store_const",
+                       const=DECIMAL_COMMA, help="amounts are written 1.234,50 (default: "
+                       "the first amount with a decimal mark decides for the file)")
+    marks.add_argument("--decimal-point", dest="decimal_mark", action="store_const",
+                       const=DECIMAL_POINT, help="amounts are written 1,234.50")
     parser.add_argument("--no-assign", action="store_true",
                         help="leave customers without a collector unassigned")
     parser.add_argument("--reverse-payments", action="store_true",
@@ -73,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run, skip_invalid=args.skip_invalid, rejects_path=args.rejects,
             assign=not args.no_assign, today=today, actor="cli", progress=sys.stderr.isatty(),
             currency=settings.currency, reverse_payments=args.reverse_payments,
-            on_wait=_tell_waiting,
+            on_wait=_tell_waiting, decimal_mark=args.decimal_mark,
         )
     except ImportFileError as exc:
         database.dispose()

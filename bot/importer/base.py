@@ -15,7 +15,7 @@ from bot.db.models import Base
 from bot.db.sql import key_in
 from bot.importer.report import ImportReport
 from bot.importer.source import Column
-from bot.importer.values import CellError
+from bot.importer.values import AmountReader, CellError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -154,6 +154,7 @@ class ImportContext:
     affected_customers: set[int] = field(default_factory=set)
     currency: str = "USD"  # the ledger's: rows in another are refused
     reverse_payments: bool = False  # an invoice export showing less paid reverses payments
+    amounts: AmountReader = field(default_factory=AmountReader)  # one reading per file
 
 
 def lookup_ids(

@@ -35,7 +35,6 @@ from bot.importer.ledger import (
 from bot.importer.source import Column
 from bot.importer.values import (
     CellError,
-    parse_amount,
     parse_bool,
     parse_choice,
     parse_date,
@@ -133,11 +132,11 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             customer_ref = self._ref(values["customer_ref"])
             issue_date = self._date(values["issue_date"])
             due_date = self._date(values["due_date"])
-            amount = parse_amount(values["amount"])
+            amount = self.context.amounts(values["amount"])
             text = get("customer_name", "")
             customer_name = self._name(text) if text.strip() else None
             text = get("amount_paid", "")
-            paid = parse_amount(text) if text.strip() else ZERO
+            paid = self.context.amounts(text) if text.strip() else ZERO
             text = get("currency", "")
             currency = _currency(text) if text.strip() else self.context.currency
             text = get("disputed", "")
@@ -161,8 +160,8 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         customer_name = cells.optional("customer_name", name)
         issue_date = cells.required("issue_date", day)
         due_date = cells.required("due_date", day)
-        amount = cells.required("amount", parse_amount)
-        amount_paid = cells.optional("amount_paid", parse_amount)
+        amount = cells.required("amount", self.context.amounts)
+        amount_paid = cells.optional("amount_paid", self.context.amounts)
         currency = cells.optional("currency", _currency)
         settled_date = cells.optional("settled_date", day)
         disputed = cells.optional("disputed", parse_bool)

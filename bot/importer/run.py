@@ -36,6 +36,7 @@ from bot.importer.promise_updates import settle_promises
 from bot.importer.report import ImportReport, RowError
 from bot.importer.source import CsvSource, ImportFileError
 from bot.importer.team import TeamImporter
+from bot.importer.values import AmountReader
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def import_file(
     currency: str = "USD",
     reverse_payments: bool = False,
     on_wait: Callable[[], None] | None = None,
+    decimal_mark: str | None = None,
 ) -> ImportReport:
     """Import one CSV file of `kind`; bad rows are in the report, a bad file raises.
 
@@ -162,6 +164,7 @@ def import_file(
         context = ImportContext(
             conn=conn, report=report, today=today, now=utcnow(), date_format=date_format,
             currency=currency, reverse_payments=reverse_payments,
+            amounts=AmountReader(decimal_mark),
         )
         importer = importer_class(context)
         rejects = (

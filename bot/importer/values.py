@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
-CENT = Decimal("0.01")
+from bot.domain.money import CENT, DECIMAL_COMMA, DECIMAL_POINT, MoneyError, read_amount
 
 
 class CellError(ValueError):
@@ -15,48 +14,36 @@ class CellError(ValueError):
 
 
 _PLAIN = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
-_SYMBOLS = re.compile(r"[$€£¥₹]")
-_CODES = re.compile(r"^[A-Z]{3}\s*|\s*[A-Z]{3}$")
-_GROUPING = str.maketrans("", "", " \u00a0\u202f'_")
 
 
-def parse_amount(text: str) -> Decimal:
-    """'$1,234.50', '1 234,50 €', '(100.00)', '-5' -> Decimal with at most two decimals."""
-    raw = text.strip()
-    if _PLAIN.fullmatch(raw):
-        return Decimal(raw).quantize(CENT)
-    body = raw
-    negative = False
-    if body.startswith("(") and body.endswith(")"):
-        negative, body = True, body[1:-1].strip()
-    body = _CODES.sub("", _SYMBOLS.sub("", body.upper()).strip()).strip()
-    if body.startswith("-"):
-        negative, body = not negative, body[1:].strip()
-    body = body.translate(_GROUPING)
-    if "," in body and "." in body:
-        # Whichever separator comes last is the decimal point.
-        if body.rfind(",") > body.rfind("."):
-            body = body.replace(".", "").replace(",", ".")
-        else:
-            body = body.replace(",", "")
-    elif "," in body:
-        head, _, tail = body.rpartition(",")
-        if body.count(",") == 1 and len(tail) in (1, 2):
-            body = f"{head}.{tail}"
-        else:
-            body = body.replace(",", "")
-    if not body or not re.fullmatch(r"\d+(\.\d*)?|\.\d+", body):
-        raise CellError(f"not an amount: {raw!r}")
-    try:
-        value = Decimal(body)
-    except InvalidOperation:
-        raise CellError(f"not an amount: {raw!r}") from None
-    if value != value.quantize(CENT):
-        raise CellError(f"more than 2 decimal places: {raw!r}")
-    if value > MAX_AMOUNT:
-        raise CellError(f"amount too large: {raw!r}")
-    value = value.quantize(CENT)
-    return -value if negative else value
+class AmountReader:
+    """A file's amounts, read one way (formats: `bot.domain.money`).
+
+    The decimal mark is given (`--decimal-comma`, `--decimal-point`) or fixed by the first
+    amount that shows one; an amount written the other way is then a bad cell, so "1,5" and
+    "1,234" never mean 1.50 and 1234.00 in one file.
+    """
+
+    def __init__(self, mark: str | None = None) -> None:
+        self.mark = mark
+        self.first: str | None = None  # the amount that fixed the mark, for error messages
+
+    def __call__(self, text: str) -> Decimal:
+        raw = text.strip()
+        if self.mark != DECIMAL_COMMA and _PLAIN.fullmatch(raw):
+            # The common cell, fast: digits and a decimal point.
+            if self.mark is None and "." in raw:
+                self.mark, self.first = DECIMAL_POINT, raw
+            return Decimal(raw).quantize(CENT)
+        try:
+            amount = read_amount(raw, self.mark)
+        except MoneyError as exc:
+            if exc.kind == "mark" and self.first is not None:
+                raise CellError(f"{exc} (as {self.first!r} earlier in the file)") from None
+            raise CellError(str(exc)) from None
+        if self.mark is None and amount.mark is not None:
+            self.mark, self.first = amount.mark, raw
+        return amount.value
 
 
 def parse_date(text: str, date_format: str | None) -> date:

@@ -10,9 +10,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from bot.domain.money import DECIMAL_POINT, MoneyError, parse_money
 from bot.slack.blockkit import MAX_OPTION_TEXT, MAX_SELECT_OPTIONS, MAX_TEXT_INPUT_LENGTH
 from bot.views import actions
 from bot.views.text import Block, money, plain, short_date, truncate, zone_named
@@ -43,7 +44,6 @@ DISPUTE_REASONS: tuple[tuple[str, str], ...] = (
 _DISPUTE_REASON_KEYS = frozenset(key for key, _ in DISPUTE_REASONS)
 
 # "$1,200", "1200", "1,200.50", "$ 75.5": commas only in proper thousands groups.
-_AMOUNT_RE = re.compile(r"\$?\s*(?P<number>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
@@ -307,20 +307,19 @@ def _date_value(state_values: Mapping[str, Any], block_id: str) -> date | None:
 
 
 def parse_amount(text: str) -> Decimal:
-    """A positive amount with at most two decimals ("$1,200" is 1200); ValueError says why not."""
-    match = _AMOUNT_RE.fullmatch(text.strip())
-    if match is None:
-        raise ValueError("Enter an amount like 1200 or $1,200.50.")
-    number = match["number"].replace(",", "")
-    if "." in number and len(number.split(".")[1]) > 2:
-        raise ValueError("Use at most two decimals (cents).")
+    """A positive amount typed in Slack ("$1,200" is 1200); ValueError says why not.
+
+    Read by the one money parser (`bot.domain.money`) with a decimal point.
+    """
     try:
-        amount = Decimal(number)
-    except InvalidOperation:
+        amount = parse_money(text, DECIMAL_POINT, signed=False)
+    except MoneyError as error:
+        if error.kind == "decimals":
+            raise ValueError("Use at most two decimals (cents).") from None
         raise ValueError("Enter an amount like 1200 or $1,200.50.") from None
     if amount <= 0:
         raise ValueError("The amount must be more than $0.")
-    return amount.quantize(Decimal("0.01"))
+    return amount
 
 
 def parse_promise(
