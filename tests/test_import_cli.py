@@ -52,7 +52,7 @@ def test_bad_rows_exit_one_and_change_nothing(
     assert "line 52, column amount" in err and "line 53, column" not in err
     assert "... and 10 more" in err and "60 error(s) in 60 row(s) of 61" in err
     assert _count(cli_db, Invoice) == 0 and _count(cli_db, Customer) == 0
-    assert main(["import", "invoices", str(path), "--skip-invalid", "--today", "2026-03-01"]) == 1
+    assert main(["import", "invoices", str(path), "--skip-invalid", "--today", "2026-03-01"]) == 3
     assert _count(cli_db, Invoice) == 1
     assert (tmp_path / "invoices.rejects.csv").read_text(encoding="utf-8").count("\n") == 61
     cli_db.dispose()

@@ -17,6 +17,8 @@ from bot.services.snapshots import backfill
 from bot.settings import load_settings
 from bot.views.terminal_tables import import_rich
 
+EXIT_SOME_REJECTED = 3  # 0: all imported, 1: nothing imported (bad rows), 2: bad file or usage
+
 
 def _mapping(pairs: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
@@ -100,4 +102,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"History: {days} days of figures up to {today.isoformat()} (exclusive)")
     finally:
         database.dispose()
-    return 0 if report.ok else 1
+    if report.ok:
+        return 0
+    # --skip-invalid: the good rows went in (or would, in a dry run), the bad ones did not.
+    return EXIT_SOME_REJECTED if report.complete else 1

@@ -23,7 +23,7 @@ from bot.importer.base import (
     must,
 )
 from bot.importer.source import Column
-from bot.importer.values import parse_choice, parse_email, parse_text
+from bot.importer.values import parse_choice, parse_email, parse_key, parse_text
 
 CUSTOMERS = TABLES["customers"]
 MEMBERS = TABLES["team_members"]
@@ -65,7 +65,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
         self._members: dict[str, list[int]] | None = None
 
     def parse(self, cells: Cells) -> CustomerRow:
-        ref = cells.required("external_ref", lambda t: parse_text(t, limit=64))
+        ref = cells.required("external_ref", lambda t: parse_key(t, limit=64))
         name = cells.required("name", lambda t: parse_text(t, limit=200))
         values: dict[str, Any] = {"name": name}
         limits = {"contact_name": 200, "phone": 50}

@@ -38,6 +38,7 @@ from bot.importer.values import (
     parse_bool,
     parse_choice,
     parse_date,
+    parse_key,
     parse_text,
 )
 
@@ -107,7 +108,7 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             ("external_ref", "name", "tier", "status", "created_at", "updated_at"),
         )
         # Parsers bound once: parse() runs for every row of files with millions.
-        self._ref = partial(parse_text, limit=64)
+        self._ref = partial(parse_key, limit=64)
         self._name = partial(parse_text, limit=200)
         self._date = partial(parse_date, date_format=self.context.date_format)
         self._status = partial(parse_choice, choices=STATUSES)

@@ -27,7 +27,7 @@ from bot.importer.base import (
 )
 from bot.importer.ledger import LedgerWriter, allocate, foreign_currency
 from bot.importer.source import Column
-from bot.importer.values import parse_date, parse_text
+from bot.importer.values import parse_date, parse_key, parse_text
 
 ZERO = Decimal("0.00")
 PAYMENTS = TABLES["payments"]
@@ -84,9 +84,9 @@ class PaymentImporter(KindImporter[PaymentRow]):
 
     def parse(self, cells: Cells) -> PaymentRow:
         fmt = self.context.date_format
-        ref = cells.required("external_ref", lambda t: parse_text(t, limit=80))
-        customer_ref = cells.optional("customer_ref", lambda t: parse_text(t, limit=64))
-        invoice_number = cells.optional("invoice_number", lambda t: parse_text(t, limit=64))
+        ref = cells.required("external_ref", lambda t: parse_key(t, limit=80))
+        customer_ref = cells.optional("customer_ref", lambda t: parse_key(t, limit=64))
+        invoice_number = cells.optional("invoice_number", lambda t: parse_key(t, limit=64))
         amount = cells.required("amount", self.context.amounts)
         paid_on = cells.required("paid_on", lambda t: parse_date(t, fmt))
         method = cells.optional("method", lambda t: parse_text(t, limit=30))

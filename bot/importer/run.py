@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import gc
 import logging
+import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -36,7 +38,7 @@ from bot.importer.promise_updates import settle_promises
 from bot.importer.report import ImportReport, RowError
 from bot.importer.source import CsvSource, ImportFileError
 from bot.importer.team import TeamImporter
-from bot.importer.values import AmountReader
+from bot.importer.values import FORMULA_STARTS, AmountReader
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ KINDS: Mapping[str, type[KindImporter[Any]]] = {
 BATCH_ROWS = 5000
 CENT = Decimal("0.01")
 INVOICES = TABLES["invoices"]
+_SIGNED_NUMBER = re.compile(r"[+-][\d.,' ]*")
 
 
 class _Rejects:
@@ -69,7 +72,7 @@ class _Rejects:
             self._writer.writerow([*self.header, "error"])
         width = len(self.header)
         padded = cells[:width] + [""] * (width - len(cells))
-        self._writer.writerow([*padded, message])
+        self._writer.writerow([_inert(cell) for cell in (*padded, message)])
 
     def finish(self, keep: bool) -> None:
         if self._file is None:
@@ -79,6 +82,29 @@ class _Rejects:
             self.partial.replace(self.path)
         else:
             self.partial.unlink(missing_ok=True)
+
+
+def _inert(cell: str) -> str:
+    """The cell as a spreadsheet shows it without evaluating it: a formula gets a leading '.
+
+    A signed plain number ("-5", "+1,234.50") evaluates to itself and is left as it is.
+    """
+    if not cell.startswith(FORMULA_STARTS) or _SIGNED_NUMBER.fullmatch(cell):
+        return cell
+    return "'" + cell
+
+
+def _check_rejects_path(rejects: Path, source: Path) -> None:
+    """Refuse, before anything is imported, a rejects path that cannot take the rejects."""
+    if rejects.is_dir():
+        raise ImportFileError(f"--rejects {rejects}: is a directory; give a file name")
+    if not rejects.parent.is_dir():
+        raise ImportFileError(f"--rejects {rejects}: directory {rejects.parent} does not exist")
+    same = rejects.exists() and source.exists() and rejects.samefile(source)
+    if same or rejects.resolve() == source.resolve():
+        raise ImportFileError(f"--rejects {rejects}: is the file being imported")
+    if not os.access(rejects.parent, os.W_OK | os.X_OK):
+        raise ImportFileError(f"--rejects {rejects}: directory {rejects.parent} is not writable")
 
 
 @contextmanager
@@ -155,6 +181,8 @@ def import_file(
     report = ImportReport(kind=kind, path=path, dry_run=dry_run, skip_invalid=skip_invalid)
     if skip_invalid:
         report.rejects_path = rejects_path or path.with_name(f"{path.stem}.rejects.csv")
+        if not dry_run:
+            _check_rejects_path(report.rejects_path, path)
     with (CsvSource(path, importer_class.columns, mapping) as source,
           database.uow(on_wait=on_wait) as uow):
         report.ignored_columns = source.ignored

@@ -67,7 +67,10 @@ class CsvSource:
         if not first.strip():
             raise ImportFileError(f"{self.path.name}: the file is empty (no header line)")
         self.delimiter = _sniff_delimiter(first)
-        self.header = next(csv.reader([first], delimiter=self.delimiter))
+        try:
+            self.header = next(csv.reader([first], delimiter=self.delimiter))
+        except csv.Error as exc:
+            raise ImportFileError(f"{self.path.name}: line 1 (the header): {exc}") from None
         known = {c.name for c in columns}
         by_source: dict[str, str] = {}
         for source, target in mapping.items():

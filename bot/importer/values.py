@@ -129,10 +129,25 @@ def parse_int(text: str, *, low: int, high: int) -> int:
 
 
 def parse_text(text: str, *, limit: int) -> str:
-    """Trimmed text no longer than the column allows."""
+    """Trimmed text no longer than the column allows (and with no NUL, which no engine stores)."""
     value = text.strip()
     if len(value) > limit:
         raise CellError(f"longer than {limit} characters ({len(value)})")
+    if "\x00" in value:
+        raise CellError("contains a NUL byte (\\x00)")
+    return value
+
+
+# A cell starting with one of these is a formula to a spreadsheet ("CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def parse_key(text: str, *, limit: int) -> str:
+    """A reference that identifies a row (invoice number, customer or payment id)."""
+    value = parse_text(text, limit=limit)
+    if value.startswith(FORMULA_STARTS):
+        raise CellError(f"a reference may not start with {value[0]!r} (read as a formula by "
+                        "spreadsheets)")
     return value
 
 
