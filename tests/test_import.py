@@ -99,7 +99,7 @@ def test_team_round_trip_and_reimport_is_unchanged(db: Database, tmp_path: Path)
 
 def test_team_roster_is_validated(db: Database, tmp_path: Path) -> None:
     body = """slack_user_id,name,role,manager,timezone,daily_call_target,working_days,morning_time
-U0ANA,Ana,boss,,Mars/Olympus,0,mon-fri,08:00
+U0ANA,Ana,boss,,Mars/Olympus,-1,mon-fri,08:00
 U0BOB,Bob,collector,U0NOBODY,UTC,1000,someday,25:00
 not-an-id,Cy,collector,,UTC,5,mon,07:00
 U0DEE,Dee,collector,U0DEE,UTC,5,mon,07:00
@@ -115,7 +115,7 @@ U0DEE,Dee,collector,U0DEE,UTC,5,mon,07:00
     assert report.counts.rejected == 4
     by_line = {(e.line, e.column): e.message for e in report.errors}
     assert "Mars/Olympus" in by_line[(2, "timezone")]
-    assert "between 1 and 500" in by_line[(3, "daily_call_target")]
+    assert "between 0 and 500" in by_line[(3, "daily_call_target")]
     assert _all(db, select(TeamMember)) == []
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from bot.db.sql import key_in
-from bot.domain.vocabulary import CustomerStatus
+from bot.domain.vocabulary import CustomerStatus, Role
 from bot.importer.base import (
     IN_CHUNK,
     TABLES,
@@ -63,6 +63,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
         self.touched = TouchedIds(self.context.conn, CUSTOMERS)
         self._insert = BulkInsert(self.context.conn, CUSTOMERS, INSERTED)
         self._members: dict[str, list[int]] | None = None
+        self._not_collecting: dict[int, str] = {}  # member id -> why they hold no accounts
 
     def parse(self, cells: Cells) -> CustomerRow:
         ref = cells.required("external_ref", lambda t: parse_key(t, limit=64))
@@ -89,8 +90,16 @@ class CustomerImporter(KindImporter[CustomerRow]):
         """Slack id, lower-cased name and email -> team member ids (the roster is small)."""
         if self._members is None:
             index: dict[str, list[int]] = defaultdict(list)
-            query = select(MEMBERS.c.id, MEMBERS.c.slack_user_id, MEMBERS.c.name, MEMBERS.c.email)
-            for member_id, slack_id, name, email in self.context.conn.execute(query).tuples():
+            query = select(MEMBERS.c.id, MEMBERS.c.slack_user_id, MEMBERS.c.name,
+                           MEMBERS.c.email, MEMBERS.c.role, MEMBERS.c.active)
+            for member_id, slack_id, name, email, role, active in self.context.conn.execute(
+                query
+            ).tuples():
+                if not active:
+                    self._not_collecting[member_id] = f"{slack_id} is inactive"
+                elif role != Role.COLLECTOR:
+                    self._not_collecting[member_id] = (f"{slack_id} is a {Role(role).value}; "
+                                                       "only collectors hold accounts")
                 index[slack_id].append(member_id)
                 index[name.strip().lower()].append(member_id)
                 if email:
@@ -103,7 +112,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
         members = self._member_index()
         found = members.get(text) or members.get(text.lower()) or []
         if len(found) == 1:
-            return found[0]
+            return self._not_collecting.get(found[0], found[0])
         if not found:
             return f"no team member {text!r} (Slack id, name or email; import the team first)"
         return f"{text!r} names {len(found)} team members; use the Slack user id"

@@ -49,6 +49,16 @@ class CollectorAssignment:
     past_due: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class ReleasedBook:
+    """Accounts taken from a member who no longer collects (inactive, or a manager or admin)."""
+
+    slack_user_id: str
+    name: str
+    accounts: int
+    reason: str  # "inactive", "manager", "admin"
+
+
 @dataclass(slots=True)
 class ImportReport:
     """The outcome of `import_file`; `ok` is False when any row was bad."""
@@ -78,6 +88,7 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     assignment: list[CollectorAssignment] = field(default_factory=list)
     unassigned: int = 0  # customers still without a collector (no active collector)
+    released: list[ReleasedBook] = field(default_factory=list)
     complete: bool = False  # every step ran (then rolled back if a dry run)
     committed: bool = False
     open_balance: Decimal = Decimal("0.00")
@@ -172,6 +183,10 @@ class ImportReport:
         if self.rejects_path is not None and self.counts.rejected:
             verb = "would write" if self.dry_run else "wrote"
             lines.append(f"{verb} {self.counts.rejected:,} rejected row(s) to {self.rejects_path}")
+        for book in self.released:
+            why = "is inactive" if book.reason == "inactive" else f"is a {book.reason}"
+            lines.append(f"{book.name} ({book.slack_user_id}) {why}: {book.accounts:,} "
+                         "account(s) taken back for assignment")
         for given in self.assignment:
             lines.append(
                 f"assigned to {given.name} ({given.slack_user_id}): {given.accounts:,} "

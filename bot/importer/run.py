@@ -302,4 +302,5 @@ def _after(uow: Any, context: ImportContext, *, assign: bool, actor: str) -> Non
         payments_kept=report.kept_payments_count, payments_reversed=report.payments_reversed,
         unapplied=str(report.unapplied),
         assigned=sum(a.accounts for a in report.assignment),
+        released=sum(b.accounts for b in report.released),
     )

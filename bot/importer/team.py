@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from bot.domain.vocabulary import Role
 from bot.importer.base import (
@@ -19,6 +19,7 @@ from bot.importer.base import (
     Rejection,
     must,
 )
+from bot.importer.report import ReleasedBook
 from bot.importer.source import Column
 from bot.importer.values import (
     CellError,
@@ -32,6 +33,7 @@ from bot.importer.values import (
 )
 
 MEMBERS = TABLES["team_members"]
+CUSTOMERS = TABLES["customers"]
 ROLES = frozenset(r.value for r in Role)
 MAX_DAILY_CALLS = 500  # more than a person can make in a day: a typo
 # A blank cell in these columns clears the stored value; elsewhere a blank keeps it.
@@ -64,6 +66,66 @@ class MemberRow:
     sets_backup: bool
 
 
+def _target_problem(row: MemberRow, current: Any) -> str | None:
+    """A collector needs a call target; a manager's or admin's may be 0."""
+    role = row.values.get("role") or (current.role if current is not None else Role.COLLECTOR)
+    target = row.values.get("daily_call_target",
+                            current.daily_call_target if current is not None else 25)
+    if role is Role.COLLECTOR and target == 0:
+        return "a collector needs 1 or more calls a day (0 is for managers and admins)"
+    return None
+
+
+def _manager_cycle(
+    rows: dict[str, Pending[MemberRow]], existing: dict[str, Any]
+) -> list[str] | None:
+    """A cycle of managers (A, B, ..., A) the file's rows would make with the roster, if any."""
+    by_id = {r.id: slack_id for slack_id, r in existing.items()}
+    manager_of: dict[str, str | None] = {
+        slack_id: by_id.get(r.manager_id) for slack_id, r in existing.items()
+    }
+    for slack_id, p in rows.items():
+        if p.row.sets_manager:
+            manager_of[slack_id] = p.row.manager
+    for start, p in rows.items():
+        if not p.row.sets_manager:
+            continue
+        path = [start]
+        node = manager_of.get(start)
+        while node is not None and node not in path:
+            path.append(node)
+            node = manager_of.get(node)
+        if node == start:
+            return [*path, start]
+    return None
+
+
+def _release_books(conn: Connection) -> list[ReleasedBook]:
+    """Accounts of members who do not collect (inactive, manager, admin) become unowned.
+
+    Auto-assignment then gives them to active collectors, as it does any unowned account.
+    """
+    idle = or_(MEMBERS.c.active.is_(False), MEMBERS.c.role != Role.COLLECTOR)
+    books = conn.execute(
+        select(MEMBERS.c.id, MEMBERS.c.slack_user_id, MEMBERS.c.name, MEMBERS.c.role,
+               MEMBERS.c.active, func.count(CUSTOMERS.c.id))
+        .join(CUSTOMERS, CUSTOMERS.c.collector_id == MEMBERS.c.id)
+        .where(idle)
+        .group_by(MEMBERS.c.id, MEMBERS.c.slack_user_id, MEMBERS.c.name, MEMBERS.c.role,
+                  MEMBERS.c.active)
+        .order_by(MEMBERS.c.slack_user_id)
+    ).all()
+    if not books:
+        return []
+    conn.execute(update(CUSTOMERS).where(CUSTOMERS.c.collector_id.in_([b.id for b in books]))
+                 .values(collector_id=None))
+    return [
+        ReleasedBook(b.slack_user_id, b.name, b[5],
+                     "inactive" if not b.active else Role(b.role).value)
+        for b in books
+    ]
+
+
 class TeamImporter(KindImporter[MemberRow]):
     kind = "team"
     columns = (
@@ -73,7 +135,8 @@ class TeamImporter(KindImporter[MemberRow]):
         Column("role", False, "collector, manager or admin (default collector)"),
         Column("manager", False, "Slack id of their manager: in this file or already imported"),
         Column("timezone", False, "IANA zone, e.g. America/Chicago (blank: Slack's)"),
-        Column("daily_call_target", False, f"calls a day, 1-{MAX_DAILY_CALLS} (default 25)"),
+        Column("daily_call_target", False,
+               f"calls a day, 1-{MAX_DAILY_CALLS} (default 25; 0 or blank for managers)"),
         Column("working_days", False, "mon-fri, 1,2,3,4,5 or mon,tue,wed (default mon-fri)"),
         Column("morning_time", False, "HH:MM local time of the morning list"),
         Column("backup", False, "Slack id of who covers when they are away"),
@@ -84,6 +147,8 @@ class TeamImporter(KindImporter[MemberRow]):
         super().__init__(*args, **kwargs)
         # A roster is tens of rows: it is kept whole so managers can refer to later lines.
         self.roster: list[Pending[MemberRow]] = []
+        # Members whose own row has a bad cell: rows naming them are told so.
+        self.refused_ids: set[str] = set()
 
     def parse(self, cells: Cells) -> MemberRow:
         slack_id = cells.required("slack_user_id", parse_slack_id)
@@ -95,7 +160,7 @@ class TeamImporter(KindImporter[MemberRow]):
                 values[name] = cells.optional(name, parse)
         role = cells.optional("role", lambda t: parse_choice(t, ROLES))
         target = cells.optional("daily_call_target",
-                                lambda t: parse_int(t, low=1, high=MAX_DAILY_CALLS))
+                                lambda t: parse_int(t, low=0, high=MAX_DAILY_CALLS))
         days = cells.optional("working_days", parse_working_days)
         active = cells.optional("active", parse_bool)
         manager = cells.optional("manager", parse_slack_id)
@@ -104,6 +169,8 @@ class TeamImporter(KindImporter[MemberRow]):
             cells.problem("manager", "a member cannot be their own manager")
         if slack_id is not None and backup == slack_id:
             cells.problem("backup", "a member cannot be their own backup")
+        if slack_id is not None and cells.problems:
+            self.refused_ids.add(slack_id)
         cells.check()
         for name, value in (("role", role and Role(role)), ("daily_call_target", target),
                             ("working_days", days), ("active", active)):
@@ -111,6 +178,13 @@ class TeamImporter(KindImporter[MemberRow]):
                 values[name] = value
         return MemberRow(must(slack_id), values, manager, backup,
                          cells.present("manager"), cells.present("backup"))
+
+    def _unknown(self, ref: str, refused: dict[str, int]) -> str:
+        if ref in refused:
+            return f"{ref}'s own row (line {refused[ref]}) is refused; fix it first"
+        if ref in self.refused_ids:
+            return f"{ref}'s own row in this file is refused; fix it first"
+        return f"{ref} is not on the team (not in this file or already imported)"
 
     def write(self, batch: list[Pending[MemberRow]]) -> list[Rejection]:
         self.roster.extend(batch)
@@ -120,6 +194,14 @@ class TeamImporter(KindImporter[MemberRow]):
         conn, report, now = self.context.conn, self.context.report, self.context.now
         rejected: list[Rejection] = []
         rows: dict[str, Pending[MemberRow]] = {}
+        refused: dict[str, int] = {}  # slack id -> line of its refused row
+
+        def refuse(p: Pending[MemberRow], field: str, message: str) -> None:
+            rejected.append(Rejection(p.line, p.cells, field, message))
+            refused.setdefault(p.row.slack_user_id, p.line)
+            if rows.get(p.row.slack_user_id) is p:
+                del rows[p.row.slack_user_id]
+
         for p in self.roster:
             earlier = rows.get(p.row.slack_user_id)
             if earlier is not None:
@@ -127,13 +209,14 @@ class TeamImporter(KindImporter[MemberRow]):
                                           f"{p.row.slack_user_id} repeats line {earlier.line}"))
             else:
                 rows[p.row.slack_user_id] = p
-        referenced = {r for p in rows.values() for r in (p.row.manager, p.row.backup) if r}
-        existing = {
-            r.slack_user_id: r
-            for r in conn.execute(select(MEMBERS).where(
-                MEMBERS.c.slack_user_id.in_(sorted(rows.keys() | referenced))))
-        }
-        # Drop rows naming someone who is neither in the DB nor a valid row, until none do.
+        # The roster is small: all of it, so manager chains can be followed through the DB.
+        existing = {r.slack_user_id: r for r in conn.execute(select(MEMBERS))}
+        for p in list(rows.values()):
+            problem = _target_problem(p.row, existing.get(p.row.slack_user_id))
+            if problem:
+                refuse(p, "daily_call_target", problem)
+        # Drop rows naming someone who is neither in the DB nor a valid row, and rows closing
+        # a manager cycle, until none do.
         while True:
             known = rows.keys() | existing.keys()
             missing = [
@@ -141,14 +224,20 @@ class TeamImporter(KindImporter[MemberRow]):
                 for field, ref in (("manager", p.row.manager), ("backup", p.row.backup))
                 if ref and ref not in known
             ]
-            if not missing:
-                break
             for p, field, ref in missing:
-                if p.row.slack_user_id in rows:
-                    del rows[p.row.slack_user_id]
-                    rejected.append(Rejection(p.line, p.cells, field,
-                                              f"{ref} is not on the team (not in this file "
-                                              "or already imported)"))
+                if rows.get(p.row.slack_user_id) is p:
+                    refuse(p, field, self._unknown(ref, refused))
+            if missing:
+                continue
+            cycle = _manager_cycle(rows, existing)
+            if cycle is None:
+                break
+            path = " → ".join(cycle)
+            for slack_id in cycle[:-1]:
+                closing = rows.get(slack_id)
+                if closing is not None and closing.row.sets_manager:
+                    refuse(closing, "manager", f"would make a manager cycle: {path}")
+        rejected.sort(key=lambda r: r.line)
         new = [p for p in rows.values() if p.row.slack_user_id not in existing]
         ids = {slack_id: r.id for slack_id, r in existing.items()}
         if new:
@@ -185,4 +274,5 @@ class TeamImporter(KindImporter[MemberRow]):
             updates[tuple(sorted(values))].append(values)
         for same in updates.values():
             conn.execute(update(MEMBERS).where(MEMBERS.c.id == bindparam("b_id")), same)
+        report.released = _release_books(conn)
         return rejected
