@@ -7,9 +7,11 @@ or `import_file(...)` from code.
 Files: UTF-8 with or without BOM; comma, semicolon or tab delimiter (sniffed from the header
 line). Header names match fields ignoring case, spaces and punctuation ("Due Date" is
 due_date); `--map "Inv #=number"` renames any other column; unknown columns are ignored.
-Dates are YYYY-MM-DD unless `--date-format` (e.g. %m/%d/%Y). Amounts may carry currency
-symbols or codes and thousands separators: "$1,234.50", "1 234,50 €", "(100.00)" is -100.00.
-Booleans: yes/no, true/false, y/n, 1/0. Line numbers are physical file lines (header = 1).
+Dates are YYYY-MM-DD unless `--date-format` (e.g. %m/%d/%Y), and plausible
+(`bot.domain.ledger_dates`). Amounts are read by `bot.domain.money` ("$1,234.50", "1 234,50 €",
+"(100.00)" is -100.00), with one decimal mark per file (the first amount showing one decides,
+or `--decimal-comma` / `--decimal-point`). Booleans: yes/no, true/false, y/n, 1/0. Line
+numbers are physical file lines (header = 1). Imports into one ledger run one at a time.
 
 Every kind is upserted by its key: importing the same file twice changes nothing the second
 time ("unchanged"). An import is all-or-nothing: one bad row and nothing is written (exit 1,
@@ -49,7 +51,7 @@ collector are given to active collectors, balancing past-due balance (`--no-assi
 | team | role | no | collector, manager or admin (default collector) |
 | team | manager, backup | no | Slack id of another member, in the file or already imported |
 | team | timezone | no | IANA zone (blank: the one Slack reports) |
-| team | daily_call_target | no | 1-500 calls a day (default 25) |
+| team | daily_call_target | no | 1-500 calls a day (default 25); managers and admins may give 0 |
 | team | working_days | no | mon-fri, 1,2,3,4,5 or mon,tue,wed (default mon-fri) |
 | team | morning_time | no | HH:MM local time of the morning list |
 | team | active | no | yes/no (default yes) |
