@@ -376,8 +376,14 @@ def render_list_messages(
 def refresh_call_list_messages(
     database: Database, gateway: SlackGateway, call_list_id: int, *, now: datetime
 ) -> int:
-    """Re-render the list from the database and update every message it was sent as."""
-    with database.uow(read_only=True) as uow:
+    """Re-render the list from the database and update every message it was sent as.
+
+    Called after a change. The render runs in a writer's transaction on purpose: renders then
+    queue behind each other and behind the changes, so the last one sees every change. In a
+    reader's snapshot, a render that began before a concurrent click committed could reach
+    Slack after that click's render and leave the list stale.
+    """
+    with database.uow() as uow:
         messages = render_list_messages(uow.session, call_list_id, now=now)
         call_list = uow.session.get(CallList, call_list_id)
         assert call_list is not None

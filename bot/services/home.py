@@ -156,9 +156,14 @@ def publish_home(
     *,
     now: datetime,
     default_tz: str | ZoneInfo,
+    after_change: bool = False,
 ) -> bool:
-    """Render the user's Home from the database and views.publish it; False if Slack refused."""
-    with database.uow(read_only=True) as uow:
+    """Render the user's Home from the database and views.publish it; False if Slack refused.
+
+    After a change the render queues behind other writers (see refresh_call_list_messages);
+    opening the Home only reads, and goes on while an import writes.
+    """
+    with database.uow(read_only=not after_change) as uow:
         view = home_view(uow.session, slack_user_id, now=now, default_tz=default_tz)
     try:
         gateway.publish_home(slack_user_id, view)

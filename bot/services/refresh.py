@@ -92,6 +92,7 @@ def refresh_after_change(
             logger.exception("call list %s: messages not refreshed after a change", call_list_id)
     for slack_id in sorted(homes):
         try:
-            publish_home(database, gateway, slack_id, now=now, default_tz=default_tz)
+            publish_home(database, gateway, slack_id, now=now, default_tz=default_tz,
+                         after_change=True)
         except Exception:
             logger.exception("app home of %s not refreshed after a change", slack_id)
