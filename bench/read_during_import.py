@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,9 @@ assert _spec is not None and _spec.loader is not None
 bench_import = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_import)
 TODAY = bench_import.TODAY
+
+from bot.db import Database  # noqa: E402 - after the path is set
+from bot.importer.lock import import_running  # noqa: E402
 
 
 def _cli(url: str, *args: str) -> subprocess.Popen[str]:
@@ -62,17 +64,6 @@ def _in_process(url: str) -> float:
     return time.perf_counter() - started
 
 
-def _locked(path: Path) -> bool:
-    probe = sqlite3.connect(str(path), timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        probe.close()
-    return False
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -91,7 +82,8 @@ def main() -> None:
         at_rest = [_report(url) for _ in range(3)]
         rest_inside = statistics.median(_in_process(url) for _ in range(3))
         importing = _cli(url, "import", "invoices", str(big), "--today", TODAY.isoformat())
-        while not _locked(database):
+        ledger = Database(url)
+        while not import_running(ledger):
             if importing.poll() is not None:
                 raise SystemExit("the import ended before the reports could run")
             time.sleep(0.01)
@@ -99,6 +91,7 @@ def main() -> None:
         during_inside = statistics.median(_in_process(url) for _ in range(3))
         still_running = importing.poll() is None
         importing.communicate()
+        ledger.dispose()
     floor = statistics.median(t for t, _ in at_rest)
     figure = statistics.median(t for t, _ in during)
     same = all(out == at_rest[0][1] for _, out in during)

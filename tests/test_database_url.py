@@ -86,13 +86,19 @@ def test_a_directory_as_the_sqlite_file_is_named(
     assert f"{tmp_path} is a directory" in _one_line(capsys.readouterr().err)
 
 
-def test_a_read_only_sqlite_ledger_reads_but_a_write_is_one_line(
-    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def ledger_file(sqlite_template: Path, tmp_path: Path) -> Path:
+    """A migrated SQLite ledger of this test's own."""
     path = tmp_path / "ledger.sqlite3"
     path.write_bytes(sqlite_template.read_bytes())
-    url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    return path
+
+
+def test_a_read_only_sqlite_ledger_reads_but_a_write_is_one_line(
+    ledger_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"sqlite:///file:{ledger_file}?mode=ro&uri=true"
     assert _run(["report"], url, tmp_path, monkeypatch) == 0
     capsys.readouterr()
     assert _run(["import", "invoices", "FILE"], url, tmp_path, monkeypatch) == 2
@@ -101,13 +107,11 @@ def test_a_read_only_sqlite_ledger_reads_but_a_write_is_one_line(
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
 def test_a_read_only_sqlite_file_is_refused_up_front(
-    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    ledger_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = tmp_path / "ledger.sqlite3"
-    path.write_bytes(sqlite_template.read_bytes())
-    path.chmod(0o444)
-    assert _run(["report"], f"sqlite:///{path}", tmp_path, monkeypatch) == 2
+    ledger_file.chmod(0o444)
+    assert _run(["report"], f"sqlite:///{ledger_file}", tmp_path, monkeypatch) == 2
     assert "is read-only" in _one_line(capsys.readouterr().err)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,11 +19,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from sqlalchemy import text
 
 from bot.db import Database
 from bot.importer import ImportReport, import_file
-from bot.importer.lock import IMPORT_LOCK_KEY
+from bot.importer.lock import import_running
 from bot.services.report import aging_report, report_json
 
 TODAY = date(2026, 3, 1)
@@ -66,25 +64,6 @@ class HeldImport:
         if isinstance(result, BaseException):
             raise result
         return result
-
-
-def _import_lock_held(db: Database) -> bool:
-    if db.dialect == "sqlite":
-        probe = sqlite3.connect(str(db.engine.url.database), timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            probe.close()
-        return False
-    query = text(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND classid = CAST(:key AS oid)"
-        " AND objid = CAST(CAST(hashtext(current_schema()) AS bigint) & 4294967295 AS oid)"
-    )
-    with db.engine.connect() as connection:
-        return bool(connection.execute(query, {"key": IMPORT_LOCK_KEY}).scalar())
 
 
 def _wait_for(condition: Any, what: str) -> None:
@@ -134,7 +113,7 @@ def test_a_report_answers_with_the_figures_from_before_a_running_import(
     before = _figures(db)
     assert before["total_ar"] == "1000.00"
     held.write(HEADER + _rows(101, 5_100))  # a batch of 5,000 written inside its transaction
-    _wait_for(lambda: _import_lock_held(db), "the import holds the write lock")
+    _wait_for(lambda: import_running(db), "the import holds the write lock")
     assert _report(db_url) == before
     assert held.finish().counts.created == 5_000
     assert _figures(db)["total_ar"] == "51000.00"
@@ -144,7 +123,7 @@ def test_a_second_import_says_it_waits_then_runs_after_the_first(
     db: Database, db_url: str, held: HeldImport, tmp_path: Path
 ) -> None:
     held.write(HEADER + _rows(101, 5_200))
-    _wait_for(lambda: _import_lock_held(db), "the first import holds the lock")
+    _wait_for(lambda: import_running(db), "the first import holds the lock")
     second = tmp_path / "second.csv"
     # Overlaps the running import's rows: each must read as already there, not as a repeat.
     second.write_text(HEADER + _rows(5_000, 5_600), encoding="utf-8")
