@@ -126,6 +126,75 @@ def _release_books(conn: Connection) -> list[ReleasedBook]:
     ]
 
 
+class _Screening:
+    """The file's rows checked against each other and the roster: the accepted ones, and why
+    each other one is refused."""
+
+    def __init__(self, roster: list[Pending[MemberRow]], existing: dict[str, Any],
+                 refused_ids: set[str]) -> None:
+        self.existing = existing
+        self.refused_ids = refused_ids  # rows refused for a bad cell, before any of this
+        self.rows: dict[str, Pending[MemberRow]] = {}
+        self.rejected: list[Rejection] = []
+        self.refused: dict[str, int] = {}  # slack id -> line of its refused row
+        for p in roster:
+            earlier = self.rows.get(p.row.slack_user_id)
+            if earlier is not None:
+                self.rejected.append(Rejection(
+                    p.line, p.cells, "slack_user_id",
+                    f"{p.row.slack_user_id} repeats line {earlier.line}"))
+            else:
+                self.rows[p.row.slack_user_id] = p
+
+    def refuse(self, p: Pending[MemberRow], field: str, message: str) -> None:
+        self.rejected.append(Rejection(p.line, p.cells, field, message))
+        self.refused.setdefault(p.row.slack_user_id, p.line)
+        if self.rows.get(p.row.slack_user_id) is p:
+            del self.rows[p.row.slack_user_id]
+
+    def accepted(self) -> dict[str, Pending[MemberRow]]:
+        """Refuse rows with no call target for a collector, naming someone who is neither
+        imported nor accepted, or closing a manager cycle, until none do; the rest."""
+        for p in list(self.rows.values()):
+            problem = _target_problem(p.row, self.existing.get(p.row.slack_user_id))
+            if problem:
+                self.refuse(p, "daily_call_target", problem)
+        while self._refuse_unknown_references() or self._refuse_a_cycle():
+            pass
+        self.rejected.sort(key=lambda r: r.line)
+        return self.rows
+
+    def _refuse_unknown_references(self) -> bool:
+        known = self.rows.keys() | self.existing.keys()
+        missing = [
+            (p, field, ref) for p in self.rows.values()
+            for field, ref in (("manager", p.row.manager), ("backup", p.row.backup))
+            if ref and ref not in known
+        ]
+        for p, field, ref in missing:
+            if self.rows.get(p.row.slack_user_id) is p:
+                self.refuse(p, field, self._unknown(ref))
+        return bool(missing)
+
+    def _refuse_a_cycle(self) -> bool:
+        cycle = _manager_cycle(self.rows, self.existing)
+        if cycle is None:
+            return False
+        path = " → ".join(cycle)
+        for slack_id in cycle[:-1]:
+            closing = self.rows.get(slack_id)
+            if closing is not None and closing.row.sets_manager:
+                self.refuse(closing, "manager", f"would make a manager cycle: {path}")
+        return True
+
+    def _unknown(self, ref: str) -> str:
+        if ref in self.refused:
+            return f"{ref}'s own row (line {self.refused[ref]}) is refused; fix it first"
+        if ref in self.refused_ids:
+            return f"{ref}'s own row in this file is refused; fix it first"
+        return f"{ref} is not on the team (not in this file or already imported)"
+
+
 class TeamImporter(KindImporter[MemberRow]):
     kind = "team"
     columns = (
@@ -179,65 +248,22 @@ class TeamImporter(KindImporter[MemberRow]):
         return MemberRow(must(slack_id), values, manager, backup,
                          cells.present("manager"), cells.present("backup"))
 
-    def _unknown(self, ref: str, refused: dict[str, int]) -> str:
-        if ref in refused:
-            return f"{ref}'s own row (line {refused[ref]}) is refused; fix it first"
-        if ref in self.refused_ids:
-            return f"{ref}'s own row in this file is refused; fix it first"
-        return f"{ref} is not on the team (not in this file or already imported)"
-
     def write(self, batch: list[Pending[MemberRow]]) -> list[Rejection]:
         self.roster.extend(batch)
         return []
 
     def finish(self) -> list[Rejection]:
-        conn, report, now = self.context.conn, self.context.report, self.context.now
-        rejected: list[Rejection] = []
-        rows: dict[str, Pending[MemberRow]] = {}
-        refused: dict[str, int] = {}  # slack id -> line of its refused row
-
-        def refuse(p: Pending[MemberRow], field: str, message: str) -> None:
-            rejected.append(Rejection(p.line, p.cells, field, message))
-            refused.setdefault(p.row.slack_user_id, p.line)
-            if rows.get(p.row.slack_user_id) is p:
-                del rows[p.row.slack_user_id]
-
-        for p in self.roster:
-            earlier = rows.get(p.row.slack_user_id)
-            if earlier is not None:
-                rejected.append(Rejection(p.line, p.cells, "slack_user_id",
-                                          f"{p.row.slack_user_id} repeats line {earlier.line}"))
-            else:
-                rows[p.row.slack_user_id] = p
+        conn = self.context.conn
         # The roster is small: all of it, so manager chains can be followed through the DB.
         existing = {r.slack_user_id: r for r in conn.execute(select(MEMBERS))}
-        for p in list(rows.values()):
-            problem = _target_problem(p.row, existing.get(p.row.slack_user_id))
-            if problem:
-                refuse(p, "daily_call_target", problem)
-        # Drop rows naming someone who is neither in the DB nor a valid row, and rows closing
-        # a manager cycle, until none do.
-        while True:
-            known = rows.keys() | existing.keys()
-            missing = [
-                (p, field, ref) for p in rows.values()
-                for field, ref in (("manager", p.row.manager), ("backup", p.row.backup))
-                if ref and ref not in known
-            ]
-            for p, field, ref in missing:
-                if rows.get(p.row.slack_user_id) is p:
-                    refuse(p, field, self._unknown(ref, refused))
-            if missing:
-                continue
-            cycle = _manager_cycle(rows, existing)
-            if cycle is None:
-                break
-            path = " → ".join(cycle)
-            for slack_id in cycle[:-1]:
-                closing = rows.get(slack_id)
-                if closing is not None and closing.row.sets_manager:
-                    refuse(closing, "manager", f"would make a manager cycle: {path}")
-        rejected.sort(key=lambda r: r.line)
+        screening = _Screening(self.roster, existing, self.refused_ids)
+        self._save(screening.accepted(), existing)
+        self.context.report.released = _release_books(conn)
+        return screening.rejected
+
+    def _save(self, rows: dict[str, Pending[MemberRow]], existing: dict[str, Any]) -> None:
+        """Insert the new members, then update what the rows change (managers, backups too)."""
+        conn, report, now = self.context.conn, self.context.report, self.context.now
         new = [p for p in rows.values() if p.row.slack_user_id not in existing]
         ids = {slack_id: r.id for slack_id, r in existing.items()}
         if new:
@@ -274,5 +300,4 @@ class TeamImporter(KindImporter[MemberRow]):
             updates[tuple(sorted(values))].append(values)
         for same in updates.values():
             conn.execute(update(MEMBERS).where(MEMBERS.c.id == bindparam("b_id")), same)
-        report.released = _release_books(conn)
-        return rejected
+

@@ -77,7 +77,7 @@ def refresh_after_change(
     view failed to refresh would be false; the next change or Home visit renders it again.
     """
     try:
-        with database.uow() as uow:
+        with database.uow(read_only=True) as uow:
             lists = set(call_list_ids) | lists_showing(
                 uow.session, customer_ids, now=now, default_tz=default_tz
             )

@@ -133,8 +133,12 @@ _STEPS: dict[type, Callable[[UnitOfWork, Actor, Any], Answer]] = {
 }
 
 
+# Subcommands that only read: they take no write lock, so they answer while an import writes.
+READS = (ShowList, Find, Account, Stats, Team, Escalations)
+
+
 def _help(database: Database, user_id: str, command: Help) -> CommandReply:
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         try:
             manager = roster.is_manager(roster.member_for(uow.session, user_id))
         except NotOnRoster:
@@ -160,7 +164,7 @@ def answer_collect(
     if isinstance(command, Help):
         return Answer(_help(database, user_id, command))
     try:
-        with database.uow() as uow:
+        with database.uow(read_only=isinstance(command, READS)) as uow:
             actor = Actor(roster.member_for(uow.session, user_id), now, default_tz)
             if isinstance(command, Goals):
                 answer = _goals(uow, actor, metrics or MetricsConfig(zone=actor.zone))
