@@ -109,6 +109,23 @@ class ImportReport:
         if len(self.kept_payments) < KEPT_ERRORS:
             self.kept_payments.append((number, export, ledger))
 
+    def _assignment_lines(self) -> list[str]:
+        """Books taken back from members who no longer collect, and who got which accounts."""
+        lines: list[str] = []
+        for book in self.released:
+            why = "is inactive" if book.reason == "inactive" else f"is a {book.reason}"
+            lines.append(f"{book.name} ({book.slack_user_id}) {why}: {book.accounts:,} "
+                         "account(s) taken back for assignment")
+        for given in self.assignment:
+            lines.append(
+                f"assigned to {given.name} ({given.slack_user_id}): {given.accounts:,} "
+                f"account(s), ${given.past_due:,.2f} past due"
+            )
+        if self.unassigned:
+            lines.append(f"{self.unassigned:,} customer(s) without a collector "
+                         "(no active collector on the team)")
+        return lines
+
     def render(self) -> str:
         """The summary the CLI prints: the bad rows, then what the import did."""
         return "\n".join([*self.error_lines(), *self.summary_lines()])
@@ -183,18 +200,7 @@ class ImportReport:
         if self.rejects_path is not None and self.counts.rejected:
             verb = "would write" if self.dry_run else "wrote"
             lines.append(f"{verb} {self.counts.rejected:,} rejected row(s) to {self.rejects_path}")
-        for book in self.released:
-            why = "is inactive" if book.reason == "inactive" else f"is a {book.reason}"
-            lines.append(f"{book.name} ({book.slack_user_id}) {why}: {book.accounts:,} "
-                         "account(s) taken back for assignment")
-        for given in self.assignment:
-            lines.append(
-                f"assigned to {given.name} ({given.slack_user_id}): {given.accounts:,} "
-                f"account(s), ${given.past_due:,.2f} past due"
-            )
-        if self.unassigned:
-            lines.append(f"{self.unassigned:,} customer(s) without a collector "
-                         "(no active collector on the team)")
+        lines.extend(self._assignment_lines())
         if self.complete:
             lines.append(
                 f"open balance ${self.open_balance:,.2f}, "
