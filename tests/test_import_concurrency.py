@@ -115,7 +115,7 @@ def test_a_report_answers_with_the_figures_from_before_a_running_import(
     held.write(HEADER + _rows(101, 5_100))  # a batch of 5,000 written inside its transaction
     _wait_for(lambda: import_running(db), "the import holds the write lock")
     during = _report(db_url)
-    assert {key: during[key] for key in before} == before  # and the metrics besides
+    assert {key: during[key] for key in before} == before  # the aging figures; metrics come besides
     assert held.finish().counts.created == 5_000
     assert _figures(db)["total_ar"] == "51000.00"
 
