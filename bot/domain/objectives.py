@@ -115,6 +115,23 @@ def parse_target(text: str, metric: str) -> Target:
     return Target(absolute=number)
 
 
+MAX_GOALS = 10
+GOAL_CHARS = 150
+
+
+def check_goals(text: str) -> str:
+    """Goals as short lines (blank lines dropped); ValueError when too many or too long."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    goals = [line for line in lines if line]
+    if len(goals) > MAX_GOALS:
+        raise ValueError(f"at most {MAX_GOALS} goals, one a line ({len(goals)} given)")
+    for number, goal in enumerate(goals, 1):
+        if len(goal) > GOAL_CHARS:
+            raise ValueError(f"goal {number} is {len(goal)} characters; keep each under "
+                             f"{GOAL_CHARS + 1}")
+    return "\n".join(goals)
+
+
 def fraction_done(baseline: Decimal, now: Decimal, target: Decimal) -> Decimal:
     """How far from baseline to target `now` is, 0 to 1."""
     if target == baseline:

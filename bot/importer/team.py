@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from bot.domain.call_targets import MAX_DAILY_CALLS
 from bot.domain.vocabulary import Role
 from bot.importer.base import (
     TABLES,
@@ -35,7 +36,6 @@ from bot.importer.values import (
 MEMBERS = TABLES["team_members"]
 CUSTOMERS = TABLES["customers"]
 ROLES = frozenset(r.value for r in Role)
-MAX_DAILY_CALLS = 500  # more than a person can make in a day: a typo
 # A blank cell in these columns clears the stored value; elsewhere a blank keeps it.
 CLEARABLE = ("email", "timezone", "morning_time", "manager", "backup")
 

@@ -17,8 +17,11 @@ from bot.domain.vocabulary import PromiseStatus
 from bot.services import accounts, roster
 from bot.services.call_lists import call_list_view, todays_call_list_for
 from bot.services.errors import NOT_ON_ROSTER_MESSAGE, NotOnRoster
+from bot.services.metrics import MetricsConfig
+from bot.services.objectives import current_progress
 from bot.services.stats import collector_progress, team_progress
 from bot.slack.client import SlackError, SlackGateway
+from bot.views.goals import plan_section
 from bot.views.home import (
     EscalationSummary,
     PromiseDue,
@@ -26,7 +29,7 @@ from bot.views.home import (
     manager_home,
     progress_bar,
 )
-from bot.views.text import inline, money, mrkdwn, plain, plural, short_date
+from bot.views.text import inline, money, mrkdwn, plain, plural, short_date, zone_named
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +123,8 @@ def _no_list_home(
 
 
 def home_view(
-    session: Session, slack_user_id: str, *, now: datetime, default_tz: str | ZoneInfo
+    session: Session, slack_user_id: str, *, now: datetime, default_tz: str | ZoneInfo,
+    metrics: MetricsConfig | None = None,
 ) -> dict[str, Any]:
     """The Home tab a Slack user should see now: collector, manager/admin, or not on the roster."""
     try:
@@ -134,6 +138,9 @@ def home_view(
             today=today,
             team=team_progress(session, member, now=now, default_tz=default_tz),
             escalations=open_escalations(session, member, today),
+            plan=plan_section(current_progress(
+                session, now=now, measure=False, config=metrics or MetricsConfig(
+                    zone=zone_named(str(default_tz))))),
         )
     progress = collector_progress(session, member, now=now, default_tz=default_tz)
     promises = promises_due_this_week(session, member, today)
@@ -157,14 +164,17 @@ def publish_home(
     now: datetime,
     default_tz: str | ZoneInfo,
     after_change: bool = False,
+    metrics: MetricsConfig | None = None,
 ) -> bool:
     """Render the user's Home from the database and views.publish it; False if Slack refused.
 
     After a change the render queues behind other writers (see refresh_call_list_messages);
-    opening the Home only reads, and goes on while an import writes.
+    opening the Home only reads, and goes on while an import writes. `metrics`: the team's
+    settings for the objectives' plan (default: the team zone's).
     """
     with database.uow(read_only=not after_change) as uow:
-        view = home_view(uow.session, slack_user_id, now=now, default_tz=default_tz)
+        view = home_view(uow.session, slack_user_id, now=now, default_tz=default_tz,
+                         metrics=metrics)
     try:
         gateway.publish_home(slack_user_id, view)
     except SlackError as exc:

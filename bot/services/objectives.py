@@ -26,6 +26,7 @@ from bot.domain.objectives import (
     ActivityPlan,
     ObjectiveProgress,
     Target,
+    check_goals,
     fraction_done,
     parse_target,
     project_flow,
@@ -55,7 +56,12 @@ MADE_DAYS = 5
 
 
 class ObjectiveError(ServiceError):
-    """A bad objective: the message says what to fix."""
+    """A bad objective: the message says what to fix; `field` names the input at fault
+    (metric, target, start, end, goals), so a form can show it there."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _target_of(objective: Objective) -> Target:
@@ -82,22 +88,33 @@ def metric_on(session: Session, metric: str, day: date, config: MetricsConfig, *
     return round2(config.collector_day_cost * days)
 
 
+def check_objective(*, metric: str, target: str, start: date, end: date, today: date,
+                    config: MetricsConfig) -> Target:
+    """The target parsed, or ObjectiveError naming the field: the rules `objective add` and the
+    Slack form share."""
+    if metric not in OBJECTIVE_METRICS:
+        raise ObjectiveError(f"unknown metric {metric!r}", "metric")
+    try:
+        parsed = parse_target(target, metric)
+    except ValueError as exc:
+        raise ObjectiveError(str(exc), "target") from None
+    if end < start:
+        raise ObjectiveError(f"the end ({end.isoformat()}) is before the start "
+                             f"({start.isoformat()})", "end")
+    if end < today:
+        raise ObjectiveError(f"the end ({end.isoformat()}) has passed", "end")
+    if metric == "cost_of_collecting" and config.collector_day_cost is None:
+        raise ObjectiveError("a spend cap needs COLLECTBOT_COLLECTOR_DAY_COST (the cost of one "
+                             "collector-day)", "metric")
+    return parsed
+
+
 def add_objective(session: Session, *, metric: str, target: str, start: date, end: date,
                   today: date, config: MetricsConfig, name: str | None = None,
                   note: str | None = None, actor: str = "cli") -> Objective:
     """A new objective; the baseline is measured now if the start date has come."""
-    try:
-        parsed = parse_target(target, metric)
-    except ValueError as exc:
-        raise ObjectiveError(str(exc)) from None
-    if end < start:
-        raise ObjectiveError(f"the end ({end.isoformat()}) is before the start "
-                             f"({start.isoformat()})")
-    if end < today:
-        raise ObjectiveError(f"the end ({end.isoformat()}) has passed")
-    if metric == "cost_of_collecting" and config.collector_day_cost is None:
-        raise ObjectiveError("a spend cap needs COLLECTBOT_COLLECTOR_DAY_COST (the cost of one "
-                             "collector-day)")
+    parsed = check_objective(metric=metric, target=target, start=start, end=end, today=today,
+                             config=config)
     spec = OBJECTIVE_METRICS[metric]
     objective = Objective(
         name=(name or f"{spec.label} {target.strip()}").strip()[:200], metric=metric,
@@ -109,6 +126,50 @@ def add_objective(session: Session, *, metric: str, target: str, start: date, en
     measure_baselines(session, today, config)
     session.flush()
     return objective
+
+
+def open_objective(session: Session, objective_id: int) -> Objective:
+    """The objective, or ObjectiveError when there is none or it is closed."""
+    objective = session.get(Objective, objective_id)
+    if objective is None:
+        raise ObjectiveError(f"no objective {objective_id}")
+    if objective.status != "open":
+        raise ObjectiveError(f"objective {objective_id} is already closed")
+    return objective
+
+
+def check_edit(objective: Objective, *, target: str, end: date, today: date) -> Target:
+    """A new target and end for an open objective, checked by the rules of `objective add`."""
+    try:
+        parsed = parse_target(target, objective.metric)
+    except ValueError as exc:
+        raise ObjectiveError(str(exc), "target") from None
+    if end < objective.start:
+        raise ObjectiveError(f"the end ({end.isoformat()}) is before the start "
+                             f"({objective.start.isoformat()})", "end")
+    if end < today and end != objective.end:
+        raise ObjectiveError(f"the end ({end.isoformat()}) has passed", "end")
+    return parsed
+
+
+def edit_objective(session: Session, objective_id: int, *, target: str, end: date,
+                   note: str | None, today: date) -> Objective:
+    """Change an open objective's target, end date and note (the baseline stays)."""
+    objective = open_objective(session, objective_id)
+    parsed = check_edit(objective, target=target, end=end, today=today)
+    objective.target = parsed.absolute
+    objective.target_change_pct = parsed.change_pct
+    objective.end = end
+    objective.note = (note or "").strip()[:300] or None
+    return objective
+
+
+def target_text(objective: Objective) -> str:
+    """The objective's target as `objective add --target` reads it: -5% or 45."""
+    if objective.target_change_pct is not None:
+        change = objective.target_change_pct.normalize()
+        return f"{'+' if change > 0 else ''}{change:f}%"
+    return "" if objective.target is None else f"{objective.target.normalize():f}"
 
 
 def measure_baselines(session: Session, today: date, config: MetricsConfig) -> int:
@@ -130,11 +191,7 @@ def measure_baselines(session: Session, today: date, config: MetricsConfig) -> i
 
 
 def close_objective(session: Session, objective_id: int, *, now: datetime) -> Objective:
-    objective = session.get(Objective, objective_id)
-    if objective is None:
-        raise ObjectiveError(f"no objective {objective_id}")
-    if objective.status != "open":
-        raise ObjectiveError(f"objective {objective_id} is already closed")
+    objective = open_objective(session, objective_id)
     objective.status = "closed"
     objective.closed_at = now
     return objective
@@ -147,7 +204,10 @@ def set_goals(session: Session, objective_id: int, goals: str, *, is_manager: bo
     objective = session.get(Objective, objective_id)
     if objective is None:
         raise ObjectiveError(f"no objective {objective_id}")
-    objective.goals = goals.strip()[:3000] or None
+    try:
+        objective.goals = check_goals(goals) or None
+    except ValueError as exc:
+        raise ObjectiveError(str(exc), "goals") from None
     return objective
 
 
@@ -329,6 +389,17 @@ def open_objectives_count(session: Session) -> int:
         Objective.status == "open")) or 0)
 
 
+def current_progress(session: Session, *, now: datetime, config: MetricsConfig,
+                     measure: bool = True) -> list[ObjectiveProgress]:
+    """The open objectives' progress and plans today (in the team's zone): the one reading
+    `/collect goals`, the App Home and `collectbot objective list` show.
+
+    `measure=False` for read-only readers (the App Home on open): a baseline due today is then
+    left to the next writer (the daily snapshots job, `/collect goals`, `objective list`)."""
+    today = now.astimezone(config.zone).date()
+    if measure:
+        measure_baselines(session, today, config)
+    return objectives_progress(session, today, config)
 
 
 def goals_message(session: Session, slack_user_id: str, *, now: datetime,
@@ -338,8 +409,6 @@ def goals_message(session: Session, slack_user_id: str, *, now: datetime,
     from bot.views.goals import goals_blocks, goals_text
 
     member = member_for(session, slack_user_id)
-    today = now.astimezone(config.zone).date()
-    measure_baselines(session, today, config)
-    items = objectives_progress(session, today, config)
+    items = current_progress(session, now=now, config=config)
     return Message(text=goals_text(items),
                    blocks=goals_blocks(items, is_manager=is_manager(member)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,10 @@ from bot.db.models import CallList, CallListEntry, Customer, TeamMember
 from bot.services import roster
 from bot.services.call_lists import refresh_call_list_messages, todays_call_list_for
 from bot.services.home import publish_home
+from bot.services.metrics import MetricsConfig
+from bot.services.objectives import goals_message
 from bot.slack.client import SlackGateway
+from bot.views.text import zone_named
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +64,26 @@ def _homes(session: Session, call_list_ids: set[int], actor_slack_id: str | None
     return homes
 
 
+@dataclass(frozen=True, slots=True)
+class GoalsReply:
+    """A `/collect goals` message shown to one person, re-rendered in place by its response_url."""
+
+    slack_user_id: str
+    response_url: str
+
+
+def _managers(session: Session) -> set[str]:
+    return set(session.scalars(select(TeamMember.slack_user_id).where(
+        TeamMember.active.is_(True), TeamMember.role.in_(sorted(roster.MANAGING_ROLES)))))
+
+
+def _refresh_goals(database: Database, gateway: SlackGateway, reply: GoalsReply, *,
+                   now: datetime, metrics: MetricsConfig) -> None:
+    with database.uow() as uow:
+        message = goals_message(uow.session, reply.slack_user_id, now=now, config=metrics)
+    gateway.respond(reply.response_url, message.text, message.blocks, replace_original=True)
+
+
 def refresh_after_change(
     database: Database,
     gateway: SlackGateway,
@@ -69,9 +93,15 @@ def refresh_after_change(
     call_list_ids: Iterable[int] = (),
     customer_ids: Iterable[int] = (),
     actor_slack_id: str | None = None,
+    homes: Iterable[str] = (),
+    objectives_changed: bool = False,
+    metrics: MetricsConfig | None = None,
+    goals_reply: GoalsReply | None = None,
 ) -> None:
     """Re-render the lists (given, and today's lists having the accounts) and the App Homes
-    of their collectors and of the actor.
+    of their collectors, of the actor and of `homes`; after a change to the objectives or the
+    call targets (`objectives_changed`), every manager's Home and the `/collect goals` message
+    the change came from.
 
     Never raises: the change is saved, and telling the person "nothing was saved" because a
     view failed to refresh would be false; the next change or Home visit renders it again.
@@ -81,7 +111,9 @@ def refresh_after_change(
             lists = set(call_list_ids) | lists_showing(
                 uow.session, customer_ids, now=now, default_tz=default_tz
             )
-            homes = _homes(uow.session, lists, actor_slack_id)
+            homes = _homes(uow.session, lists, actor_slack_id) | set(homes)
+            if objectives_changed:
+                homes |= _managers(uow.session)
     except Exception:
         logger.exception("after a change: what to refresh could not be read")
         return
@@ -93,6 +125,13 @@ def refresh_after_change(
     for slack_id in sorted(homes):
         try:
             publish_home(database, gateway, slack_id, now=now, default_tz=default_tz,
-                         after_change=True)
+                         after_change=True, metrics=metrics)
         except Exception:
             logger.exception("app home of %s not refreshed after a change", slack_id)
+    if goals_reply is not None:
+        try:
+            _refresh_goals(database, gateway, goals_reply, now=now,
+                           metrics=metrics or MetricsConfig(zone=zone_named(str(default_tz))))
+        except Exception:
+            logger.exception("goals message of %s not refreshed after a change",
+                             goals_reply.slack_user_id)

@@ -415,8 +415,11 @@ class SlackGateway:
         response_url: str,
         text: str,
         blocks: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        replace_original: bool = False,
     ) -> None:
-        """Answer a slash command or an action ephemerally through its response_url.
+        """Answer a slash command or an action ephemerally through its response_url
+        (`replace_original`: in place of the message the action came from).
 
         The same checks and retries as every Web API call; the URL itself is never logged.
         """
@@ -433,6 +436,7 @@ class SlackGateway:
                 text=text,
                 blocks=[dict(b) for b in blocks] if blocks is not None else None,
                 response_type="ephemeral",
+                replace_original=replace_original or None,
             )
         except (OSError, HTTPException) as exc:
             raise _transport_error(method, exc) from exc

@@ -18,6 +18,7 @@ STATUS_EMOJI = {"on track": ":large_green_circle:", "behind": ":red_circle:",
                 "not started": ":white_circle:", "met": ":white_check_mark:",
                 "missed": ":x:"}
 MAX_OBJECTIVES = 20  # 4 blocks each, within a message's 50
+MAX_PLAN_LINES = 10  # one section on the App Home, far below its 3000 characters
 
 
 def _plan_text(p: ObjectiveProgress) -> str:
@@ -78,3 +79,17 @@ def goals_text(items: Sequence[ObjectiveProgress]) -> str:
     if not items:
         return "No objectives yet."
     return "; ".join(f"{p.name}: {p.status}" for p in items[:5])
+
+
+def plan_section(items: Sequence[ObjectiveProgress]) -> list[dict[str, Any]]:
+    """The App Home manager's section: each open objective's calls a day, needed vs planned
+    vs made (the figures `/collect goals` shows); nothing when there is no objective."""
+    if not items:
+        return []
+    lines = [f"*{inline(p.name, 80)}* · {p.status}\n{_plan_text(p)}"
+             for p in items[:MAX_PLAN_LINES]]
+    if len(items) > MAX_PLAN_LINES:
+        lines.append(f"{len(items) - MAX_PLAN_LINES} more: `/collect goals`")
+    return [{"type": "divider"},
+            {"type": "header", "text": plain("Activity plan")},
+            {"type": "section", "text": mrkdwn("\n".join(lines))}]

@@ -173,8 +173,10 @@ def manager_home(
     today: date,
     team: Sequence[CollectorProgress],
     escalations: Sequence[EscalationSummary],
+    plan: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """Team progress per collector (done / target) and the open escalations, oldest first."""
+    """Team progress per collector (done / target), the objectives' activity plan (`plan`,
+    built by bot.views.goals.plan_section) and the open escalations, oldest first."""
     done = sum(member.done for member in team)
     target = sum(member.target for member in team)
     blocks: list[Block] = [
@@ -197,6 +199,7 @@ def manager_home(
     blocks.extend(_line_sections(lines) if lines else [])
     if not lines:
         blocks.append({"type": "section", "text": mrkdwn("No collectors on the roster yet.")})
+    blocks.extend(plan)
     blocks.append({"type": "divider"})
     blocks.append({"type": "header", "text": plain(f"Open escalations ({len(escalations)})")})
     if not escalations:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.actions import forms, outcomes, undo
+from handlers.actions import forms, goals, outcomes, undo
 from handlers.context import HandlerContext
 
 
@@ -12,3 +12,4 @@ def register(app: App, context: HandlerContext) -> None:
     outcomes.register(app, context)
     forms.register(app, context)
     undo.register(app, context)
+    goals.register(app, context)

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.services.home import publish_home
+from bot.services.metrics import MetricsConfig
 from handlers.context import HandlerContext
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def _publish(context: HandlerContext, user_id: str) -> None:
             user_id,
             now=context.now(),
             default_tz=context.default_tz,
+            metrics=MetricsConfig.from_settings(context.settings),
         )
     except Exception:
         logger.exception("app home for %s failed", user_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from handlers.context import HandlerContext
-from handlers.views import submissions
+from handlers.views import goals, submissions
 
 
 def register(app: App, context: HandlerContext) -> None:
     submissions.register(app, context)
+    goals.register(app, context)

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 MODAL_CALLBACK = re.compile("^(" + "|".join(sorted(actions.MODAL_CALLBACK_IDS)) + ")$")
 
 
-def _state_values(view: Mapping[str, Any]) -> Mapping[str, Any]:
+def state_values_of(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A submitted view's state values ({} when absent or malformed)."""
     state = view.get("state")
     values = state.get("values") if isinstance(state, Mapping) else None
     return values if isinstance(values, Mapping) else {}
@@ -40,7 +41,7 @@ def register(app: App, context: HandlerContext) -> None:
                 user_id=user_id,
                 callback_id=str(view.get("callback_id")),
                 private_metadata=view.get("private_metadata"),
-                state_values=_state_values(view),
+                state_values=state_values_of(view),
                 now=now,
                 default_tz=context.default_tz,
             )
