@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     country: str = Field(default="US", validation_alias="COLLECTBOT_COUNTRY")
     currency: str = Field(default="USD", validation_alias="COLLECTBOT_CURRENCY")
     morning_time: time = Field(default=time(8, 30), validation_alias="COLLECTBOT_MORNING_TIME")
+    # The weekly recap: the day (mon..sun) and time it is posted in the team's zone.
+    recap_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
+        default="mon", validation_alias="COLLECTBOT_RECAP_DAY")
+    recap_time: time = Field(default=time(9, 0), validation_alias="COLLECTBOT_RECAP_TIME")
     list_cutoff_time: time = Field(default=time(12, 0), validation_alias="COLLECTBOT_LIST_CUTOFF")
     collector_day_cost: Decimal | None = Field(
         default=None, ge=0, validation_alias="COLLECTBOT_COLLECTOR_DAY_COST"

@@ -72,10 +72,19 @@ def snapshots(context: JobContext, now: datetime) -> str:
     return result.summary()
 
 
+def weekly_recap(context: JobContext, now: datetime) -> JobResult:
+    """Last week's recap to the team channel, on the recap day (once per week, ever)."""
+    from bot.services.recap_post import run_weekly_recap
+
+    result = run_weekly_recap(context.database, context.gateway, context.settings, now=now)
+    return JobResult(result.summary, result.failed)
+
+
 JOBS: dict[str, Callable[[JobContext, datetime], str | JobResult]] = {
     "call-lists": call_lists,
     "promises": promises,
     "snapshots": snapshots,
+    "weekly-recap": weekly_recap,
 }
 
 

@@ -26,7 +26,8 @@ CALL_LISTS_EVERY_MINUTES = 5
 
 
 # Jobs the leader also runs as soon as it starts: lists due now; days of figures it missed.
-RUN_AT_START = frozenset({"call-lists", "snapshots"})
+# weekly-recap too: a leader started on the recap day after its time catches up (once a week).
+RUN_AT_START = frozenset({"call-lists", "snapshots", "weekly-recap"})
 
 
 def job_triggers(settings: Settings) -> dict[str, BaseTrigger]:
@@ -38,6 +39,11 @@ def job_triggers(settings: Settings) -> dict[str, BaseTrigger]:
             triggers[name] = IntervalTrigger(minutes=CALL_LISTS_EVERY_MINUTES)
         elif name == "snapshots":
             triggers[name] = CronTrigger(hour=0, minute=15, timezone=settings.zone)
+        elif name == "weekly-recap":
+            # From its time on its day, then hourly until midnight (catch-up after a stop).
+            triggers[name] = CronTrigger(
+                day_of_week=settings.recap_day, hour=f"{settings.recap_time.hour}-23",
+                minute=settings.recap_time.minute, timezone=settings.zone)
         else:
             triggers[name] = CronTrigger(hour=6, minute=0, timezone=settings.zone)
     return triggers

@@ -68,7 +68,13 @@ def test_scheduler_has_every_job(db: Database, slack_gateway: object) -> None:
     fields = {f.name: str(f) for f in snapshots.fields}
     assert (fields["hour"], fields["minute"]) == ("0", "15")
     assert snapshots.timezone == context.settings.zone
-    for name in set(JOBS) - {"call-lists", "snapshots"}:
+    # weekly-recap: Mondays from 09:00, hourly until midnight (catch-up), in the team's zone.
+    recap = jobs["weekly-recap"].trigger
+    assert isinstance(recap, CronTrigger)
+    fields = {f.name: str(f) for f in recap.fields}
+    assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("mon", "9-23", "0")
+    assert recap.timezone == context.settings.zone
+    for name in set(JOBS) - {"call-lists", "snapshots", "weekly-recap"}:
         daily = jobs[name].trigger
         assert isinstance(daily, CronTrigger), name
         fields = {f.name: str(f) for f in daily.fields}

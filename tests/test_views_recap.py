@@ -16,12 +16,12 @@ from bot.domain.assessment import (
     compare_holdout,
     difference_in_differences,
 )
+from bot.domain.objectives import ActivityPlan, ObjectiveProgress, fraction_done
 from bot.domain.recap import (
     CallsPlan,
     CollectorWeek,
     EscalationWeek,
     Kpi,
-    ObjectiveProgress,
     Recap,
     StrategyAssessment,
     WeekPoint,
@@ -49,12 +49,20 @@ def trend() -> tuple[WeekPoint, ...]:
     return tuple(weeks)
 
 
+def objective(**changes: object) -> ObjectiveProgress:
+    plan = ActivityPlan(D(1000), D(50), False, 20, 60, 50, D("42.4"))
+    progress = ObjectiveProgress(
+        1, "Reduce DSO by 5%", "dso", date(2026, 9, 1), date(2027, 2, 28), None, D("55.0"),
+        D("51.7"), D("52.25"), D("50.0"), fraction_done(D("55.0"), D("51.7"), D("52.25")),
+        "on track", plan, False)
+    return replace(progress, **changes)  # type: ignore[arg-type]
+
+
 def sample(**changes: object) -> Recap:
     recap = Recap(
         week_start=END - timedelta(days=6),
         week_end=END,
-        objectives=(ObjectiveProgress("Reduce DSO by 5%", "days", D("55.0"), D("51.7"),
-                                      D("52.25"), date(2027, 2, 28), True),),
+        objectives=(objective(),),
         kpis=(
             Kpi("dso", "DSO", "days", D("50.7"), D("51.4"), lower_is_better=True),
             Kpi("cei", "CEI", "percent", D("81.25"), D("80.0")),
@@ -97,10 +105,11 @@ def test_top_message_is_valid_and_short() -> None:
 def test_objective_line_shows_baseline_now_target_bar_and_status() -> None:
     line = objective_line(sample().objectives[0])
     # 55.0 -> 51.7 of the way to 52.25: 3.3 / 2.75 is past the target, so 100%.
-    assert line == ("*Reduce DSO by 5%* (by Sun 28 Feb): 55.0 → 51.7 → 52.3 days  "
-                    "▓▓▓▓▓▓▓▓▓▓ 100% · on track")
-    behind = replace(sample().objectives[0], now=D("54.0"), on_track=False)
-    assert objective_line(behind).endswith("▓▓▓░░░░░░░ 36% · behind")
+    assert line == ("*Reduce DSO by 5%* (by Sun 28 Feb): 55.0 days → 51.7 days → 52.2 days  "
+                    "`▓▓▓▓▓▓▓▓▓▓ 100%` · on track")
+    behind = objective(now=D("54.0"), status="behind",
+                       fraction=fraction_done(D("55.0"), D("54.0"), D("52.25")))
+    assert objective_line(behind).endswith("`▓▓▓░░░░░░░  36%` · behind")
 
 
 def test_kpis_carry_their_change_from_last_week() -> None:

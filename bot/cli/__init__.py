@@ -24,6 +24,7 @@ SUBCOMMANDS = (
     "bot.cli.demo",
     "bot.cli.importing",
     "bot.cli.policy",
+    "bot.cli.recap",
     "bot.cli.report",
     "bot.cli.job",
     "bot.cli.objective",

@@ -15,31 +15,10 @@ from typing import Literal
 
 from bot.domain.aging import Bucket
 from bot.domain.assessment import DiffInDiff, EffortRow, GapRow, HoldoutComparison
+from bot.domain.objectives import ObjectiveProgress
 
 Unit = Literal["days", "percent", "money", "ratio"]
 _ZERO = Decimal(0)
-_ONE = Decimal(1)
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectiveProgress:
-    """One objective: baseline → now → target, and whether the trend reaches it in time."""
-
-    label: str  # e.g. "Reduce DSO by 5%"
-    unit: Unit
-    baseline: Decimal
-    now: Decimal | None
-    target: Decimal
-    ends_on: date
-    on_track: bool | None  # None: not enough history to project
-
-    @property
-    def progress(self) -> Decimal:
-        """The share of the way from baseline to target covered so far, within 0 and 1."""
-        if self.now is None or self.target == self.baseline:
-            return _ONE if self.now is not None and self.now == self.target else _ZERO
-        share = (self.now - self.baseline) / (self.target - self.baseline)
-        return min(max(share, _ZERO), _ONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +123,4 @@ class Recap:
     effort: tuple[EffortRow, ...] = ()
     gaps: tuple[GapRow, ...] = ()
     post_link: str | None = None  # the permalink of the posted message, once posted
+

@@ -85,8 +85,10 @@ def deliver(
     messages: Sequence[OutgoingMessage],
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
+    thread: bool = False,
 ) -> DeliveryResult:
-    """Send `messages` to `recipient` (a user's DM or a channel) once per `key`, ever."""
+    """Send `messages` to `recipient` (a user's DM or a channel) once per `key`, ever; with
+    `thread`, every message after the first is a reply in the first one's thread."""
     _check_arguments(
         key=key, kind=kind, recipient=recipient, messages=messages, now=now, lease=lease
     )
@@ -113,6 +115,7 @@ def deliver(
                 channel,
                 message.text,
                 message.blocks,
+                thread_ts=sent.get(1) if thread and part > 1 else None,
                 metadata={
                     "event_type": DELIVERY_EVENT,
                     "event_payload": {"key": key, "part": part},

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from bot.domain.assessment import REGRESSION_WARNING, DiffInDiff, Ratio
+from bot.domain.objectives import ObjectiveProgress
 from bot.domain.recap import (
     CollectorWeek,
     Kpi,
-    ObjectiveProgress,
     Recap,
     StrategyAssessment,
     Unit,
 )
-from bot.views.home import progress_bar
+from bot.views.terminal_objectives import bar
+from bot.views.terminal_objectives import figure as metric_figure
 from bot.views.text import Block, Message, inline, mention, money, mrkdwn, plain, short_date
 
 LINES_PER_SECTION = 10  # lines of up to ~250 characters: far below a section's 3000
@@ -62,20 +65,21 @@ def week_span(recap: Recap) -> str:
 
 
 def objective_line(objective: ObjectiveProgress) -> str:
-    """ "*Reduce DSO by 5%* (by 28 Feb): 52.0 → 50.1 → 49.4 days ▓▓▓▓▓▓▓░░░ 73% · on track" """
-    percent = int((objective.progress * _HUNDRED).to_integral_value())
-    status = {True: "on track", False: "behind", None: "too early to tell"}[objective.on_track]
+    """ "*Reduce DSO by 5%* (by 28 Feb): 52.0 days → 50.1 days → 49.4 days `▓▓▓░░` 73% · on track"
+
+    The same figures and bar as `/collect goals` and `collectbot objective list`.
+    """
     return (
-        f"*{inline(objective.label, 80)}* (by {short_date(objective.ends_on)}): "
-        f"{_bare(objective.baseline, objective.unit)} → {_bare(objective.now, objective.unit)} → "
-        f"{figure(objective.target, objective.unit)}  {progress_bar(percent, 100)} {percent}% · "
-        f"{status}"
+        f"*{inline(objective.name, 80)}* (by {short_date(objective.end)}): "
+        f"{metric_figure(objective.baseline, objective.metric)} → "
+        f"{metric_figure(objective.now, objective.metric)} → "
+        f"{metric_figure(objective.target, objective.metric)}  `{bar(objective.fraction, 10)}` · "
+        f"{objective.status}"
     )
 
 
 def _bare(value: Decimal | None, unit: Unit) -> str:
-    shown = figure(value, unit)
-    return shown.removesuffix(" days")
+    return figure(value, unit).removesuffix(" days")
 
 
 def calls_line(recap: Recap) -> str:
@@ -250,3 +254,26 @@ def _sections(lines: Sequence[str]) -> list[Block]:
         {"type": "section", "text": mrkdwn("\n".join(lines[i:i + LINES_PER_SECTION]))}
         for i in range(0, len(lines), LINES_PER_SECTION)
     ]
+
+
+# --- the terminal and JSON -------------------------------------------------------------------
+
+
+def recap_terminal(recap: Recap) -> str:
+    """`collectbot recap`: the post's and the thread's text, in order."""
+    return "\n\n".join(m.text for m in [recap_top(recap, chart=False), *recap_thread(recap)])
+
+
+def recap_json(recap: Recap) -> dict[str, Any]:
+    """`collectbot recap --json`: every field, decimals and dates as strings."""
+
+    def plain_value(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): plain_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain_value(v) for v in value]
+        if isinstance(value, Decimal | date):
+            return str(value)
+        return value
+
+    return cast(dict[str, Any], plain_value(asdict(recap)))

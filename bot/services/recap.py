@@ -1,0 +1,246 @@
+"""The weekly recap filled from the metrics, the objectives and the outcome queries.
+
+Every figure comes from the metrics code (`metrics_as_of` for the week, `metrics_series` for the
+12-week trend) or the objectives' progress, so the recap never disagrees with `collectbot report`
+or `/collect goals`. The few queries of its own (per-collector counts, escalations, effort against
+yield, contact gaps) are set-based: one statement each, whatever the size of the book.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import ContactAttempt, Escalation, Invoice, Payment, PaymentAllocation
+from bot.db.models import PromiseToPay as Promise
+from bot.domain.aging import Bucket, bucket_for
+from bot.domain.assessment import (
+    EffortRow,
+    GapRow,
+    balance_band,
+    effort_against_yield,
+    payment_rate_by_gap,
+)
+from bot.domain.metrics import Metrics, MetricsReport
+from bot.domain.recap import CallsPlan, CollectorWeek, EscalationWeek, Kpi, Recap, WeekPoint
+from bot.domain.vocabulary import (
+    CALL_OUTCOMES,
+    RIGHT_PARTY_OUTCOMES,
+    InvoiceStatus,
+    PromiseStatus,
+)
+from bot.services.ledger import balance_given_applied
+from bot.services.metrics import MetricsConfig, metrics_as_of
+from bot.services.objectives import objectives_progress
+from bot.services.snapshots import metrics_series
+
+WEEKS = 12
+GAP_WINDOW_DAYS = 84  # contacts whose 30-day outcome is known, over the last 12 weeks
+PAID_WITHIN_DAYS = 30
+_ZERO = Decimal(0)
+
+
+def week_of(as_of: date) -> tuple[date, date]:
+    """The 7 days ending on `as_of` (inclusive)."""
+    return as_of - timedelta(days=6), as_of
+
+
+def _start(day: date, config: MetricsConfig) -> datetime:
+    return datetime.combine(day, time.min, config.zone)
+
+
+def past_due_ar(metrics: Metrics) -> Decimal:
+    return metrics.total_ar - metrics.current_ar
+
+
+def kpis(now: Metrics, before: Metrics, week: Metrics, last_week: Metrics) -> tuple[Kpi, ...]:
+    """The headline figures: stocks from the 90-day metrics, flows from the week's."""
+    return (
+        Kpi("dso", "DSO", "days", now.dso, before.dso, lower_is_better=True),
+        Kpi("cei", "CEI", "percent", now.cei, before.cei),
+        Kpi("percent_current", "AR current", "percent", now.percent_current,
+            before.percent_current),
+        Kpi("past_due_ar", "Past-due AR", "money", past_due_ar(now), past_due_ar(before),
+            lower_is_better=True),
+        Kpi("cash_collected", "Cash collected", "money", week.cash_collected,
+            last_week.cash_collected),
+        Kpi("cost_per_dollar_collected", "Cost per $ collected", "ratio",
+            week.cost_per_dollar_collected, last_week.cost_per_dollar_collected,
+            lower_is_better=True),
+    )
+
+
+def escalation_times() -> Select[tuple[datetime, datetime | None]]:
+    """When each escalation was opened and closed (None: still open).
+
+    The one place the recap reads the escalations table, so a reshaped table needs one change.
+    """
+    return select(Escalation.created_at.label("opened_at"),
+                  Escalation.decided_at.label("closed_at"))
+
+
+def escalation_week(session: Session, first: datetime, end: datetime) -> EscalationWeek:
+    """Opened and closed in [first, end), and open at `end`."""
+    times = escalation_times().subquery()
+    opened, closed, open_now = session.execute(select(
+        func.count().filter(and_(times.c.opened_at >= first, times.c.opened_at < end)),
+        func.count().filter(and_(times.c.closed_at >= first, times.c.closed_at < end)),
+        func.count().filter(and_(times.c.opened_at < end,
+                                 or_(times.c.closed_at.is_(None), times.c.closed_at >= end))),
+    )).one()
+    return EscalationWeek(int(opened), int(closed), int(open_now))
+
+
+def collector_weeks(session: Session, report: MetricsReport, first: date, last: date,
+                    config: MetricsConfig) -> tuple[CollectorWeek, ...]:
+    """Per collector: the week's calls, cash and target from the metrics; contacts and promises
+    from one grouped query each."""
+    start, end = _start(first, config), _start(last + timedelta(days=1), config)
+    contacts = dict(session.execute(
+        select(ContactAttempt.collector_id, func.count())
+        .where(ContactAttempt.at >= start, ContactAttempt.at < end,
+               ContactAttempt.outcome.in_(sorted(RIGHT_PARTY_OUTCOMES)))
+        .group_by(ContactAttempt.collector_id)).tuples().all())
+    made = dict(session.execute(
+        select(Promise.collector_id, func.count())
+        .where(Promise.created_at >= start, Promise.created_at < end)
+        .group_by(Promise.collector_id)).tuples().all())
+    resolved: dict[tuple[int, str], int] = {
+        (collector, str(status)): int(n) for collector, status, n in session.execute(
+            select(Promise.collector_id, Promise.status, func.count())
+            .where(Promise.resolved_on >= first, Promise.resolved_on <= last)
+            .group_by(Promise.collector_id, Promise.status)).tuples()}
+    out = []
+    for line in report.by_collector:
+        if line.collector_id is None:
+            continue
+        c, m = line.collector_id, line.metrics
+        out.append(CollectorWeek(
+            name=line.name, slack_id=line.slack_user_id, calls=m.calls_made,
+            calls_target=m.calls_target, right_party_contacts=int(contacts.get(c, 0)),
+            promises_made=int(made.get(c, 0)),
+            promises_kept=resolved.get((c, PromiseStatus.KEPT.value), 0)
+            + resolved.get((c, PromiseStatus.PARTIALLY_KEPT.value), 0),
+            promises_broken=resolved.get((c, PromiseStatus.BROKEN.value), 0),
+            cash_collected=m.cash_collected))
+    return tuple(out)
+
+
+def past_due_by_customer(session: Session, day: date, customers: Any
+                         ) -> dict[int, tuple[Decimal, date]]:
+    """For the customers selected by `customers` (a subquery of ids): their past-due balance on
+    `day` and oldest past-due due date, in one grouped statement."""
+    applied = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
+               .where(PaymentAllocation.applied_on <= day)
+               .group_by(PaymentAllocation.invoice_id).subquery())
+    balance = balance_given_applied(func.coalesce(applied.c.a, 0))
+    rows = session.execute(
+        select(Invoice.customer_id, func.sum(balance), func.min(Invoice.due_date))
+        .outerjoin(applied, applied.c.invoice_id == Invoice.id)
+        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= day,
+               Invoice.due_date < day, balance > 0, Invoice.customer_id.in_(customers))
+        .group_by(Invoice.customer_id)).tuples()
+    return {c: (Decimal(total), due) for c, total, due in rows}
+
+
+def effort(session: Session, first: date, last: date, config: MetricsConfig
+           ) -> list[EffortRow]:
+    """The week's calls and cash per (aging bucket × balance size) of the account at the start."""
+    start, end = _start(first, config), _start(last + timedelta(days=1), config)
+    calls = dict(session.execute(
+        select(ContactAttempt.customer_id, func.count())
+        .where(ContactAttempt.at >= start, ContactAttempt.at < end,
+               ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))
+        .group_by(ContactAttempt.customer_id)).tuples().all())
+    cash = dict(session.execute(
+        select(Payment.customer_id, func.sum(Payment.amount))
+        .where(Payment.paid_on >= first, Payment.paid_on <= last)
+        .group_by(Payment.customer_id)).tuples().all())
+    active = (select(ContactAttempt.customer_id)
+              .where(ContactAttempt.at >= start, ContactAttempt.at < end)
+              .union(select(Payment.customer_id)
+                     .where(Payment.paid_on >= first, Payment.paid_on <= last))).subquery()
+    segments: dict[int, tuple[Bucket, str]] = {
+        c: (bucket_for(due, first), balance_band(total))
+        for c, (total, due) in past_due_by_customer(
+            session, first - timedelta(days=1), select(active.c.customer_id)).items()}
+    call_sums: dict[tuple[Bucket, str], int] = defaultdict(int)
+    cash_sums: dict[tuple[Bucket, str], Decimal] = defaultdict(Decimal)
+    for customer, n in calls.items():
+        if customer in segments:
+            call_sums[segments[customer]] += int(n)
+    for customer, amount in cash.items():
+        if customer in segments:
+            cash_sums[segments[customer]] += Decimal(amount)
+    return effort_against_yield(call_sums, cash_sums)
+
+
+def contact_gaps(session: Session, as_of: date, config: MetricsConfig) -> list[GapRow]:
+    """Contacts of the 12 weeks whose 30-day outcome is known: days since the account's previous
+    contact (a window function) and whether a payment followed within 30 days."""
+    last = as_of - timedelta(days=PAID_WITHIN_DAYS)
+    first = last - timedelta(days=GAP_WINDOW_DAYS - 1)
+    previous = func.lag(ContactAttempt.at, type_=ContactAttempt.at.type).over(
+        partition_by=ContactAttempt.customer_id, order_by=(ContactAttempt.at, ContactAttempt.id))
+    ordered = (select(ContactAttempt.customer_id, ContactAttempt.at, previous.label("prev"))
+               .where(ContactAttempt.at < _start(last + timedelta(days=1), config),
+                      ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))).subquery()
+    rows = session.execute(select(ordered.c.customer_id, ordered.c.at, ordered.c.prev)
+                           .where(ordered.c.at >= _start(first, config))).tuples().all()
+    if not rows:
+        return []
+    paid: dict[int, list[date]] = defaultdict(list)
+    for customer, on in session.execute(
+            select(Payment.customer_id, Payment.paid_on)
+            .where(Payment.paid_on > first, Payment.paid_on <= as_of)
+            .order_by(Payment.paid_on)).tuples():
+        paid[customer].append(on)
+    observations = []
+    for customer, at, prev in rows:
+        day = _local(at, config)
+        gap = None if prev is None else (day - _local(prev, config)).days
+        days = paid.get(customer, [])
+        index = bisect_right(days, day)
+        observations.append(
+            (gap, index < len(days) and days[index] <= day + timedelta(days=PAID_WITHIN_DAYS)))
+    return payment_rate_by_gap(observations)
+
+
+def _local(moment: datetime, config: MetricsConfig) -> date:
+    return moment.astimezone(config.zone).date()
+
+
+def build_recap(session: Session, as_of: date, config: MetricsConfig) -> Recap:
+    """The recap of the week ending on `as_of` (inclusive)."""
+    first, last = week_of(as_of)
+    series = metrics_series(session, as_of - timedelta(weeks=WEEKS - 1), as_of, config)
+    now = series[as_of].team
+    before = metrics_as_of(session, as_of - timedelta(days=7), config).team
+    week = metrics_as_of(session, as_of, config, period_days=7)
+    last_week = metrics_as_of(session, as_of - timedelta(days=7), config, period_days=7).team
+    trend = tuple(
+        WeekPoint(day, series[day].team.dso, dict(series[day].team.buckets))
+        for day in (as_of - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1))
+    )
+    objectives = tuple(objectives_progress(session, as_of, config))
+    planned = next((o.plan for o in objectives if o.plan.money_needed is not None), None)
+    dso_target = next((o.target for o in objectives if o.metric == "dso"), None)
+    end = _start(last + timedelta(days=1), config)
+    return Recap(
+        week_start=first, week_end=last, objectives=objectives,
+        kpis=kpis(now, before, week.team, last_week),
+        calls=CallsPlan(made=week.team.calls_made, planned=week.team.calls_target,
+                        needed_per_day=None if planned is None else planned.needed,
+                        planned_per_day=None if planned is None else planned.planned),
+        trend=trend, dso_target=dso_target,
+        collectors=collector_weeks(session, week, first, last, config),
+        escalations=escalation_week(session, _start(first, config), end),
+        effort=tuple(effort(session, first, last, config)),
+        gaps=tuple(contact_gaps(session, as_of, config)),
+    )

@@ -1,0 +1,166 @@
+"""The recap from a built ledger: every number is the metrics code's; posted once, whatever happens."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.db import Database
+from bot.db.models import ContactAttempt, Escalation, Invoice, Payment, PaymentAllocation
+from bot.domain.vocabulary import EscalationLevel, EscalationStatus, Outcome
+from bot.sandbox.web_api import SlackSandbox
+from bot.services.metrics import MetricsConfig, metrics_as_of
+from bot.services.recap import build_recap
+from bot.services.recap_post import due_week, latest_recap, run_weekly_recap
+from bot.settings import Settings, load_settings
+from bot.slack.blockkit import validate_message
+from bot.slack.client import SlackGateway
+from bot.views.recap import recap_thread, recap_top
+from tests.service_seed import NOW, TODAY, seed
+from tests.slack_fixtures import SANDBOX_TOKEN, TEAM_CHANNEL
+
+AS_OF = TODAY - timedelta(days=1)  # the Sunday before the seed's Monday
+POST_AT = NOW  # Monday 15:00 UTC: after 09:00 in the team's zone (UTC)
+
+
+def _settings(db_url: str = "sqlite://") -> Settings:
+    return load_settings(DATABASE_URL=db_url, SLACK_BOT_TOKEN=SANDBOX_TOKEN,
+                         COLLECTBOT_TEAM_CHANNEL=TEAM_CHANNEL)
+
+
+def _activity(db: Database) -> None:
+    """Calls over the last weeks, payments with their allocations, an escalation."""
+    ids = seed(db)
+    with db.uow() as uow:
+        s = uow.session
+        for n in range(20):
+            at = NOW - timedelta(days=2 + n * 3, hours=3)
+            s.add(ContactAttempt(customer_id=(ids.acme_corp, ids.beta)[n % 2],
+                                 collector_id=(ids.alice, ids.bob)[n % 2], at=at,
+                                 outcome=(Outcome.REACHED, Outcome.NO_ANSWER)[n % 3 == 0],
+                                 source="button"))
+        invoices = list(s.query(Invoice).order_by(Invoice.id))
+        for n, invoice in enumerate(invoices[:2] + invoices[3:]):
+            paid_on = AS_OF - timedelta(days=3 + 7 * n)
+            payment = Payment(external_ref=f"P-{n}", customer_id=invoice.customer_id,
+                              invoice_id=invoice.id, amount=Decimal("150.00"), paid_on=paid_on)
+            s.add(payment)
+            s.flush()
+            s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+                                    amount=Decimal("150.00"), applied_on=paid_on))
+        s.add(Escalation(customer_id=ids.acme_corp, reason="legal?", level=EscalationLevel.MANAGER,
+                         status=EscalationStatus.OPEN, created_at=NOW - timedelta(days=3)))
+        uow.commit()
+
+
+@pytest.fixture
+def ledger(db: Database) -> Database:
+    _activity(db)
+    return db
+
+
+def test_every_number_is_the_metrics_codes(ledger: Database) -> None:
+    config = MetricsConfig.from_settings(_settings())
+    with ledger.uow() as uow:
+        recap = build_recap(uow.session, AS_OF, config)
+        now = metrics_as_of(uow.session, AS_OF, config)
+        before = metrics_as_of(uow.session, AS_OF - timedelta(days=7), config)
+        week = metrics_as_of(uow.session, AS_OF, config, period_days=7)
+        trend = {p.week_ending: metrics_as_of(uow.session, p.week_ending, config).team
+                 for p in recap.trend}
+    kpis = {k.key: k for k in recap.kpis}
+    assert (kpis["dso"].value, kpis["dso"].previous) == (now.team.dso, before.team.dso)
+    assert kpis["cei"].value == now.team.cei
+    assert kpis["percent_current"].value == now.team.percent_current
+    assert kpis["past_due_ar"].value == now.team.total_ar - now.team.current_ar
+    assert kpis["cash_collected"].value == week.team.cash_collected > 0
+    assert kpis["cost_per_dollar_collected"].value == week.team.cost_per_dollar_collected
+    assert (recap.calls.made, recap.calls.planned) == (week.team.calls_made,
+                                                       week.team.calls_target)
+    assert recap.calls.made > 0
+    assert len(recap.trend) == 12
+    for point in recap.trend:
+        assert point.dso == trend[point.week_ending].dso
+        assert dict(point.aging) == dict(trend[point.week_ending].buckets)
+    by_name = {line.name: line.metrics for line in week.by_collector}
+    for collector in recap.collectors:
+        assert collector.calls == by_name[collector.name].calls_made
+        assert collector.cash_collected == by_name[collector.name].cash_collected
+    assert recap.escalations is not None and recap.escalations.opened == 1
+    assert sum(row.calls for row in recap.effort) > 0
+    for message in [recap_top(recap), *recap_thread(recap)]:
+        assert validate_message(message.text, message.blocks) == []
+
+
+def test_due_only_on_the_recap_day_from_its_time() -> None:
+    settings = _settings()
+    assert due_week(NOW, settings) == AS_OF
+    assert due_week(NOW.replace(hour=8), settings) is None
+    assert due_week(NOW.replace(hour=23, minute=59), settings) == AS_OF
+    assert due_week(NOW + timedelta(days=1), settings) is None
+
+
+def _post(db_url: str, sandbox: SlackSandbox, gateway: SlackGateway) -> str:
+    database = Database(db_url)
+    try:
+        return run_weekly_recap(database, gateway, _settings(db_url), now=POST_AT).summary
+    finally:
+        database.dispose()
+
+
+def test_posted_once_with_thread_and_chart_even_twice_and_concurrently(
+        db_url: str, ledger: Database, slack_sandbox: SlackSandbox,
+        slack_gateway: SlackGateway) -> None:
+    slack_sandbox.slow("chat.postMessage", 0.1)
+    threads = [threading.Thread(target=_post, args=(db_url, slack_sandbox, slack_gateway))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert "already sent" in _post(db_url, slack_sandbox, slack_gateway)
+    top = [m for m in slack_sandbox.messages(TEAM_CHANNEL) if "thread_ts" not in m]
+    replies = [m for m in slack_sandbox.messages(TEAM_CHANNEL) if "thread_ts" in m]
+    assert len(top) == 1
+    assert top[0]["text"].startswith("Weekly recap")
+    assert replies and all(m["thread_ts"] == top[0]["ts"] for m in replies)
+    assert len(slack_sandbox.files()) == 1
+    assert slack_sandbox.files()[0].thread_ts == top[0]["ts"]
+    with ledger.uow() as uow:
+        latest = latest_recap(uow.session)
+    assert latest is not None and (latest.week_end, latest.ts) == (AS_OF, top[0]["ts"])
+
+
+def test_refused_chart_posts_without_it(
+        db_url: str, ledger: Database, slack_sandbox: SlackSandbox,
+        slack_gateway: SlackGateway) -> None:
+    slack_sandbox.refuse_block_type("data_visualization")
+    assert "posted" in _post(db_url, slack_sandbox, slack_gateway)
+    top = [m for m in slack_sandbox.messages(TEAM_CHANNEL) if "thread_ts" not in m]
+    assert len(top) == 1
+    assert all(b["type"] != "data_visualization" for b in top[0]["blocks"])
+    assert "DSO by week:" in top[0]["text"]
+
+
+def test_failed_upload_still_sends_the_text_once(
+        db_url: str, ledger: Database, slack_sandbox: SlackSandbox,
+        slack_gateway: SlackGateway, caplog: pytest.LogCaptureFixture) -> None:
+    slack_sandbox.fail_next("files.getUploadURLExternal", status=200, error="not_allowed",
+                            times=5)
+    summary = _post(db_url, slack_sandbox, slack_gateway)
+    assert "chart upload failed" in summary
+    assert "chart upload failed" in caplog.text
+    assert "already sent" in _post(db_url, slack_sandbox, slack_gateway)
+    top = [m for m in slack_sandbox.messages(TEAM_CHANNEL) if "thread_ts" not in m]
+    assert len(top) == 1 and slack_sandbox.files() == []
+
+
+def test_no_channel_posts_nothing(ledger: Database, slack_gateway: SlackGateway,
+                                  slack_sandbox: SlackSandbox) -> None:
+    settings = load_settings(SLACK_BOT_TOKEN=SANDBOX_TOKEN)
+    result = run_weekly_recap(ledger, slack_gateway, settings, now=datetime(2026, 11, 23, 10,
+                                                                            tzinfo=UTC))
+    assert result.failed == 1 and slack_sandbox.messages() == []
