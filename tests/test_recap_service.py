@@ -1,4 +1,4 @@
-"""The recap from a built ledger: every number is the metrics code's; posted once, whatever happens."""
+"""The recap from a built ledger: every number is the metrics code's; posted once, always."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from bot.db import Database
 from bot.db.models import ContactAttempt, Escalation, Invoice, Payment, PaymentAllocation
 from bot.domain.vocabulary import EscalationLevel, EscalationStatus, Outcome
 from bot.sandbox.web_api import SlackSandbox
+from bot.services.home import publish_home
 from bot.services.metrics import MetricsConfig, metrics_as_of
 from bot.services.recap import build_recap
 from bot.services.recap_post import due_week, latest_recap, run_weekly_recap
 from bot.settings import Settings, load_settings
-from bot.slack.blockkit import validate_message
+from bot.slack.blockkit import validate_message, validate_view
 from bot.slack.client import SlackGateway
 from bot.views.recap import recap_thread, recap_top
 from tests.service_seed import NOW, TODAY, seed
@@ -132,6 +133,15 @@ def test_posted_once_with_thread_and_chart_even_twice_and_concurrently(
     with ledger.uow() as uow:
         latest = latest_recap(uow.session)
     assert latest is not None and (latest.week_end, latest.ts) == (AS_OF, top[0]["ts"])
+    # The manager's App Home links to the post.
+    slack_sandbox.add_user("UMGR")
+    assert publish_home(ledger, slack_gateway, "UMGR", now=POST_AT, default_tz="UTC")
+    home = slack_sandbox.home_view("UMGR")
+    assert home is not None
+    assert validate_view(home) == []
+    latest_line = [b for b in home["blocks"] if "Latest:" in str(b)]
+    assert latest_line and f"/archives/{TEAM_CHANNEL}/p" in str(latest_line[0])
+    assert "Weekly recap · Mon 16 Nov – Sun 22 Nov" in str(latest_line[0])
 
 
 def test_refused_chart_posts_without_it(

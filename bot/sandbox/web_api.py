@@ -669,6 +669,15 @@ def _chat_post_message(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, An
     return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(shown)}
 
 
+def _chat_get_permalink(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
+    channel = sb._channel(params.get("channel"))
+    ts = str(params.get("message_ts") or "")
+    if not any(m["ts"] == ts for m in sb._state.messages[channel]):
+        raise SandboxError("message_not_found")
+    return {"channel": channel,
+            "permalink": f"https://sandbox.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+
+
 def _chat_update(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
     channel = sb._channel(params.get("channel"))
     ts = str(params.get("ts") or "")
@@ -824,6 +833,7 @@ _METHODS: dict[str, Callable[[SlackSandbox, dict[str, Any]], dict[str, Any]]] = 
     "conversations.history": _conversations_history,
     "chat.postMessage": _chat_post_message,
     "chat.update": _chat_update,
+    "chat.getPermalink": _chat_get_permalink,
     "chat.postEphemeral": _chat_post_ephemeral,
     "views.open": _views_open,
     "views.update": _views_update,

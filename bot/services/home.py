@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from bot.services.call_lists import call_list_view, todays_call_list_for
 from bot.services.errors import NOT_ON_ROSTER_MESSAGE, NotOnRoster
 from bot.services.metrics import MetricsConfig
 from bot.services.objectives import current_progress
+from bot.services.recap_post import latest_recap
 from bot.services.stats import collector_progress, team_progress
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.goals import plan_section
@@ -29,6 +31,7 @@ from bot.views.home import (
     manager_home,
     progress_bar,
 )
+from bot.views.recap import recap_headline
 from bot.views.text import inline, money, mrkdwn, plain, plural, short_date, zone_named
 
 logger = logging.getLogger(__name__)
@@ -125,8 +128,10 @@ def _no_list_home(
 def home_view(
     session: Session, slack_user_id: str, *, now: datetime, default_tz: str | ZoneInfo,
     metrics: MetricsConfig | None = None,
+    permalink: Callable[[str, str], str | None] | None = None,
 ) -> dict[str, Any]:
-    """The Home tab a Slack user should see now: collector, manager/admin, or not on the roster."""
+    """The Home tab a Slack user should see now: collector, manager/admin, or not on the roster.
+    `permalink(channel, ts)` links the manager's view to the latest weekly recap."""
     try:
         member = roster.member_for(session, slack_user_id)
     except NotOnRoster:
@@ -141,6 +146,7 @@ def home_view(
             plan=plan_section(current_progress(
                 session, now=now, measure=False, config=metrics or MetricsConfig(
                     zone=zone_named(str(default_tz))))),
+            recap=_latest_recap(session, permalink),
         )
     progress = collector_progress(session, member, now=now, default_tz=default_tz)
     promises = promises_due_this_week(session, member, today)
@@ -154,6 +160,15 @@ def home_view(
         calls_made=progress.done,
         promises_due=promises,
     )
+
+
+def _latest_recap(session: Session, permalink: Callable[[str, str], str | None] | None
+                  ) -> tuple[str, str | None] | None:
+    latest = latest_recap(session)
+    if latest is None:
+        return None
+    headline = recap_headline(latest.week_end - timedelta(days=6), latest.week_end)
+    return headline, None if permalink is None else permalink(latest.channel, latest.ts)
 
 
 def publish_home(
@@ -174,10 +189,19 @@ def publish_home(
     """
     with database.uow(read_only=not after_change) as uow:
         view = home_view(uow.session, slack_user_id, now=now, default_tz=default_tz,
-                         metrics=metrics)
+                         metrics=metrics,
+                         permalink=lambda channel, ts: _permalink(gateway, channel, ts))
     try:
         gateway.publish_home(slack_user_id, view)
     except SlackError as exc:
         logger.warning("app home for %s not published: %s", slack_user_id, exc.code)
         return False
     return True
+
+
+def _permalink(gateway: SlackGateway, channel: str, ts: str) -> str | None:
+    try:
+        return gateway.permalink(channel, ts)
+    except SlackError as exc:
+        logger.warning("recap permalink not available: %s", exc.code)
+        return None

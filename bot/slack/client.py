@@ -317,6 +317,11 @@ class SlackGateway:
         """Who the token belongs to: team_id, user_id, bot_id, url."""
         return self._call("auth.test")
 
+    def permalink(self, channel: str, ts: str) -> str:
+        """A message's link (chat.getPermalink)."""
+        return str(self._call("chat.getPermalink", params={"channel": channel,
+                                                           "message_ts": ts})["permalink"])
+
     def user_info(self, user_id: str) -> dict[str, Any]:
         """The Slack user object (id, name, real_name, tz, tz_offset, deleted, profile)."""
         user: dict[str, Any] = self._call("users.info", params={"user": user_id})["user"]

@@ -11,7 +11,17 @@ from typing import Any
 from bot.domain.vocabulary import EscalationLevel
 from bot.slack.blockkit import MAX_BLOCKS_VIEW
 from bot.views.call_list import NAME_CHARS, REASON_CHARS, REF_CHARS, CallListView, row_blocks
-from bot.views.text import Block, inline, mention, money, mrkdwn, plain, plural, short_date
+from bot.views.text import (
+    Block,
+    escape_mrkdwn,
+    inline,
+    mention,
+    money,
+    mrkdwn,
+    plain,
+    plural,
+    short_date,
+)
 
 LINES_PER_SECTION = 15  # keeps a section of one-line entries far below its 3000 characters
 MAX_PROMISE_SECTIONS = 3
@@ -174,9 +184,11 @@ def manager_home(
     team: Sequence[CollectorProgress],
     escalations: Sequence[EscalationSummary],
     plan: Sequence[Block] = (),
+    recap: tuple[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """Team progress per collector (done / target), the objectives' activity plan (`plan`,
-    built by bot.views.goals.plan_section) and the open escalations, oldest first."""
+    built by bot.views.goals.plan_section) and the open escalations, oldest first; `recap`:
+    the latest weekly recap's headline and the link to its post."""
     done = sum(member.done for member in team)
     target = sum(member.target for member in team)
     blocks: list[Block] = [
@@ -189,6 +201,10 @@ def manager_home(
             ),
         },
     ]
+    if recap is not None:
+        headline, link = recap
+        shown = f"<{link}|{escape_mrkdwn(headline)}>" if link else escape_mrkdwn(headline)
+        blocks.append({"type": "context", "elements": [mrkdwn(f"Latest: {shown}")]})
     lines = []
     for member in sorted(team, key=lambda m: m.name.casefold()):
         away = " · out of office" if member.out_of_office else ""

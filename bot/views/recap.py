@@ -60,8 +60,9 @@ def change_text(kpi: Kpi) -> str:
     return f"{arrow} {figure(abs(change), kpi.unit)}"
 
 
-def week_span(recap: Recap) -> str:
-    return f"{short_date(recap.week_start)} – {short_date(recap.week_end)}"
+def recap_headline(week_start: date, week_end: date) -> str:
+    """The top message's title, also the App Home's link to it."""
+    return f"Weekly recap · {short_date(week_start)} – {short_date(week_end)}"
 
 
 def objective_line(objective: ObjectiveProgress) -> str:
@@ -106,7 +107,7 @@ def dso_trend_text(recap: Recap) -> str:
 
 def recap_top(recap: Recap, *, chart: bool = True) -> Message:
     """The channel post: objectives, headline KPIs, calls against plan, the DSO chart."""
-    title = f"Weekly recap · {week_span(recap)}"
+    title = recap_headline(recap.week_start, recap.week_end)
     blocks: list[Block] = [{"type": "header", "text": plain(title)}]
     text_lines = [title]
     if recap.objectives:
