@@ -174,3 +174,28 @@ def test_no_channel_posts_nothing(ledger: Database, slack_gateway: SlackGateway,
     result = run_weekly_recap(ledger, slack_gateway, settings, now=datetime(2026, 11, 23, 10,
                                                                             tzinfo=UTC))
     assert result.failed == 1 and slack_sandbox.messages() == []
+
+
+def test_a_focus_strategy_with_a_holdout_is_assessed(ledger: Database) -> None:
+    from bot.domain.policy import default_policy_text
+    from bot.services.policy import save_policy
+
+    text = default_policy_text()
+    focused = text.replace("  - name: 31-60 days\n", "  - name: 31-60 days\n    holdout: 10%\n", 1)
+    assert focused != text
+    with ledger.uow() as uow:
+        save_policy(uow, text, "yaml", "test", now=NOW - timedelta(days=200))
+    with ledger.uow() as uow:
+        save_policy(uow, focused, "yaml", "test", now=NOW - timedelta(days=70))
+    config = MetricsConfig.from_settings(_settings())
+    with ledger.uow() as uow:
+        recap = build_recap(uow.session, AS_OF, config)
+    by_name = {s.name: s for s in recap.strategies}
+    strategy = by_name["31-60 days"]
+    assert strategy.changed_on == (NOW - timedelta(days=70)).date()
+    assert strategy.did is not None and strategy.holdout is not None
+    # A handful of accounts: the comparison says it has too few to tell.
+    assert strategy.holdout.difference is None
+    assert "not enough data yet" in strategy.holdout.summary("x")
+    assert "61-90 days" in by_name  # the default policy's focus strategy, without a holdout
+    assert by_name["61-90 days"].holdout is None

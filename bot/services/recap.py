@@ -10,25 +10,52 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import ContactAttempt, Escalation, Invoice, Payment, PaymentAllocation
+from bot.db.models import (
+    ContactAttempt,
+    Customer,
+    Escalation,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
+from bot.db.models import Policy as PolicyRow
 from bot.db.models import PromiseToPay as Promise
 from bot.domain.aging import Bucket, bucket_for
 from bot.domain.assessment import (
+    AccountOutcome,
+    DiffInDiff,
     EffortRow,
     GapRow,
+    HoldoutComparison,
+    Window,
     balance_band,
+    compare_holdout,
+    did_windows,
+    difference_in_differences,
     effort_against_yield,
     payment_rate_by_gap,
 )
+from bot.domain.holdout import is_held_out, strategy_key, strategy_versions
 from bot.domain.metrics import Metrics, MetricsReport
-from bot.domain.recap import CallsPlan, CollectorWeek, EscalationWeek, Kpi, Recap, WeekPoint
+from bot.domain.policy import Policy, Segment, policy_from_dict
+from bot.domain.recap import (
+    CallsPlan,
+    CollectorWeek,
+    EscalationWeek,
+    Kpi,
+    Recap,
+    StrategyAssessment,
+    WeekPoint,
+)
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
     RIGHT_PARTY_OUTCOMES,
@@ -216,6 +243,113 @@ def _local(moment: datetime, config: MetricsConfig) -> date:
     return moment.astimezone(config.zone).date()
 
 
+# -- the assessment ------------------------------------------------------------------------------
+
+OUTCOME = "past-due collected within 30 days"
+SAMPLE_EVERY_DAYS = 28  # accounts are observed on the first day of each window and every 4 weeks
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDay:
+    """One account observed on a day: its segment inputs and its 30-day outcome's two sums."""
+
+    external_ref: str
+    tier: str
+    past_due: Decimal
+    oldest_due: date
+    collected: Decimal  # of that past-due balance, applied in the 30 days after the day
+
+
+def accounts_on(session: Session, day: date) -> list[AccountDay]:
+    """Every account with something past due on `day`, and how much of it was collected in the
+    next 30 days: one grouped statement over invoices and two allocation sums."""
+    before = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
+              .where(PaymentAllocation.applied_on <= day)
+              .group_by(PaymentAllocation.invoice_id).subquery())
+    within = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
+              .where(PaymentAllocation.applied_on > day,
+                     PaymentAllocation.applied_on <= day + timedelta(days=PAID_WITHIN_DAYS))
+              .group_by(PaymentAllocation.invoice_id).subquery())
+    balance = balance_given_applied(func.coalesce(before.c.a, 0))
+    later = func.coalesce(within.c.a, 0)
+    collected = case((later > balance, balance), (later < 0, 0), else_=later)
+    rows = session.execute(
+        select(Customer.external_ref, Customer.tier, func.sum(balance),
+               func.min(Invoice.due_date), func.sum(collected))
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(before, before.c.invoice_id == Invoice.id)
+        .outerjoin(within, within.c.invoice_id == Invoice.id)
+        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= day,
+               Invoice.due_date < day, balance > 0)
+        .group_by(Customer.id, Customer.external_ref, Customer.tier)).tuples()
+    return [AccountDay(ref, tier, Decimal(total), due, Decimal(got))
+            for ref, tier, total, due, got in rows]
+
+
+def _sample_days(window: Window) -> list[date]:
+    return [window.start + timedelta(days=n)
+            for n in range(0, window.days, SAMPLE_EVERY_DAYS)]
+
+
+def assess(policy: Policy, segment: Segment, version: int, windows: tuple[Window, Window],
+           observed: Mapping[date, list[AccountDay]]
+           ) -> tuple[DiffInDiff, HoldoutComparison | None]:
+    """The segment against the rest before and after; treated against held out after."""
+    outcomes: list[AccountOutcome] = []
+    treated: list[Decimal] = []
+    held: list[Decimal] = []
+    key = strategy_key(segment.name, version)
+    for after, window in enumerate(windows):
+        for day in _sample_days(window):
+            for account in observed[day]:
+                bucket = bucket_for(account.oldest_due, day)
+                inside = policy.segment_for(bucket, account.past_due, account.tier).name == \
+                    segment.name
+                outcomes.append(AccountOutcome(inside, bool(after), account.collected,
+                                               account.past_due))
+                if after and inside and segment.holdout is not None:
+                    share = min(account.collected / account.past_due, Decimal(1))
+                    arm_of = held if is_held_out(account.external_ref, key, segment.holdout) \
+                        else treated
+                    arm_of.append(share)
+    holdout = None if segment.holdout is None else compare_holdout(treated, held)
+    return difference_in_differences(outcomes), holdout
+
+
+def strategies(session: Session, as_of: date, config: MetricsConfig
+               ) -> tuple[StrategyAssessment, ...]:
+    """Each focus segment, segment with a holdout, or segment whose rules changed since the
+    first stored policy: before/after against the rest, and treated against held out."""
+    rows = session.scalars(select(PolicyRow).order_by(PolicyRow.version)).all()
+    if not rows:
+        return ()
+    history = [(row.version, policy_from_dict(row.body)) for row in rows]
+    created = {row.version: row.created_at.astimezone(config.zone).date() for row in rows}
+    versions = strategy_versions(history)
+    newest = history[-1][1]
+    first_version = history[0][0]
+    observed: dict[date, list[AccountDay]] = {}
+    out = []
+    for segment in newest.segments:
+        version = versions[segment.name]
+        if not (segment.focus or segment.holdout is not None or version != first_version):
+            continue
+        changed_on = created[version]
+        windows = did_windows(changed_on, as_of)
+        if windows is None:
+            out.append(StrategyAssessment(segment.name, changed_on, OUTCOME,
+                                          holdout_share=segment.holdout))
+            continue
+        for window in windows:
+            for day in _sample_days(window):
+                if day not in observed:
+                    observed[day] = accounts_on(session, day)
+        did, holdout = assess(newest, segment, version, windows, observed)
+        out.append(StrategyAssessment(segment.name, changed_on, OUTCOME, did=did,
+                                      holdout=holdout, holdout_share=segment.holdout))
+    return tuple(out)
+
+
 def build_recap(session: Session, as_of: date, config: MetricsConfig) -> Recap:
     """The recap of the week ending on `as_of` (inclusive)."""
     first, last = week_of(as_of)
@@ -243,4 +377,5 @@ def build_recap(session: Session, as_of: date, config: MetricsConfig) -> Recap:
         escalations=escalation_week(session, _start(first, config), end),
         effort=tuple(effort(session, first, last, config)),
         gaps=tuple(contact_gaps(session, as_of, config)),
+        strategies=strategies(session, as_of, config),
     )
