@@ -181,3 +181,33 @@ def test_demo_sends_each_morning_list_once_and_plays_a_morning(
     assert "4 outcomes in the ledger" in played
     assert "Done 4 of" in played
     assert "✅ Reached — by Ana Torres at 09:02" in played
+
+
+def test_demo_recap_is_the_metrics_codes_with_its_png(
+    demo_run: tuple[DemoResult, str],
+) -> None:
+    from bot.services.metrics import MetricsConfig, metrics_as_of
+    from bot.services.recap import build_recap
+
+    demo, out = demo_run
+    assert "6. Weekly recap" in out
+    assert "*61-90 days* (since" in out and "held out" in out
+    png = demo.files.team.parent / "recap.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    database = Database(demo.settings.url)
+    try:
+        config = MetricsConfig.from_settings(demo.settings)
+        as_of = TODAY - timedelta(days=1)
+        with database.uow() as uow:
+            recap = build_recap(uow.session, as_of, config)
+            week = metrics_as_of(uow.session, as_of, config, period_days=7).team
+            now = metrics_as_of(uow.session, as_of, config).team
+            first = metrics_as_of(uow.session, recap.trend[0].week_ending, config).team
+    finally:
+        database.dispose()
+    kpis = {k.key: k.value for k in recap.kpis}
+    assert kpis["dso"] == now.dso and kpis["cei"] == now.cei
+    assert kpis["cash_collected"] == week.cash_collected
+    assert recap.calls.made == week.calls_made > 0
+    assert recap.trend[0].dso == first.dso
+    assert sum(c.calls for c in recap.collectors) == week.calls_made

@@ -16,6 +16,7 @@ from bot.demo.clicks import step_collector_morning
 from bot.demo.ledger import DemoFiles, generate_demo_ledger
 from bot.demo.morning import demo_slack, step_morning
 from bot.demo.objective import step_objective
+from bot.demo.recap import step_recap
 from bot.demo.steps import DEMO_TOKEN, DemoError, DemoResult, write_banner
 from bot.importer import ImportReport, import_file
 from bot.sandbox.web_api import SlackSandbox
@@ -101,6 +102,7 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
             step_morning(result, slack, out)
             step_collector_morning(result, slack, out)
         step_objective(result, out)
+        step_recap(result, workdir, out)
     except BaseException:
         result.database.dispose()
         raise
