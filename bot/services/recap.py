@@ -63,7 +63,7 @@ from bot.domain.vocabulary import (
     PromiseStatus,
 )
 from bot.services.ledger import balance_given_applied
-from bot.services.metrics import MetricsConfig, metrics_as_of
+from bot.services.metrics import MetricsConfig
 from bot.services.objectives import objectives_progress
 from bot.services.snapshots import metrics_series
 
@@ -354,10 +354,10 @@ def build_recap(session: Session, as_of: date, config: MetricsConfig) -> Recap:
     """The recap of the week ending on `as_of` (inclusive)."""
     first, last = week_of(as_of)
     series = metrics_series(session, as_of - timedelta(weeks=WEEKS - 1), as_of, config)
-    now = series[as_of].team
-    before = metrics_as_of(session, as_of - timedelta(days=7), config).team
-    week = metrics_as_of(session, as_of, config, period_days=7)
-    last_week = metrics_as_of(session, as_of - timedelta(days=7), config, period_days=7).team
+    now, before = series[as_of].team, series[as_of - timedelta(days=7)].team
+    # The week's flows (cash, calls, cost): the 7-day metrics of this and last week, one pass.
+    weeks = metrics_series(session, as_of - timedelta(days=7), as_of, config, period_days=7)
+    week, last_week = weeks[as_of], weeks[as_of - timedelta(days=7)].team
     trend = tuple(
         WeekPoint(day, series[day].team.dso, dict(series[day].team.buckets))
         for day in (as_of - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1))
