@@ -20,6 +20,7 @@ from bot.views.text import (
     mrkdwn,
     plain,
     plural,
+    progress_cells,
     short_date,
 )
 
@@ -88,8 +89,7 @@ class EscalationSummary:
 
 def progress_bar(done: int, target: int) -> str:
     """Ten cells, filled in proportion to done / target (full once the target is met)."""
-    filled = BAR_CELLS if target <= 0 else min(BAR_CELLS, done * BAR_CELLS // target)
-    return "▓" * filled + "░" * (BAR_CELLS - filled)
+    return progress_cells(Decimal(1) if target <= 0 else Decimal(done) / target, BAR_CELLS)
 
 
 def _percent(done: int, target: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.domain.objectives import OBJECTIVE_METRICS, ObjectiveProgress
+from bot.views.text import progress_cells
 
 
 def figure(value: Decimal | None, metric: str) -> str:
@@ -23,8 +24,7 @@ def bar(fraction: Decimal | None, width: int = 20) -> str:
     """A text progress bar, e.g. ▓▓▓▓░░░░ 50%."""
     if fraction is None:
         return "░" * width + "   -"
-    filled = int(fraction * width)
-    return "▓" * filled + "░" * (width - filled) + f" {fraction * 100:3.0f}%"
+    return progress_cells(fraction, width) + f" {fraction * 100:3.0f}%"
 
 
 def plan_line(progress: ObjectiveProgress) -> str:

@@ -85,3 +85,9 @@ def short_date(day: date) -> str:
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     word = singular if count == 1 else (plural_form or singular + "s")
     return f"{count} {word}"
+
+
+def progress_cells(fraction: Decimal, width: int) -> str:
+    """The one progress bar: `width` cells, filled in proportion to `fraction` (within 0..1)."""
+    filled = int(min(max(fraction, Decimal(0)), Decimal(1)) * width)
+    return "▓" * filled + "░" * (width - filled)
