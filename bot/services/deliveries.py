@@ -111,11 +111,13 @@ def deliver(
         for part, message in enumerate(messages, start=1):
             if part in sent:
                 continue
+            # Replies go under the first message; plain posts keep the plain call.
+            reply = {"thread_ts": sent[1]} if thread and part > 1 and 1 in sent else {}
             sent[part] = gateway.post_message(
                 channel,
                 message.text,
                 message.blocks,
-                thread_ts=sent.get(1) if thread and part > 1 else None,
+                **reply,
                 metadata={
                     "event_type": DELIVERY_EVENT,
                     "event_payload": {"key": key, "part": part},
