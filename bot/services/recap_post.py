@@ -27,7 +27,6 @@ from bot.settings import Settings
 from bot.slack.blockkit import validate_message
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.recap import recap_thread, recap_top
-from bot.views.recap_chart import recap_alt_text, recap_png
 from bot.views.text import Message
 
 logger = logging.getLogger(__name__)
@@ -82,6 +81,8 @@ def post_recap(database: Database, gateway: SlackGateway, settings: Settings, re
         failed = int(result.status == "failed")
         return RecapPost(f"weekly-recap: {key} {result.status.replace('_', ' ')}"
                          + (f" ({result.error})" if result.error else ""), failed)
+    from bot.views.recap_chart import recap_alt_text, recap_png  # matplotlib: only when posting
+
     top = result.messages[0]
     try:
         gateway.upload_file(top["channel"], f"recap-{recap.week_end.isoformat()}.png",

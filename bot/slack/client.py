@@ -58,6 +58,8 @@ METHOD_SCOPES: Mapping[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
+    # the App Home's link to the weekly recap's post
+    "chat.getPermalink": (),
     "conversations.open": ("im:write",),
     # a DM's history before a resend; the team channel's (public or private) for the recap
     "conversations.history": ("im:history", "channels:history", "groups:history"),
