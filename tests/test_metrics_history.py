@@ -99,6 +99,7 @@ def test_backfilled_day_equals_report_as_of(db: Database, invoices: list[Spec],
                                             period_days: int, window: tuple[int, int],
                                             probes: list[int]) -> None:
     first, days = window
+    reversals = any(percent < 0 for spec in invoices for _, percent in spec.allocations)
     _clear(db)
     _build(db, invoices)
     lo = START + timedelta(days=first)
@@ -117,4 +118,7 @@ def test_backfilled_day_equals_report_as_of(db: Database, invoices: list[Spec],
                 expected = _metrics(direct.get(scope), period_days)
                 assert _metrics(swept.get(scope), period_days) == expected, (day, scope)
                 cei = expected.cei  # type: ignore[attr-defined]
-                assert cei is None or Decimal(0) <= cei <= Decimal(100)
+                # CEI stays in 0-100 when AR only rises by sales: a reversal (a bounced
+                # payment) raises AR with no sale, and CEI then honestly drops below 0.
+                if not reversals:
+                    assert cei is None or Decimal(0) <= cei <= Decimal(100)
