@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -75,28 +75,30 @@ class Bands:
         return {bucket: sum(bands[lo:hi], ZERO) for bucket, lo, hi in self._bucket_slices}
 
 
-def _balance_changes(histories: Iterable[InvoiceHistory], first: date, last: date
-                     ) -> tuple[dict[date, list[tuple[Scope, date, Decimal]]], set[Scope]]:
-    """Each day's balance changes (scope, due date, amount); steps before `first` land on it."""
-    events: dict[date, list[tuple[Scope, date, Decimal]]] = defaultdict(list)
-    scopes: set[Scope] = set()
+Change = tuple[Scope, date, date, Decimal]  # (scope, due date, day, change of the balance)
+
+
+def history_changes(histories: Iterable[InvoiceHistory], last: date) -> Iterator[Change]:
+    """Each invoice's balance steps up to `last` as balance changes."""
     for history in histories:
-        scopes.add(history.scope)
         previous = ZERO
         for start, balance in history.steps:
             if start > last:
                 break
-            delta = balance - previous
+            if balance != previous:
+                yield history.scope, history.due, start, balance - previous
             previous = balance
-            if delta:
-                events[max(start, first)].append((history.scope, history.due, delta))
-    return events, scopes
 
 
-def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
+def sweep_bands(changes: Iterable[Change], first: date, last: date,
                 bands: Bands) -> dict[Scope, list[list[Decimal]]]:
-    """Per scope, the AR in each band at the end of every day from `first` to `last`."""
-    events, scopes = _balance_changes(histories, first, last)
+    """Per scope, the AR in each band at the end of every day from `first` to `last`, from the
+    balance changes (a change before `first` lands on it, one after `last` is ignored)."""
+    events: dict[date, list[tuple[Scope, date, Decimal]]] = defaultdict(list)
+    for scope, due, day, delta in changes:
+        if day <= last:
+            events[max(day, first)].append((scope, due, delta))
+    scopes = {scope for todays in events.values() for scope, _, _ in todays}
     width = bands.size()
     open_by_due: dict[Scope, dict[date, Decimal]] = {s: defaultdict(lambda: ZERO) for s in scopes}
     current: dict[Scope, list[Decimal]] = {s: [ZERO] * width for s in scopes}
@@ -104,10 +106,12 @@ def sweep_bands(histories: Iterable[InvoiceHistory], first: date, last: date,
     day = first
     while day <= last:
         if day > first:
+            # The due dates whose balance crosses each band's lower bound today.
+            crossing = [day - timedelta(days=bound) for bound in bands.bounds]
             for scope, by_due in open_by_due.items():
                 row = current[scope]
-                for position, bound in enumerate(bands.bounds):
-                    amount = by_due.get(day - timedelta(days=bound))
+                for position, due in enumerate(crossing):
+                    amount = by_due.get(due)
                     if amount:
                         row[position] -= amount
                         row[position + 1] += amount

@@ -13,7 +13,7 @@ Every fact is a sum, so a team's facts are the sum of its collectors' facts (`Le
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -83,6 +83,28 @@ class LedgerFacts:
             roll_from=_add(self.roll_from, other.roll_from),
             roll_to=_add(self.roll_to, other.roll_to),
         )
+
+    @staticmethod
+    def total(parts: Iterable[LedgerFacts]) -> LedgerFacts:
+        """The facts of disjoint books together, in one pass (what folding `plus` gives)."""
+        ending, beginning = _zero_buckets(), _zero_buckets()
+        roll_from, roll_to = _zero_rolls(), _zero_rolls()
+        months: list[tuple[Decimal, int]] = []
+        credit_sales = cash = still_open = ZERO
+        for part in parts:
+            for into, add in ((ending, part.ending), (beginning, part.beginning),
+                              (roll_from, part.roll_from), (roll_to, part.roll_to)):
+                for key, amount in add.items():
+                    into[key] = into.get(key, ZERO) + amount
+            months += [(ZERO, 0)] * (len(part.monthly_sales) - len(months))
+            for n, (sales, days) in enumerate(part.monthly_sales):
+                months[n] = (months[n][0] + sales, max(months[n][1], days))
+            credit_sales += part.credit_sales
+            cash += part.cash_collected
+            still_open += part.past_due_still_open
+        return LedgerFacts(ending=ending, beginning=beginning, credit_sales=credit_sales,
+                           monthly_sales=months, cash_collected=cash,
+                           past_due_still_open=still_open, roll_from=roll_from, roll_to=roll_to)
 
 
 @dataclass(frozen=True, slots=True)

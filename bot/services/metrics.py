@@ -309,9 +309,7 @@ def assemble(session: Session, as_of: date, period_days: int, config: MetricsCon
              activity: Mapping[int, ActivityFacts],
              members: Mapping[int | None, TeamMember] | None = None) -> MetricsReport:
     """The team's and each collector's metrics from their facts (team = sum of all)."""
-    team_ledger = LedgerFacts()
-    for facts in ledger.values():
-        team_ledger = team_ledger.plus(facts)
+    team_ledger = LedgerFacts.total(ledger.values())
     team_activity = ActivityFacts()
     for done in activity.values():
         team_activity = team_activity.plus(done)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    SQLColumnExpression,
     Subquery,
     and_,
     case,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -32,11 +34,13 @@ from bot.db.models import ARSnapshot, Customer, Invoice, PaymentAllocation, Team
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
+    Change,
     InvoiceHistory,
     SalesHistory,
     Scope,
     balance_on,
     facts_on,
+    history_changes,
     prefix_sums,
     sweep_bands,
 )
@@ -67,28 +71,26 @@ BUCKET_COLUMNS = {
 }
 
 
-def _allocations(since: date) -> Subquery:
-    """Per invoice with allocations: what was applied by the first day the sweep sees it (its
-    issue, or `since`), how many allocations come after that day, and whether the balance can
-    leave [0, amount] (more applied than the amount, or a negative allocation)."""
-    seen_from = case((Invoice.issue_date > since, Invoice.issue_date), else_=literal(since, Date))
-    later = PaymentAllocation.applied_on > seen_from
+def _allocation_totals() -> Subquery:
+    """Per invoice with allocations: their total and the smallest one."""
     return (
         select(PaymentAllocation.invoice_id.label("invoice_id"),
-               func.sum(case((later, 0), else_=PaymentAllocation.amount)).label("applied"),
-               func.sum(case((later, 1), else_=0)).label("later"),
                func.sum(PaymentAllocation.amount).label("total"),
                func.min(PaymentAllocation.amount).label("smallest"))
-        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
         .group_by(PaymentAllocation.invoice_id)
         .subquery()
     )
 
 
-def _plain(allocations: Subquery) -> ColumnElement[bool]:
+def _plain(totals: Subquery) -> ColumnElement[bool]:
     """The balance stays within [0, amount] on every day: amount less applied, no clamping."""
-    return or_(allocations.c.invoice_id.is_(None),
-               and_(allocations.c.total <= Invoice.amount, allocations.c.smallest > 0))
+    return or_(totals.c.invoice_id.is_(None),
+               and_(totals.c.total <= Invoice.amount, totals.c.smallest > 0))
+
+
+def _later(a: SQLColumnExpression[date], b: SQLColumnExpression[date]) -> ColumnElement[date]:
+    """The later of two dates (GREATEST on PostgreSQL, max on SQLite: one CASE for both)."""
+    return case((a > b, a), else_=b)
 
 
 def _in_scope(currency: str, last: date) -> ColumnElement[bool]:
@@ -96,49 +98,48 @@ def _in_scope(currency: str, last: date) -> ColumnElement[bool]:
                 Invoice.currency == currency)
 
 
-def _plain_histories(session: Session, since: date, last: date,
-                     currency: str) -> Iterator[InvoiceHistory]:
-    """Invoices whose balance is amount less applied (nearly all): summed in SQL, as their
-    opening balances by (collector, due, first day seen) and their allocations by (collector,
-    due, day applied). Invoices paid off before the window add nothing and are skipped."""
-    allocations = _allocations(since)
-    seen_from = case((Invoice.issue_date > since, Invoice.issue_date), else_=literal(since, Date))
-    opening = Invoice.amount - func.coalesce(allocations.c.applied, 0)
-    rows = session.execute(
-        select(Customer.collector_id, Invoice.due_date, seen_from, func.sum(opening))
+def _plain_changes(session: Session, since: date, last: date, currency: str) -> list[Change]:
+    """The balance changes of the invoices whose balance is amount less applied (nearly all),
+    summed in SQL by (collector, due date, day): the amount on the first day the sweep sees
+    the invoice (its issue, or `since`), less each allocation on its day (or that first day,
+    if earlier). An invoice paid off before the window nets to nothing and is left out."""
+    totals = _allocation_totals()
+    seen = _later(Invoice.issue_date, literal(since, Date))
+    issued = (
+        select(Customer.collector_id.label("scope"), Invoice.due_date.label("due"),
+               seen.label("day"), Invoice.amount.label("delta"))
         .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(allocations, allocations.c.invoice_id == Invoice.id)
-        .where(_in_scope(currency, last), _plain(allocations),
-               or_(opening > 0, func.coalesce(allocations.c.later, 0) > 0))
-        .group_by(Customer.collector_id, Invoice.due_date, seen_from)
-    ).tuples()
-    for scope, due, first_day, total in rows:
-        yield InvoiceHistory(scope=scope, due=due, steps=[(first_day, Decimal(total))])
-    moves = session.execute(
-        select(Customer.collector_id, Invoice.due_date, PaymentAllocation.applied_on,
-               func.sum(PaymentAllocation.amount))
+        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
+        .where(_in_scope(currency, last), _plain(totals))
+    )
+    applied = (
+        select(Customer.collector_id, Invoice.due_date, _later(PaymentAllocation.applied_on, seen),
+               -PaymentAllocation.amount)
         .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .join(allocations, allocations.c.invoice_id == Invoice.id)
-        .where(_in_scope(currency, last), _plain(allocations),
-               PaymentAllocation.applied_on > seen_from, PaymentAllocation.applied_on <= last)
-        .group_by(Customer.collector_id, Invoice.due_date, PaymentAllocation.applied_on)
+        .join(totals, totals.c.invoice_id == Invoice.id)
+        .where(_in_scope(currency, last), _plain(totals), PaymentAllocation.applied_on <= last)
+    )
+    both = union_all(issued, applied).subquery()
+    net = func.sum(both.c.delta)
+    rows = session.execute(
+        select(both.c.scope, both.c.due, both.c.day, net)
+        .group_by(both.c.scope, both.c.due, both.c.day)
+        .having(net != 0)
     ).tuples()
-    for scope, due, day, amount in moves:
-        # A step from zero by minus the amount: the sweep adds it as that change on that day.
-        yield InvoiceHistory(scope=scope, due=due, steps=[(day, -Decimal(amount))])
+    return [(scope, due, day, Decimal(delta)) for scope, due, day, delta in rows]
 
 
-def _clamped_histories(session: Session, since: date, last: date,
+def _clamped_histories(session: Session, last: date,
                        currency: str) -> Iterator[InvoiceHistory]:
     """The rare invoices whose balance the as-of rule clamps: the rule at each day it moves."""
-    allocations = _allocations(since)
+    totals = _allocation_totals()
     rows = session.execute(
         select(Invoice.id, Customer.collector_id, Invoice.issue_date, Invoice.due_date,
                Invoice.amount)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .join(allocations, allocations.c.invoice_id == Invoice.id)
-        .where(_in_scope(currency, last), ~_plain(allocations))
+        .join(totals, totals.c.invoice_id == Invoice.id)
+        .where(_in_scope(currency, last), ~_plain(totals))
     ).tuples()
     invoices = {row[0]: row for row in rows}
     if not invoices:
@@ -165,12 +166,13 @@ def ledger_facts_series(session: Session, first: date, last: date,
     """Every day's ledger facts from `first` to `last`, per collector, in one sweep."""
     since = first - timedelta(days=max(period_days, ROLL_DAYS))
     bands = Bands(period_days)
-    histories = [*_plain_histories(session, since, last, currency),
-                 *_clamped_histories(session, since, last, currency)]
-    series = sweep_bands(histories, since, last, bands)
+    changes = [*_plain_changes(session, since, last, currency),
+               *history_changes(_clamped_histories(session, last, currency), last)]
+    series = sweep_bands(changes, since, last, bands)
     origin = sales_origin(first, period_days)
     sales = by_scope(credit_sales_by_day(session, origin, last, currency))
-    cash = by_scope(cash_received(session, origin, last))
+    # Cash counts over each day's period only (sales go back to the countback's months).
+    cash = by_scope(cash_received(session, period_first(first, period_days), last))
     empty = [[ZERO] * bands.size()] * ((last - since).days + 1)
     out: dict[date, dict[Scope, LedgerFacts]] = {}
     scopes = series.keys() | sales.keys() | cash.keys()
