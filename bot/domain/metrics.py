@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from itertools import zip_longest
 
 from bot.domain.aging import BUCKETS, Bucket
 
@@ -87,21 +88,21 @@ class LedgerFacts:
     @staticmethod
     def total(parts: Iterable[LedgerFacts]) -> LedgerFacts:
         """The facts of disjoint books together, in one pass (what folding `plus` gives)."""
+        parts = list(parts)
         ending, beginning = _zero_buckets(), _zero_buckets()
         roll_from, roll_to = _zero_rolls(), _zero_rolls()
-        months: list[tuple[Decimal, int]] = []
         credit_sales = cash = still_open = ZERO
         for part in parts:
             for into, add in ((ending, part.ending), (beginning, part.beginning),
                               (roll_from, part.roll_from), (roll_to, part.roll_to)):
                 for key, amount in add.items():
                     into[key] = into.get(key, ZERO) + amount
-            months += [(ZERO, 0)] * (len(part.monthly_sales) - len(months))
-            for n, (sales, days) in enumerate(part.monthly_sales):
-                months[n] = (months[n][0] + sales, max(months[n][1], days))
             credit_sales += part.credit_sales
             cash += part.cash_collected
             still_open += part.past_due_still_open
+        months = [(sum((sales for sales, _ in month), ZERO), max(days for _, days in month))
+                  for month in zip_longest(*(p.monthly_sales for p in parts),
+                                           fillvalue=(ZERO, 0))]
         return LedgerFacts(ending=ending, beginning=beginning, credit_sales=credit_sales,
                            monthly_sales=months, cash_collected=cash,
                            past_due_still_open=still_open, roll_from=roll_from, roll_to=roll_to)
