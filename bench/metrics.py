@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import sys
 import tempfile
@@ -40,11 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.call_lists import COLLECTORS, TODAY, _rows  # noqa: E402
+from bench.call_lists import COLLECTORS, TODAY, _fresh, _rows  # noqa: E402
 from bot.db import Database  # noqa: E402
-from bot.db.scratch import scratch_schema  # noqa: E402
 
-PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PERIOD = 90
 AS_OF = TODAY
 
@@ -308,14 +305,6 @@ def bench(url: str, workdir: Path, repeat: int) -> dict[str, float]:
             raise SystemExit(f"pandas and collectbot disagree on {key}: {other} vs {value}")
     return {"floor": floor_s, "aggregate": aggregate_s, "metrics": ours_s, "pandas": pandas_s,
             "pandas_compute": compute_s, "backfill": backfill_s, "days": days}
-
-
-def _fresh(engine: str, workdir: Path) -> tuple[str, Callable[[], None]]:
-    if engine == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        Database(url).upgrade()
-        return url, lambda: None
-    return scratch_schema(PG_URL, prefix="bench")
 
 
 def main() -> int:
