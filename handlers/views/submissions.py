@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 
@@ -18,6 +17,8 @@ from handlers.replies import SOMETHING_WRONG, tell, tell_later, user_id_of
 
 logger = logging.getLogger(__name__)
 
+Parsed = TypeVar("Parsed")
+
 MODAL_CALLBACK = re.compile("^(" + "|".join(sorted(actions.MODAL_CALLBACK_IDS)) + ")$")
 
 
@@ -28,70 +29,70 @@ def state_values_of(view: Mapping[str, Any]) -> Mapping[str, Any]:
     return values if isinstance(values, Mapping) else {}
 
 
+def acknowledge(
+    context: HandlerContext,
+    ack: Ack,
+    body: Mapping[str, Any],
+    *,
+    what: str,
+    read: Callable[[], Parsed | dict[str, str]],
+    then: Callable[[Parsed], None],
+) -> None:
+    """Read a submission before the ack (Slack shows field errors only from the ack): field
+    errors go back in it; a refusal or a failure is told after it; a valid one goes to `then`."""
+    user_id = user_id_of(body)
+    try:
+        parsed = read()
+    except ServiceError as exc:
+        ack()
+        tell_later(context, body, exc.message)
+        return
+    except Exception:
+        ack()
+        logger.exception("%s by %s could not be read", what, user_id)
+        tell_later(context, body, SOMETHING_WRONG)
+        return
+    if isinstance(parsed, dict):
+        ack(response_action="errors", errors=parsed)
+        return
+    ack()
+    then(parsed)
+
+
+def save_and_tell(
+    context: HandlerContext, body: Mapping[str, Any], *, what: str, save: Callable[[], str]
+) -> None:
+    """Deferred work of a submission: save it, then tell the user the confirmation or why not."""
+    try:
+        confirmation = save()
+    except ServiceError as exc:
+        tell(context, body, exc.message)
+        return
+    except Exception:
+        logger.exception("%s by %s failed", what, user_id_of(body))
+        tell(context, body, SOMETHING_WRONG)
+        return
+    tell(context, body, confirmation)
+
+
 def register(app: App, context: HandlerContext) -> None:
     @app.view_submission(MODAL_CALLBACK)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = user_id_of(body)
         view_id = str(view.get("id") or "")
         now = context.now()
-        # Validation runs before the ack on purpose: Slack shows field errors only from the ack.
-        try:
-            parsed = read_submission(
-                context.database,
-                user_id=user_id,
-                callback_id=str(view.get("callback_id")),
-                private_metadata=view.get("private_metadata"),
-                state_values=state_values_of(view),
-                now=now,
-                default_tz=context.default_tz,
-            )
-        except ServiceError as exc:
-            ack()
-            tell_later(context, body, exc.message)
-            return
-        except Exception:
-            ack()
-            logger.exception("modal %s by %s could not be read", view_id, user_id)
-            tell_later(context, body, SOMETHING_WRONG)
-            return
-        if isinstance(parsed, dict):
-            ack(response_action="errors", errors=parsed)
-            return
-        ack()
-        if not view_id:
-            tell_later(context, body, SOMETHING_WRONG)
-            return
-        context.defer(
-            lambda: _save(
-                context, body, submission=parsed, user_id=user_id, view_id=view_id, now=now
-            )
-        )
+        what = f"modal {view_id}"
 
+        def save_later(submission: Submission) -> None:
+            if not view_id:
+                tell_later(context, body, SOMETHING_WRONG)
+                return
+            context.defer(lambda: save_and_tell(context, body, what=what, save=lambda: (
+                save_submission(context.database, context.gateway, submission,
+                                user_id=user_id, view_id=view_id, now=now,
+                                default_tz=context.default_tz))))
 
-def _save(
-    context: HandlerContext,
-    body: dict[str, Any],
-    *,
-    submission: Submission,
-    user_id: str,
-    view_id: str,
-    now: datetime,
-) -> None:
-    try:
-        confirmation = save_submission(
-            context.database,
-            context.gateway,
-            submission,
-            user_id=user_id,
-            view_id=view_id,
-            now=now,
-            default_tz=context.default_tz,
-        )
-    except ServiceError as exc:
-        tell(context, body, exc.message)
-        return
-    except Exception:
-        logger.exception("modal %s by %s failed", view_id, user_id)
-        tell(context, body, SOMETHING_WRONG)
-        return
-    tell(context, body, confirmation)
+        acknowledge(context, ack, body, what=what, then=save_later, read=lambda: read_submission(
+            context.database, user_id=user_id, callback_id=str(view.get("callback_id")),
+            private_metadata=view.get("private_metadata"), state_values=state_values_of(view),
+            now=now, default_tz=context.default_tz))
