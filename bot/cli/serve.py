@@ -154,18 +154,6 @@ def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
     """`workers` processes accepting on one socket (one GIL each); SIGTERM reaches them all."""
     host, port = sock.getsockname()[:2]
     children: set[int] = set()
-    # Signals wait until each process has its own handlers: a SIGTERM sent during start-up is
-    # then a clean stop, neither a default death nor a handler meant for the other side. Blocked
-    # before the start-up line, so a SIGTERM sent as soon as it is seen cannot kill the parent.
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    logger.info("collectbot on http://%s:%s with %d worker processes", host, port, workers)
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            os._exit(_worker(settings, sock))
-        children.add(pid)
-    sock.close()
-
     stopping = threading.Event()
 
     def _forward(signum: int, _frame: FrameType | None) -> None:
@@ -174,9 +162,24 @@ def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
         stopping.set()
         _signal_all(children)
 
+    # The handlers come first: a process-directed signal may be delivered to any thread that does
+    # not block it, and an import may have started native threads (a BLAS pool) that block
+    # nothing; with a handler in place, that thread only flags it for the main thread. Then the
+    # signals wait, in the main thread, until each child has its own handlers (a child inherits
+    # the forking thread's mask): a SIGTERM sent as soon as the start-up line is seen is a stop.
     signal.signal(signal.SIGTERM, _forward)
     signal.signal(signal.SIGINT, _forward)
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    logger.info("collectbot on http://%s:%s with %d worker processes", host, port, workers)
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(_worker(settings, sock))
+        children.add(pid)
+    sock.close()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    if stopping.is_set():
+        _signal_all(children)  # a signal taken by another thread while the children were forked
     status = 0
     while children:
         pid, wait_status = os.wait()

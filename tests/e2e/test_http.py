@@ -184,12 +184,23 @@ def test_collectbot_serve_process_answers_and_stops_on_sigterm(
     assert (tmp_path / "serve.sqlite3").exists()
 
 
+# A thread that blocks no signal, as a native pool started by an import (BLAS) is: the kernel may
+# hand it the process-directed SIGTERM while the main thread blocks it.
+_WITH_A_THREAD = (
+    "import sys, threading, time;"
+    "threading.Thread(target=time.sleep, args=(600,), daemon=True).start();"
+    "from bot.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+@pytest.mark.parametrize("start", [["-m", "bot.cli"], ["-c", _WITH_A_THREAD]],
+                         ids=["plain", "another-thread"])
 def test_sigterm_while_workers_start_is_a_clean_stop(
-    slack_sandbox: SlackSandbox, tmp_path: Path
+    slack_sandbox: SlackSandbox, tmp_path: Path, start: list[str]
 ) -> None:
     env = _serve_env(slack_sandbox, tmp_path / "serve.sqlite3")
     with subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+        [sys.executable, *start, "serve", "--host", "127.0.0.1", "--port", "0",
          "--workers", "2"],
         cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
     ) as process:
