@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -194,8 +194,75 @@ def test_a_focus_strategy_with_a_holdout_is_assessed(ledger: Database) -> None:
     strategy = by_name["31-60 days"]
     assert strategy.changed_on == (NOW - timedelta(days=70)).date()
     assert strategy.did is not None and strategy.holdout is not None
+    assert strategy.roll is not None
     # A handful of accounts: the comparison says it has too few to tell.
     assert strategy.holdout.difference is None
     assert "not enough data yet" in strategy.holdout.summary("x")
     assert "61-90 days" in by_name  # the default policy's focus strategy, without a holdout
     assert by_name["61-90 days"].holdout is None
+
+
+def test_accounts_on_counts_what_was_collected_and_what_rolled_a_bucket_on(db: Database) -> None:
+    from bot.db.models import Customer
+    from bot.services.recap import accounts_on
+
+    day = TODAY - timedelta(days=40)
+    with db.uow() as uow:
+        s = uow.session
+        customer = Customer(external_ref="C-9", name="Roll Co", tier="standard")
+        s.add(customer)
+        s.flush()
+        due = {"I-10": (10, "100"), "I-100": (100, "200"), "I-150": (150, "300"),
+               "I-cur": (-5, "50")}
+        invoices = {}
+        for number, (late, amount) in due.items():
+            invoices[number] = Invoice(number=number, customer_id=customer.id,
+                                       issue_date=day - timedelta(days=late + 30),
+                                       due_date=day - timedelta(days=late),
+                                       amount=Decimal(amount))
+        s.add_all(invoices.values())
+        s.flush()
+        applied = [("I-10", "40", 5), ("I-150", "250", 20), ("I-100", "200", 31)]
+        for n, (number, amount, after) in enumerate(applied):
+            payment = Payment(external_ref=f"P-R{n}", customer_id=customer.id,
+                              amount=Decimal(amount), paid_on=day + timedelta(days=after))
+            s.add(payment)
+            s.flush()
+            s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoices[number].id,
+                                    amount=Decimal(amount), applied_on=payment.paid_on))
+        uow.commit()
+    with db.uow() as uow:
+        [account] = accounts_on(uow.session, day)
+    # Past due: 100 + 200 + 300 (the current 50 is not). Collected within 30 days: 40 + 250
+    # (the 200 came on day 31). Could roll on: the 1-120 days part, 100 + 200; of it, unpaid
+    # 30 days later: 60 + 200 (the 120+ invoice has no older bucket to roll to).
+    assert (account.past_due, account.collected, account.rolling, account.rolled) == (
+        Decimal(600), Decimal(290), Decimal(300), Decimal(260))
+    assert account.oldest_due == day - timedelta(days=150)
+
+
+def test_the_roll_rate_before_and_after_is_the_segments_and_the_rests_by_hand() -> None:
+    from bot.domain.assessment import Window
+    from bot.domain.policy import default_policy
+    from bot.services.recap import AccountDay, assess
+
+    policy = default_policy()
+    segment = next(s for s in policy.segments if s.name == "61-90 days")
+    before = Window(date(2026, 1, 1), date(2026, 1, 28))
+    after = Window(date(2026, 2, 1), date(2026, 2, 28))
+
+    def account(ref: str, day: date, late: int, rolling: str, rolled: str) -> AccountDay:
+        return AccountDay(ref, "standard", Decimal(rolling), day - timedelta(days=late),
+                          Decimal(0), Decimal(rolling), Decimal(rolled))
+
+    observed = {  # 70 days late: the 61-90 segment; 40 days late: the rest
+        before.start: [account("A", before.start, 70, "1000", "800"),
+                       account("B", before.start, 40, "500", "250")],
+        after.start: [account("A", after.start, 70, "1000", "400"),
+                      account("C", after.start, 40, "500", "200")],
+    }
+    _did, roll, _holdout = assess(policy, segment, 1, (before, after), observed)
+    # Segment 80% -> 40% (-40 points); the rest 50% -> 40% (-10 points): -30 points beyond it.
+    assert (roll.segment_before.value, roll.segment_after.value) == (80, 40)
+    assert (roll.rest_before.value, roll.rest_after.value) == (50, 40)
+    assert roll.estimate == Decimal(-30)

@@ -37,6 +37,10 @@ OUTCOME_DAYS = 30
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 
+# The second outcome of a before/after: of the balance 1-120 days past due on a day, the share
+# still unpaid 30 days later, which is then a bucket older (buckets are 30 days wide).
+ROLL_OUTCOME = "rolled to the next bucket within 30 days (lower is better)"
+
 REGRESSION_WARNING = (
     "No holdout: this segment holds the worst accounts, which tend to improve on their own "
     "(regression to the mean), so a before/after gain may not be the strategy's doing. "

@@ -102,6 +102,7 @@ class StrategyAssessment:
     changed_on: date | None  # the policy version that introduced its current rules
     outcome: str  # what is measured, in words
     did: DiffInDiff | None = None  # None: not enough time since the change yet
+    roll: DiffInDiff | None = None  # the same for the share of balance that rolled a bucket on
     holdout: HoldoutComparison | None = None  # None: the segment declares no holdout
     holdout_share: Decimal | None = None
 

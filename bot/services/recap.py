@@ -246,23 +246,27 @@ def _local(moment: datetime, config: MetricsConfig) -> date:
 # -- the assessment ------------------------------------------------------------------------------
 
 OUTCOME = "past-due collected within 30 days"
+LAST_ROLLING_DAY = 120  # past that, 120+ is the last bucket: nothing rolls further
 SAMPLE_EVERY_DAYS = 28  # accounts are observed on the first day of each window and every 4 weeks
 
 
 @dataclass(frozen=True, slots=True)
 class AccountDay:
-    """One account observed on a day: its segment inputs and its 30-day outcome's two sums."""
+    """One account observed on a day: its segment inputs and its two 30-day outcomes' sums."""
 
     external_ref: str
     tier: str
     past_due: Decimal
     oldest_due: date
     collected: Decimal  # of that past-due balance, applied in the 30 days after the day
+    rolling: Decimal  # the part of it 1-120 days past due, which can still roll a bucket on
+    rolled: Decimal  # of `rolling`, what was still unpaid 30 days later: a bucket older by then
 
 
 def accounts_on(session: Session, day: date) -> list[AccountDay]:
-    """Every account with something past due on `day`, and how much of it was collected in the
-    next 30 days: one grouped statement over invoices and two allocation sums."""
+    """Every account with something past due on `day`, how much of it was collected in the next
+    30 days and how much rolled to the next bucket (buckets are 30 days wide, so what is unpaid
+    30 days on is a bucket older): one grouped statement over invoices and two allocation sums."""
     before = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
               .where(PaymentAllocation.applied_on <= day)
               .group_by(PaymentAllocation.invoice_id).subquery())
@@ -273,17 +277,21 @@ def accounts_on(session: Session, day: date) -> list[AccountDay]:
     balance = balance_given_applied(func.coalesce(before.c.a, 0))
     later = func.coalesce(within.c.a, 0)
     collected = case((later > balance, balance), (later < 0, 0), else_=later)
+    can_roll = Invoice.due_date >= day - timedelta(days=LAST_ROLLING_DAY)
     rows = session.execute(
         select(Customer.external_ref, Customer.tier, func.sum(balance),
-               func.min(Invoice.due_date), func.sum(collected))
+               func.min(Invoice.due_date), func.sum(collected),
+               func.sum(case((can_roll, balance), else_=0)),
+               func.sum(case((can_roll, balance - collected), else_=0)))
         .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(before, before.c.invoice_id == Invoice.id)
         .outerjoin(within, within.c.invoice_id == Invoice.id)
         .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= day,
                Invoice.due_date < day, balance > 0)
         .group_by(Customer.id, Customer.external_ref, Customer.tier)).tuples()
-    return [AccountDay(ref, tier, Decimal(total), due, Decimal(got))
-            for ref, tier, total, due, got in rows]
+    return [AccountDay(ref, tier, Decimal(total), due, Decimal(got), Decimal(rolling),
+                       Decimal(rolled))
+            for ref, tier, total, due, got, rolling, rolled in rows]
 
 
 def _sample_days(window: Window) -> list[date]:
@@ -293,9 +301,11 @@ def _sample_days(window: Window) -> list[date]:
 
 def assess(policy: Policy, segment: Segment, version: int, windows: tuple[Window, Window],
            observed: Mapping[date, list[AccountDay]]
-           ) -> tuple[DiffInDiff, HoldoutComparison | None]:
-    """The segment against the rest before and after; treated against held out after."""
+           ) -> tuple[DiffInDiff, DiffInDiff, HoldoutComparison | None]:
+    """The segment against the rest before and after (share collected, share rolled); treated
+    against held out after."""
     outcomes: list[AccountOutcome] = []
+    rolls: list[AccountOutcome] = []
     treated: list[Decimal] = []
     held: list[Decimal] = []
     key = strategy_key(segment.name, version)
@@ -307,13 +317,15 @@ def assess(policy: Policy, segment: Segment, version: int, windows: tuple[Window
                     segment.name
                 outcomes.append(AccountOutcome(inside, bool(after), account.collected,
                                                account.past_due))
+                rolls.append(AccountOutcome(inside, bool(after), account.rolled,
+                                            account.rolling))
                 if after and inside and segment.holdout is not None:
                     share = min(account.collected / account.past_due, Decimal(1))
                     arm_of = held if is_held_out(account.external_ref, key, segment.holdout) \
                         else treated
                     arm_of.append(share)
     holdout = None if segment.holdout is None else compare_holdout(treated, held)
-    return difference_in_differences(outcomes), holdout
+    return difference_in_differences(outcomes), difference_in_differences(rolls), holdout
 
 
 def strategies(session: Session, as_of: date, config: MetricsConfig
@@ -344,8 +356,8 @@ def strategies(session: Session, as_of: date, config: MetricsConfig
             for day in _sample_days(window):
                 if day not in observed:
                     observed[day] = accounts_on(session, day)
-        did, holdout = assess(newest, segment, version, windows, observed)
-        out.append(StrategyAssessment(segment.name, changed_on, OUTCOME, did=did,
+        did, roll, holdout = assess(newest, segment, version, windows, observed)
+        out.append(StrategyAssessment(segment.name, changed_on, OUTCOME, did=did, roll=roll,
                                       holdout=holdout, holdout_share=segment.holdout))
     return tuple(out)
 

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
-from bot.domain.assessment import REGRESSION_WARNING, DiffInDiff, Ratio
+from bot.domain.assessment import REGRESSION_WARNING, ROLL_OUTCOME, DiffInDiff, Ratio
 from bot.domain.objectives import ObjectiveProgress
 from bot.domain.recap import (
     CollectorWeek,
@@ -221,6 +221,8 @@ def strategy_lines(strategy: StrategyAssessment) -> list[str]:
         lines.append("• Before/after: not enough time since the change yet")
     else:
         lines.append(f"• Before/after vs the rest, {strategy.outcome}: {did_text(strategy.did)}")
+    if strategy.roll is not None:
+        lines.append(f"• Before/after vs the rest, {ROLL_OUTCOME}: {did_text(strategy.roll)}")
     if strategy.holdout is None:
         lines.append(f"• {REGRESSION_WARNING}")
     else:
