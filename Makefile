@@ -26,8 +26,11 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/python tests/check_layers.py
 
+# One pytest worker per core (each with its own SQLite copies and PostgreSQL schema); PYTEST_WORKERS=0
+# runs them in this process.
+PYTEST_WORKERS ?= auto
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 test: lint typecheck layers unit
 
