@@ -191,7 +191,7 @@ def test_demo_recap_is_the_metrics_codes_with_its_png(
 
     demo, out = demo_run
     assert "6. Weekly recap" in out
-    assert "*61-90 days* (since" in out and "held out" in out
+    assert "\n61-90 days (since" in out and "held out" in out
     png = demo.files.team.parent / "recap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     database = Database(demo.settings.url)

@@ -137,3 +137,22 @@ def test_objective_list_plain_when_piped_and_a_table_on_a_terminal(
     assert "━" in text  # the progress bar
     assert main(["objective", "list", "--as-of", "2026-06-30", "--json"]) == 0
     assert "\x1b[" not in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("plain")
+def test_recap_reads_as_slack_shows_it_piped_and_bold_on_a_terminal(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _ledger(db)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["recap", "--as-of", "2026-06-30"]) == 0
+    piped = capsys.readouterr().out
+    assert piped.startswith("Weekly recap · ")
+    assert "Per collector, last week\n@Ana: " in piped  # by name, not <@U1ANA>
+    assert not re.search(r"[*<>`]|&amp;", piped) and "\x1b[" not in piped
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert main(["recap", "--as-of", "2026-06-30"]) == 0
+    shown = capsys.readouterr().out
+    assert BOLD.search(shown)
+    assert _unstyled(shown).split() == piped.split()  # the same words, wrapped to the width

@@ -109,3 +109,25 @@ def test_table_is_fixed_width_and_truncates() -> None:
 
 def test_empty_table_says_so() -> None:
     assert call_list_table([]).splitlines()[-1] == "(no calls: nothing is due)"
+
+
+def test_mrkdwn_reads_as_slack_shows_it() -> None:
+    from bot.views.terminal import mrkdwn_rich
+
+    text = mrkdwn_rich(
+        "*Per collector* · <@U0ANA>: `▓▓░ 79%` · _never contacted_ · <https://x.test|the post>"
+        " · Fish &amp; Chips &lt;Ltd&gt; · <@U0NOBODY> · <!here>",
+        {"U0ANA": "Ana Torres"})
+    assert text.plain == (
+        "Per collector · @Ana Torres: ▓▓░ 79% · never contacted · the post · Fish & Chips <Ltd>"
+        " · @U0NOBODY · @here")
+    styled = {text.plain[span.start:span.end]: str(span.style) for span in text.spans}
+    assert styled == {"Per collector": "bold", "▓▓░ 79%": "bold", "never contacted": "italic"}
+
+
+def test_mrkdwn_markers_inside_words_or_numbers_stay_text() -> None:
+    from bot.views.terminal import mrkdwn_rich
+
+    text = mrkdwn_rich("2*3*4 · snake_case_name · a * b * c · *unclosed")
+    assert text.plain == "2*3*4 · snake_case_name · a * b * c · *unclosed"
+    assert text.spans == []

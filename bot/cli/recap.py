@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.cli.console import terminal
 from bot.cli.context import iso_date, open_database
 from bot.services.metrics import MetricsConfig
 from bot.services.recap import build_recap
 from bot.settings import load_settings
-from bot.views.recap import recap_json, recap_terminal
+from bot.views.recap import recap_json, recap_rich, recap_terminal
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +39,14 @@ def run(args: argparse.Namespace) -> int:
         database.dispose()
     if args.png is not None:
         args.png.write_bytes(recap_png(recap))
-    print(json.dumps(recap_json(recap), indent=2) if args.json else recap_terminal(recap))
+    console = terminal(json=args.json)
+    if args.json:
+        print(json.dumps(recap_json(recap), indent=2))
+    elif console is not None:
+        for n, text in enumerate(recap_rich(recap)):
+            console.print(*(() if n == 0 else ("",)), text, sep="\n")
+    else:
+        print(recap_terminal(recap))
     if args.png is not None and not args.json:
         print(f"\nChart written to {args.png}")
     return 0

@@ -8,6 +8,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
+from rich.text import Text
+
 from bot.domain.assessment import REGRESSION_WARNING, ROLL_OUTCOME, DiffInDiff, Ratio
 from bot.domain.objectives import ObjectiveProgress
 from bot.domain.recap import (
@@ -17,6 +19,7 @@ from bot.domain.recap import (
     StrategyAssessment,
     Unit,
 )
+from bot.views.terminal import mrkdwn_rich
 from bot.views.terminal_objectives import bar
 from bot.views.terminal_objectives import figure as metric_figure
 from bot.views.text import Block, Message, inline, mention, money, mrkdwn, plain, short_date
@@ -262,9 +265,17 @@ def _sections(lines: Sequence[str]) -> list[Block]:
 # --- the terminal and JSON -------------------------------------------------------------------
 
 
+def recap_rich(recap: Recap) -> list[Text]:
+    """`collectbot recap` at a terminal: the post's and the thread's text in order, as Slack
+    shows it (bold, collectors by name, no mrkdwn markers)."""
+    names = {c.slack_id: c.name for c in recap.collectors if c.slack_id}
+    return [mrkdwn_rich(m.text, names)
+            for m in [recap_top(recap, chart=False), *recap_thread(recap)]]
+
+
 def recap_terminal(recap: Recap) -> str:
-    """`collectbot recap`: the post's and the thread's text, in order."""
-    return "\n\n".join(m.text for m in [recap_top(recap, chart=False), *recap_thread(recap)])
+    """`collectbot recap` piped or in the demo: the same, plain."""
+    return "\n\n".join(text.plain for text in recap_rich(recap))
 
 
 def recap_json(recap: Recap) -> dict[str, Any]:

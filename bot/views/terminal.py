@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.text import Text
+
 from bot.domain.accounts import CallListItem
 from bot.views.text import ELLIPSIS, money, one_line
 
@@ -22,6 +24,35 @@ def _mrkdwn_to_text(text: str) -> str:
     text = _MENTION.sub(r"@\1", text)
     text = _SPECIAL.sub(r"@\1", text)
     return html.unescape(text)
+
+
+# Slack's emphasis: *bold*, _italic_ and `code`, each within one line and hugging its text.
+_EMPHASIS = re.compile(
+    r"(?P<code>`[^`\n]+`)"
+    r"|(?P<bold>(?<![\w*])\*(?=\S)[^*\n]+?(?<=\S)\*(?![\w*]))"
+    r"|(?P<italic>(?<![\w_])_(?=\S)[^_\n]+?(?<=\S)_(?![\w_]))"
+)
+_STYLES = {"code": "bold", "bold": "bold", "italic": "italic"}
+
+
+def mrkdwn_rich(text: str, names: Mapping[str, str] | None = None) -> Text:
+    """A mrkdwn text as a person reads it in Slack: emphasis as styles (`.plain` drops it),
+    mentions as the names given (else @id), links as their labels, entities decoded."""
+    known = names or {}
+
+    def words(part: str) -> str:
+        part = _MENTION.sub(lambda m: "@" + known.get(m.group(1), m.group(1)), part)
+        return _mrkdwn_to_text(part)
+
+    out = Text()
+    at = 0
+    for match in _EMPHASIS.finditer(text):
+        out.append(words(text[at:match.start()]))
+        kind = match.lastgroup or "bold"
+        out.append(words(match.group()[1:-1]), style=_STYLES[kind])
+        at = match.end()
+    out.append(words(text[at:]))
+    return out
 
 
 def _text_of(obj: Any) -> str:
