@@ -72,6 +72,17 @@ def snapshots(context: JobContext, now: datetime) -> str:
     return result.summary()
 
 
+def escalations(context: JobContext, now: datetime) -> JobResult:
+    """Stale accounts to their collector's manager: escalations opened, merged and closed by
+    the rules (idempotent; a missed run is caught up by the next, which reads the ledger now)."""
+    from bot.services.escalations import run_escalations
+
+    with context.database.uow() as uow:
+        run = run_escalations(uow, now=now, team_zone=context.settings.zone)
+        uow.commit()
+    return JobResult(run.summary())
+
+
 def weekly_recap(context: JobContext, now: datetime) -> JobResult:
     """Last week's recap to the team channel, on the recap day (once per week, ever)."""
     from bot.services.recap_post import run_weekly_recap
@@ -83,6 +94,7 @@ def weekly_recap(context: JobContext, now: datetime) -> JobResult:
 JOBS: dict[str, Callable[[JobContext, datetime], str | JobResult]] = {
     "call-lists": call_lists,
     "promises": promises,
+    "escalations": escalations,
     "snapshots": snapshots,
     "weekly-recap": weekly_recap,
 }

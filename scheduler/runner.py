@@ -26,17 +26,23 @@ CALL_LISTS_EVERY_MINUTES = 5
 
 
 # Jobs the leader also runs as soon as it starts: lists due now; days of figures it missed.
-# weekly-recap too: a leader started on the recap day after its time catches up (once a week).
-RUN_AT_START = frozenset({"call-lists", "snapshots", "weekly-recap"})
+# weekly-recap too: a leader started on the recap day after its time catches up (once a week);
+# escalations: whatever went stale while no scheduler ran.
+RUN_AT_START = frozenset({"call-lists", "snapshots", "weekly-recap", "escalations"})
+# Escalations are checked every hour, a few minutes past (after the hour's other work).
+ESCALATIONS_MINUTE = 7
 
 
 def job_triggers(settings: Settings) -> dict[str, BaseTrigger]:
-    """When each job runs: call-lists every few minutes, snapshots (yesterday's figures) soon
-    after midnight, the other daily ones at 06:00, in the team's zone."""
+    """When each job runs: call-lists every few minutes, escalations hourly, snapshots
+    (yesterday's figures) soon after midnight, the other daily ones at 06:00, in the team's
+    zone."""
     triggers: dict[str, BaseTrigger] = {}
     for name in JOBS:
         if name == "call-lists":
             triggers[name] = IntervalTrigger(minutes=CALL_LISTS_EVERY_MINUTES)
+        elif name == "escalations":
+            triggers[name] = CronTrigger(minute=ESCALATIONS_MINUTE, timezone=settings.zone)
         elif name == "snapshots":
             triggers[name] = CronTrigger(hour=0, minute=15, timezone=settings.zone)
         elif name == "weekly-recap":

@@ -74,7 +74,12 @@ def test_scheduler_has_every_job(db: Database, slack_gateway: object) -> None:
     fields = {f.name: str(f) for f in recap.fields}
     assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("mon", "9-23", "0")
     assert recap.timezone == context.settings.zone
-    for name in set(JOBS) - {"call-lists", "snapshots", "weekly-recap"}:
+    # escalations: every hour, 7 minutes past.
+    hourly = jobs["escalations"].trigger
+    assert isinstance(hourly, CronTrigger)
+    fields = {f.name: str(f) for f in hourly.fields}
+    assert (fields["hour"], fields["minute"]) == ("*", "7")
+    for name in set(JOBS) - {"call-lists", "snapshots", "weekly-recap", "escalations"}:
         daily = jobs[name].trigger
         assert isinstance(daily, CronTrigger), name
         fields = {f.name: str(f) for f in daily.fields}

@@ -22,6 +22,7 @@ __all__ = ["OneLineFormatter", "build_parser", "main"]
 SUBCOMMANDS = (
     "bot.cli.db",
     "bot.cli.demo",
+    "bot.cli.escalations",
     "bot.cli.importing",
     "bot.cli.policy",
     "bot.cli.recap",

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -290,21 +291,39 @@ class DisputeInvoice(Base):
 
 
 class Escalation(Base):
-    """An account going stale, raised to a level for a decision."""
+    """An account going stale, raised to a level for a decision.
+
+    Open until a manager decides (status decided) or its causes are gone (status closed, with
+    `close_reason`); `closed_at` is set either way. `evidence` maps each rule that held while it
+    was open to what it was about (bot.domain.escalations), so a decision settles those causes
+    and only a new one escalates the account again.
+    """
 
     __tablename__ = "escalations"
+    __table_args__ = (
+        # At most one open escalation per account, whichever process opens it.
+        Index("uq_escalations_open_customer", "customer_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    reason: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
     level: Mapped[EscalationLevel] = mapped_column(_enum(EscalationLevel))
     status: Mapped[EscalationStatus] = mapped_column(
         _enum(EscalationStatus), default=EscalationStatus.OPEN
     )
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     decision: Mapped[str | None] = mapped_column(String(30))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the reasons last changed (merged, or a rule stopped holding).
+    updated_at: Mapped[datetime | None] = mapped_column()
     decided_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    close_reason: Mapped[str | None] = mapped_column(String(300))
+    # A snoozed escalation sleeps until this date: it stays open but nobody is told.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
 
 
 class Policy(Base):

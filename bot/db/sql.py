@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, String, any_, bindparam, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
+
+CENT = Decimal("0.01")
 
 
 def key_in(
@@ -24,3 +38,35 @@ def key_in(
         "value"
     )
     return column.in_(select(values.c.value))
+
+
+def xact_lock(conn: Connection, key: int) -> None:
+    """Hold a lock named `key` until the transaction ends (PostgreSQL: an advisory lock keyed by
+    the schema too, so deployments in one database don't wait for each other). SQLite needs
+    none: a writer's transaction already holds the file's one write lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                     {"key": key})
+
+
+def money_value(value: object) -> Decimal:
+    """A SUM() of money as Decimal cents: PostgreSQL's NUMERIC arrives exact; SQLite keeps
+    NUMERIC as REAL, so its float sum is rounded back to cents."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def date_value(value: object) -> date | None:
+    """A MIN()/MAX() of a date column: SQLite returns it as text (the type is lost)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def moment_value(value: object) -> datetime | None:
+    """A MIN()/MAX() of a UTC timestamp, aware: SQLite returns naive text."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -44,11 +44,23 @@ _SEGMENT_KEYS = (
     "focus",
     "promise_horizon_days",
     "holdout",
+    "escalate",
 )
 # A holdout is a share of the segment's accounts; more than half would make the new treatment
 # the exception rather than the rule.
 MAX_HOLDOUT = Decimal("0.5")
 _MATCH_KEYS = ("buckets", "min_past_due", "max_past_due", "tiers")
+_ESCALATE_KEYS = (
+    "no_contact_days",
+    "broken_promises",
+    "broken_promise_days",
+    "past_due_over",
+    "past_due_days",
+    "dispute_days",
+    "min_balance",
+)
+# Days past due an account can reach (about ten years): bounds `past_due_days`.
+MAX_PAST_DUE_DAYS = 3650
 
 
 class PolicyError(ValueError):
@@ -88,6 +100,26 @@ class SegmentMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationRules:
+    """When a segment's accounts go to a manager (besides `max_attempts`); None turns a rule off.
+
+    The defaults are what a segment without an `escalate` mapping gets (default_policy.yml
+    documents them).
+    """
+
+    no_contact_days: int | None = 14  # past due and nobody called for this many days
+    broken_promises: int | None = 2  # this many promises broken ...
+    broken_promise_days: int = 60  # ... within this many days
+    past_due_over: Decimal | None = Decimal(50000)  # past due at least this much ...
+    past_due_days: int = 90  # ... with the oldest past-due invoice this many days late
+    dispute_days: int | None = 30  # a dispute open longer than this many days
+    min_balance: Decimal = Decimal(100)  # owing less past due (disputes included): never
+
+
+DEFAULT_ESCALATION_RULES = EscalationRules()
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One strategy: how often to re-contact, when to escalate and where, who keeps the account."""
 
@@ -101,6 +133,7 @@ class Segment:
     promise_horizon_days: int = DEFAULT_PROMISE_HORIZON_DAYS
     # Champion/challenger: this share of the segment's accounts keeps the previous treatment.
     holdout: Decimal | None = None
+    escalate: EscalationRules = DEFAULT_ESCALATION_RULES
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +299,7 @@ def _segment(raw: Any, path: str, problems: list[str]) -> Segment | None:
         ) or horizon
 
     holdout = _holdout(raw.get("holdout"), f"{path}.holdout", problems)
+    escalate = _escalate(raw.get("escalate"), f"{path}.escalate", problems)
 
     if len(problems) > before or match is None or recontact_days is None or max_attempts is None:
         return None
@@ -279,6 +313,67 @@ def _segment(raw: Any, path: str, problems: list[str]) -> Segment | None:
         focus=focus,
         promise_horizon_days=horizon,
         holdout=holdout,
+        escalate=escalate,
+    )
+
+
+def _off_or_whole(
+    raw: Mapping[str, Any], key: str, where: str, problems: list[str], unit: str,
+    *, default: int | None, minimum: int = 1, maximum: int = MAX_DAYS,
+) -> int | None:
+    """A whole number in range, or null (the rule is off); absent: the default."""
+    if key not in raw:
+        return default
+    if raw[key] is None:
+        return None
+    return _whole(
+        raw[key], f"{where}.{key}", problems,
+        f"must be a whole number of {unit} from {minimum} to {maximum}, or null to turn the "
+        "rule off", minimum=minimum, maximum=maximum,
+    )
+
+
+def _escalate(raw: Any, where: str, problems: list[str]) -> EscalationRules:
+    """A segment's escalation rules; every rule left out keeps its documented default."""
+    if raw is None:
+        return DEFAULT_ESCALATION_RULES
+    if not isinstance(raw, Mapping):
+        problems.append(f"{where}: must be a mapping of escalation rules (got {_shown(raw)})")
+        return DEFAULT_ESCALATION_RULES
+    before = len(problems)
+    _check_keys(raw, _ESCALATE_KEYS, where + ".", problems)
+    base = DEFAULT_ESCALATION_RULES
+    no_contact = _off_or_whole(raw, "no_contact_days", where, problems, "days",
+                               default=base.no_contact_days)
+    broken = _off_or_whole(raw, "broken_promises", where, problems, "promises",
+                           default=base.broken_promises, maximum=100)
+    window = _off_or_whole(raw, "broken_promise_days", where, problems, "days",
+                           default=base.broken_promise_days)
+    over = base.past_due_over
+    if "past_due_over" in raw:
+        over = _amount(raw["past_due_over"], f"{where}.past_due_over", problems)
+    days = _off_or_whole(raw, "past_due_days", where, problems, "days past due",
+                         default=base.past_due_days, minimum=0, maximum=MAX_PAST_DUE_DAYS)
+    dispute = _off_or_whole(raw, "dispute_days", where, problems, "days",
+                            default=base.dispute_days)
+    floor = base.min_balance
+    if raw.get("min_balance") is not None:
+        floor = _amount(raw["min_balance"], f"{where}.min_balance", problems) or Decimal(0)
+    for key in ("broken_promise_days", "past_due_days"):
+        if key in raw and raw[key] is None:
+            problems.append(f"{where}.{key}: must be a number of days (turn the rule off "
+                            f"with {'broken_promises' if key[0] == 'b' else 'past_due_over'}: "
+                            "null)")
+    if over is not None and over < floor:
+        problems.append(f"{where}.past_due_over: must be at least min_balance ({over} < "
+                        f"{floor}); below min_balance nothing escalates")
+    if len(problems) > before:
+        return base
+    return EscalationRules(
+        no_contact_days=no_contact, broken_promises=broken,
+        broken_promise_days=window or base.broken_promise_days, past_due_over=over,
+        past_due_days=base.past_due_days if days is None else days, dispute_days=dispute,
+        min_balance=floor,
     )
 
 
@@ -531,6 +626,21 @@ def _segment_to_dict(segment: Segment) -> dict[str, Any]:
         "promise_horizon_days": segment.promise_horizon_days,
         # Only when set, so policies stored before holdouts existed still compare equal.
         **({} if segment.holdout is None else {"holdout": _percent(segment.holdout)}),
+        # Only when not the default, for the same reason.
+        **({} if segment.escalate == DEFAULT_ESCALATION_RULES
+           else {"escalate": _escalate_to_dict(segment.escalate)}),
+    }
+
+
+def _escalate_to_dict(rules: EscalationRules) -> dict[str, Any]:
+    return {
+        "no_contact_days": rules.no_contact_days,
+        "broken_promises": rules.broken_promises,
+        "broken_promise_days": rules.broken_promise_days,
+        "past_due_over": None if rules.past_due_over is None else str(rules.past_due_over),
+        "past_due_days": rules.past_due_days,
+        "dispute_days": rules.dispute_days,
+        "min_balance": str(rules.min_balance),
     }
 
 

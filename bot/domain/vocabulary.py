@@ -59,7 +59,8 @@ class EscalationLevel(enum.StrEnum):
 
 class EscalationStatus(enum.StrEnum):
     OPEN = "open"
-    DECIDED = "decided"
+    DECIDED = "decided"  # a manager decided
+    CLOSED = "closed"  # closed by itself: its causes are gone
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -33,7 +33,9 @@ from bot.db.models import (
     Payment,
     PromiseToPay,
 )
-from bot.db.sql import key_in
+from bot.db.sql import CENT, key_in
+from bot.db.sql import date_value as _as_date
+from bot.db.sql import money_value as _money
 from bot.domain.accounts import AccountState, PromiseState
 from bot.domain.aging import Bucket
 from bot.domain.priority import EXCLUDED_STATUS
@@ -335,23 +337,6 @@ def _with_commitments(now: datetime, today: date) -> Any:
         ContactAttempt.at >= now - timedelta(days=HISTORY_DAYS),
     )
     return promised.union(callbacks)
-
-
-CENT = Decimal("0.01")
-
-
-def _money(value: object) -> Decimal:
-    if isinstance(value, Decimal):  # PostgreSQL: NUMERIC sums arrive exact, already in cents
-        return value
-    # SQLite keeps NUMERIC as REAL: round the float sum back to cents.
-    return Decimal(str(value or 0)).quantize(CENT)
-
-
-def _as_date(value: object) -> date | None:
-    # SQLite returns MIN() over a CASE as text: the type is lost through the expression.
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
 
 
 def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:

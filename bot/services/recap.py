@@ -109,7 +109,7 @@ def escalation_times() -> Select[tuple[datetime, datetime | None]]:
     The one place the recap reads the escalations table, so a reshaped table needs one change.
     """
     return select(Escalation.created_at.label("opened_at"),
-                  Escalation.decided_at.label("closed_at"))
+                  Escalation.closed_at.label("closed_at"))
 
 
 def escalation_week(session: Session, first: datetime, end: datetime) -> EscalationWeek:

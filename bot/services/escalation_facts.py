@@ -1,0 +1,284 @@
+"""The escalation rules' facts about every account, from a few set-based aggregates.
+
+One grouped pass over open invoices (past due, oldest due date, disputed balance), one over
+contact attempts (last call, last right-party contact), one over payments (last payment), and
+the few rows the aggregates cannot fold: unanswered calls since the last right-party contact,
+recent promises and open disputes. Never one query per account.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import ContactAttempt, Customer, Dispute, Invoice, Payment, PromiseToPay
+from bot.db.sql import date_value, key_in, moment_value, money_value
+from bot.domain.escalations import EscalationFacts
+from bot.domain.vocabulary import (
+    CALL_OUTCOMES,
+    RIGHT_PARTY_OUTCOMES,
+    CustomerStatus,
+    DisputeStatus,
+    InvoiceStatus,
+    PromiseStatus,
+)
+
+ZERO = Decimal("0.00")
+UNREACHED_OUTCOMES = sorted(CALL_OUTCOMES - RIGHT_PARTY_OUTCOMES)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Each collector's local today; unassigned accounts use the team's zone."""
+
+    now: datetime
+    team_zone: ZoneInfo
+    zones: dict[int, ZoneInfo] = field(default_factory=dict)
+
+    def zone(self, collector_id: int | None) -> ZoneInfo:
+        return self.zones.get(collector_id, self.team_zone) if collector_id else self.team_zone
+
+    def today(self, collector_id: int | None) -> date:
+        return self.now.astimezone(self.zone(collector_id)).date()
+
+    def local(self, moment: datetime | None, collector_id: int | None) -> date | None:
+        return None if moment is None else moment.astimezone(self.zone(collector_id)).date()
+
+    @property
+    def days(self) -> tuple[date, date]:
+        """The earliest and the latest local today among the zones."""
+        days = [self.now.astimezone(zone).date() for zone in (self.team_zone, *self.zones.values())]
+        return min(days), max(days)
+
+
+@dataclass(frozen=True)
+class LoadedFacts:
+    """Facts by customer id, and each account's collector."""
+
+    facts: dict[int, EscalationFacts]
+    collectors: dict[int, int | None]
+
+
+def invoice_totals(first: date, last: date) -> Any:
+    """Per customer with an open invoice: past due outside disputes and its oldest due date
+    (due before `first`, the earliest local today), the same for invoices due in [first, last)
+    (past due only where today is later), and the disputed past-due balance."""
+    balance = Invoice.amount - Invoice.amount_paid
+    late = Invoice.due_date < first
+    edge = and_(Invoice.due_date >= first, Invoice.due_date < last)
+    clear = Invoice.disputed.is_(False)
+    columns = [
+        Invoice.customer_id,
+        func.sum(balance).filter(late & clear),
+        func.min(Invoice.due_date).filter(late & clear),
+        func.sum(balance).filter(Invoice.disputed.is_(True) & (Invoice.due_date < last)),
+    ]
+    if first < last:  # collectors' todays differ: the day between needs its own sums
+        columns += [func.sum(balance).filter(edge & clear),
+                    func.min(Invoice.due_date).filter(edge & clear)]
+    return (
+        select(*columns)
+        .where(Invoice.status == InvoiceStatus.OPEN, Invoice.due_date < last)
+        .group_by(Invoice.customer_id)
+    )
+
+
+def load_facts(
+    session: Session,
+    calendar: Calendar,
+    *,
+    min_balance: Decimal,
+    broken_window_days: int,
+    include: Collection[int] = (),
+) -> LoadedFacts:
+    """Facts of every active account owing at least `min_balance` past due (disputes included),
+    and of every account in `include` whatever its status or balance."""
+    first, last = calendar.days
+    totals = invoice_totals(first, last + timedelta(days=1)).subquery()
+    owed = func.coalesce(totals.c[1], 0) + func.coalesce(totals.c[3], 0)
+    if first < last:
+        owed = owed + func.coalesce(totals.c[4], 0)
+    base = select(Customer.id, Customer.status, Customer.tier, Customer.collector_id,
+                  *totals.c[1:]).join_from(Customer, totals, totals.c[0] == Customer.id,
+                                           isouter=True)
+    connection = session.connection()
+    rows = list(connection.execute(base.where(
+        Customer.status == CustomerStatus.ACTIVE, totals.c[0].is_not(None), owed > 0,
+        owed >= min_balance)).all())
+    seen = {row[0] for row in rows}
+    extra = [customer for customer in include if customer not in seen]
+    if extra:
+        rows += connection.execute(base.where(key_in(connection, Customer.id, extra))).all()
+    return _assemble(session, calendar, rows, broken_window_days)
+
+
+def _assemble(
+    session: Session, calendar: Calendar, rows: list[Any], broken_window_days: int
+) -> LoadedFacts:
+    if not rows:
+        return LoadedFacts({}, {})
+    loaded = key_in(session.connection(), Customer.id, [row[0] for row in rows])
+    collectors = {row[0]: row[3] for row in rows}
+    contacts = _contacts(session, loaded)
+    paid = _last_payments(session, loaded)
+    unreached = _unreached(session, loaded, paid, calendar, collectors)
+    start = datetime.combine(calendar.days[0] - timedelta(days=broken_window_days + 1), time.min,
+                             tzinfo=calendar.team_zone)
+    promises = _promises(session, loaded, start, calendar, collectors)
+    disputes = _disputes(session, loaded)
+    facts = {}
+    for row in rows:
+        customer_id, status, tier, collector_id = row[:4]
+        today = calendar.today(collector_id)
+        past_due, oldest = _past_due(row, today, calendar.days[0])
+        last_call, last_reach = contacts.get(customer_id, (None, None))
+        broken, latest_broken, last_promise = promises.get(customer_id, ((), None, None))
+        opened, dispute_id = disputes.get(customer_id, (None, None))
+        facts[customer_id] = EscalationFacts(
+            customer_id=customer_id,
+            status=CustomerStatus(status),
+            tier=tier,
+            past_due=past_due,
+            oldest_due=oldest,
+            disputed=money_value(row[6]),
+            last_contact_on=calendar.local(last_call, collector_id),
+            last_reached_on=calendar.local(last_reach, collector_id),
+            last_paid_on=paid.get(customer_id),
+            unreached_attempts=unreached.get(customer_id, 0),
+            broken_on=broken,
+            latest_broken_id=latest_broken,
+            last_promise_on=last_promise,
+            dispute_opened_on=calendar.local(opened, collector_id),
+            dispute_id=dispute_id,
+        )
+    return LoadedFacts(facts, collectors)
+
+
+def _past_due(row: Any, today: date, first: date) -> tuple[Decimal, date | None]:
+    """The account's past due and oldest due date on its collector's today: the sums due
+    before the earliest today, plus those due on the day between when today is later."""
+    past_due, oldest = money_value(row[4]), date_value(row[5])
+    if len(row) > 7 and today > first and row[7] is not None:
+        past_due += money_value(row[7])
+        edge = date_value(row[8])
+        oldest = edge if oldest is None or (edge is not None and edge < oldest) else oldest
+    return past_due, oldest
+
+
+def _contacts(
+    session: Session, loaded: ColumnElement[bool]
+) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """Per customer: the last call and the last right-party contact (any time)."""
+    rows = session.execute(
+        select(
+            ContactAttempt.customer_id,
+            func.max(ContactAttempt.at).filter(ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES))),
+            func.max(ContactAttempt.at).filter(
+                ContactAttempt.outcome.in_(sorted(RIGHT_PARTY_OUTCOMES))),
+        )
+        .join(Customer, Customer.id == ContactAttempt.customer_id)
+        .where(loaded)
+        .group_by(ContactAttempt.customer_id)
+    ).all()
+    return {customer: (moment_value(call), moment_value(reach)) for customer, call, reach in rows}
+
+
+def _last_payments(session: Session, loaded: ColumnElement[bool]) -> dict[int, date]:
+    """Per customer: the day of the last payment received (a reversal is not one)."""
+    rows = session.execute(
+        select(Payment.customer_id, func.max(Payment.paid_on))
+        .join(Customer, Customer.id == Payment.customer_id)
+        .where(loaded, Payment.amount > 0)
+        .group_by(Payment.customer_id)
+    ).all()
+    return {customer: day for customer, paid_on in rows if (day := date_value(paid_on))}
+
+
+def _unreached(
+    session: Session,
+    loaded: ColumnElement[bool],
+    paid: dict[int, date],
+    calendar: Calendar,
+    collectors: dict[int, int | None],
+) -> dict[int, int]:
+    """Per customer: calls since the last right-party contact and after the last payment day."""
+    reach = (
+        select(ContactAttempt.customer_id, func.max(ContactAttempt.at).label("at"))
+        .where(ContactAttempt.outcome.in_(sorted(RIGHT_PARTY_OUTCOMES)))
+        .group_by(ContactAttempt.customer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ContactAttempt.customer_id, ContactAttempt.at)
+        .join(Customer, Customer.id == ContactAttempt.customer_id)
+        .outerjoin(reach, reach.c.customer_id == ContactAttempt.customer_id)
+        .where(loaded, ContactAttempt.outcome.in_(UNREACHED_OUTCOMES),
+               or_(reach.c.at.is_(None), ContactAttempt.at > reach.c.at))
+    ).all()
+    counts: dict[int, int] = defaultdict(int)
+    for customer, at in rows:
+        paid_on = paid.get(customer)
+        if paid_on is None or (calendar.local(at, collectors.get(customer)) or paid_on) > paid_on:
+            counts[customer] += 1
+    return counts
+
+
+def _promises(
+    session: Session,
+    loaded: ColumnElement[bool],
+    start: datetime,
+    calendar: Calendar,
+    collectors: dict[int, int | None],
+) -> dict[int, tuple[tuple[date, ...], int | None, date | None]]:
+    """Per customer: the days recent promises broke, the latest broken one, the day the latest
+    promise was made."""
+    rows = session.execute(
+        select(PromiseToPay.customer_id, PromiseToPay.id, PromiseToPay.status,
+               PromiseToPay.resolved_on, PromiseToPay.created_at)
+        .join(Customer, Customer.id == PromiseToPay.customer_id)
+        .where(loaded, or_(
+            and_(PromiseToPay.status == PromiseStatus.BROKEN,
+                 PromiseToPay.resolved_on >= start.date()),
+            PromiseToPay.created_at >= start,
+        ))
+        .order_by(PromiseToPay.customer_id, PromiseToPay.resolved_on, PromiseToPay.id)
+    ).all()
+    broken: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    made: dict[int, date] = {}
+    for customer, promise_id, status, resolved_on, created_at in rows:
+        if status is PromiseStatus.BROKEN and resolved_on is not None and \
+                resolved_on >= start.date():
+            broken[customer].append((resolved_on, promise_id))
+        day = calendar.local(created_at, collectors.get(customer))
+        if day is not None and (customer not in made or day > made[customer]):
+            made[customer] = day
+    result: dict[int, tuple[tuple[date, ...], int | None, date | None]] = {}
+    for customer in set(broken) | set(made):
+        breaks = sorted(broken.get(customer, []))
+        result[customer] = (tuple(d for d, _ in breaks), breaks[-1][1] if breaks else None,
+                            made.get(customer))
+    return result
+
+
+def _disputes(
+    session: Session, loaded: ColumnElement[bool]
+) -> dict[int, tuple[datetime, int]]:
+    """Per customer: the oldest open dispute (when it was opened, its id)."""
+    result: dict[int, tuple[datetime, int]] = {}
+    for customer, dispute_id, opened_at in session.execute(
+        select(Dispute.customer_id, Dispute.id, Dispute.opened_at)
+        .join(Customer, Customer.id == Dispute.customer_id)
+        .where(loaded, Dispute.status == DisputeStatus.OPEN)
+        .order_by(Dispute.customer_id, Dispute.opened_at.desc(), Dispute.id.desc())
+    ):
+        result[customer] = (opened_at, dispute_id)  # the last row per customer is the oldest
+    return result
+

@@ -1,0 +1,285 @@
+"""Escalations: opened, merged and closed by the rules; listed for managers and operators.
+
+`run_escalations` is the hourly job's unit of work: it reads every account's facts in a few
+aggregates (bot.services.escalation_facts), applies the rules (bot.domain.escalations), keeps at
+most one open escalation per account with its reasons merged, and closes the ones whose causes
+are gone with the reason in words. It holds a lock for its transaction, so two runs at once
+take turns, and it is idempotent: a rerun with nothing changed changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.db.models import Customer, Escalation, Invoice, TeamMember
+from bot.db.sql import date_value, key_in, money_value, xact_lock
+from bot.db.uow import UnitOfWork
+from bot.domain.aging import days_past_due
+from bot.domain.escalations import (
+    EscalationFacts,
+    OpenEscalation,
+    Reason,
+    account_gone_reason,
+    close_reason,
+    escalation_reasons,
+    is_settled,
+    reasons_text,
+    segment_of,
+)
+from bot.domain.policy import Policy, Segment
+from bot.domain.vocabulary import EscalationLevel, EscalationStatus
+from bot.services.account_states import past_due_totals
+from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
+from bot.services.policy import current_policy
+from bot.services.roster import member_zone, open_escalations_for
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "scheduler"
+ESCALATION_LOCK_KEY = 0x65736361  # "esca": names "the escalation job" among advisory locks
+REASON_CHARS = 500
+CLOSE_REASON_CHARS = 300
+
+
+@dataclass(frozen=True)
+class EscalationRun:
+    """What one run of the rules did."""
+
+    checked: int
+    opened: list[int] = field(default_factory=list)
+    merged: list[int] = field(default_factory=list)  # a new rule joined an open escalation
+    closed: list[int] = field(default_factory=list)
+    open_now: int = 0
+
+    def summary(self) -> str:
+        return (f"escalations: {self.checked} account(s) checked, {len(self.opened)} opened, "
+                f"{len(self.merged)} merged, {len(self.closed)} closed, {self.open_now} open")
+
+
+@dataclass(frozen=True)
+class _Finding:
+    segment: Segment
+    today: date
+    reasons: list[Reason]
+
+
+def team_calendar(session: Session, now: datetime, team_zone: str | ZoneInfo) -> Calendar:
+    """Every member's zone by the one resolver, and the team's."""
+    zone = team_zone if isinstance(team_zone, ZoneInfo) else ZoneInfo(team_zone)
+    members = session.scalars(select(TeamMember)).all()
+    return Calendar(now, zone, {m.id: member_zone(m, zone) for m in members})
+
+
+def run_escalations(
+    uow: UnitOfWork, *, now: datetime, team_zone: str | ZoneInfo, actor: str = ACTOR
+) -> EscalationRun:
+    """Apply the rules to every account: open, merge and close escalations (not committed)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    session = uow.session
+    xact_lock(session.connection(), ESCALATION_LOCK_KEY)
+    _, policy = current_policy(session)
+    calendar = team_calendar(session, now, team_zone)
+    open_rows = list(session.scalars(
+        select(Escalation).where(Escalation.status == EscalationStatus.OPEN)))
+    loaded = load_facts(
+        session, calendar,
+        min_balance=min(s.escalate.min_balance for s in policy.segments),
+        broken_window_days=max(s.escalate.broken_promise_days for s in policy.segments),
+        include=[row.customer_id for row in open_rows],
+    )
+    findings = _findings(loaded, policy, calendar)
+    merged, closed = [], []
+    for row in open_rows:
+        finding = findings.pop(row.customer_id, None)
+        if finding is not None:
+            if _merge(row, finding.reasons, now):
+                merged.append(row.id)
+            continue
+        close_escalation(uow, row, status=EscalationStatus.CLOSED, now=now, actor=actor,
+                         reason=_why_closed(row, loaded, policy, calendar))
+        closed.append(row.id)
+    opened = _open_new(uow, findings, now=now, actor=actor)
+    open_now = len(open_rows) - len(closed) + len(opened)
+    run = EscalationRun(len(loaded.facts), opened, merged, closed, open_now)
+    logger.info("%s", run.summary())
+    return run
+
+
+def _findings(loaded: LoadedFacts, policy: Policy, calendar: Calendar) -> dict[int, _Finding]:
+    findings = {}
+    for customer_id, facts in loaded.facts.items():
+        today = calendar.today(loaded.collectors[customer_id])
+        segment = segment_of(facts, policy, today)
+        reasons = escalation_reasons(facts, segment, today)
+        if reasons:
+            findings[customer_id] = _Finding(segment, today, reasons)
+    return findings
+
+
+def _evidence(reasons: Sequence[Reason]) -> dict[str, str]:
+    return {reason.rule: reason.evidence for reason in reasons}
+
+
+def _merge(row: Escalation, reasons: list[Reason], now: datetime) -> bool:
+    """Bring an open escalation's reasons up to date; True when a rule joined it."""
+    evidence = _evidence(reasons)
+    text = reasons_text(reasons)[:REASON_CHARS]
+    joined = bool(set(evidence) - set(row.evidence or {}))
+    if text != row.reason or evidence != row.evidence:
+        row.reason, row.evidence, row.updated_at = text, evidence, now
+    return joined
+
+
+def _why_closed(
+    row: Escalation, loaded: LoadedFacts, policy: Policy, calendar: Calendar
+) -> str:
+    facts: EscalationFacts | None = loaded.facts.get(row.customer_id)
+    if facts is None:
+        return account_gone_reason(None)
+    today = calendar.today(loaded.collectors[row.customer_id])
+    return close_reason(facts, segment_of(facts, policy, today), row.evidence or {}, today)
+
+
+def _open_new(
+    uow: UnitOfWork, findings: dict[int, _Finding], *, now: datetime, actor: str
+) -> list[int]:
+    """One escalation per account the rules name, unless a decision already settled its causes."""
+    if not findings:
+        return []
+    settled = _settled(uow.session, list(findings))
+    rows = []
+    for customer_id, finding in findings.items():
+        if is_settled(finding.reasons, settled.get(customer_id, {})):
+            continue
+        rows.append(Escalation(
+            customer_id=customer_id,
+            reason=reasons_text(finding.reasons)[:REASON_CHARS],
+            level=finding.segment.escalation_path[0] if finding.segment.escalation_path
+            else EscalationLevel.MANAGER,
+            status=EscalationStatus.OPEN,
+            evidence=_evidence(finding.reasons),
+            created_at=now,
+        ))
+    uow.session.add_all(rows)
+    uow.session.flush()
+    for row in rows:
+        uow.audit(actor, "escalation.opened", "escalation", row.id,
+                  customer_id=row.customer_id, reason=row.reason)
+    return [row.id for row in rows]
+
+
+def _settled(session: Session, customer_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Per customer: the causes its latest decided escalation settled."""
+    connection = session.connection()
+    rows = session.execute(
+        select(Escalation.customer_id, Escalation.evidence)
+        .where(key_in(connection, Escalation.customer_id, customer_ids),
+               Escalation.status == EscalationStatus.DECIDED)
+        .order_by(Escalation.customer_id, Escalation.closed_at, Escalation.id)
+    ).all()
+    return {customer: dict(evidence or {}) for customer, evidence in rows}  # the last one wins
+
+
+def close_escalation(  # noqa: PLR0913 (a closing names who, why and how)
+    uow: UnitOfWork,
+    escalation: Escalation,
+    *,
+    status: EscalationStatus,
+    reason: str,
+    now: datetime,
+    actor: str,
+    decision: str | None = None,
+    decided_by_id: int | None = None,
+) -> None:
+    """Close an open escalation: by itself (status closed) or by a decision (status decided,
+    with the decision and who made it); audited, not committed."""
+    if escalation.status is not EscalationStatus.OPEN:
+        raise ValueError(f"escalation {escalation.id} is already {escalation.status.value}")
+    if status is EscalationStatus.OPEN:
+        raise ValueError("closing needs a closed or decided status")
+    escalation.status = status
+    escalation.closed_at = now
+    escalation.close_reason = reason[:CLOSE_REASON_CHARS]
+    if status is EscalationStatus.DECIDED:
+        escalation.decision, escalation.decided_by_id, escalation.decided_at = (
+            decision, decided_by_id, now)
+    uow.audit(actor, f"escalation.{status.value}", "escalation", escalation.id,
+              customer_id=escalation.customer_id, reason=escalation.close_reason,
+              decision=decision)
+
+
+# --- listing -------------------------------------------------------------------------------
+
+
+def _listing(member: TeamMember | None) -> Select[tuple[Escalation, Customer, str]]:
+    if member is not None:
+        return open_escalations_for(member)
+    collector = aliased(TeamMember)
+    return (
+        select(Escalation, Customer, collector.name)
+        .join(Customer, Customer.id == Escalation.customer_id)
+        .outerjoin(collector, collector.id == Customer.collector_id)
+        .where(Escalation.status == EscalationStatus.OPEN)
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+
+
+def open_escalations(
+    session: Session, *, today: date, member: TeamMember | None = None, limit: int | None = None
+) -> list[OpenEscalation]:
+    """Open escalations, oldest first: all of them, or those `member` sees (as their App Home
+    and /collect escalations do), each with its account's past due on `today`."""
+    query = _listing(member)
+    rows = session.execute(query if limit is None else query.limit(limit)).all()
+    if not rows:
+        return []
+    balances = _past_due(session, [customer.id for _, customer, _ in rows], today)
+    return [_open_line(session, escalation, customer, collector_name, balances, today)
+            for escalation, customer, collector_name in rows]
+
+
+def _open_line(  # noqa: PLR0913, PLR0917 (one row's parts)
+    session: Session, escalation: Escalation, customer: Customer, collector_name: str | None,
+    balances: dict[int, tuple[Decimal, date | None]], today: date,
+) -> OpenEscalation:
+    collector = customer.collector
+    manager = session.get(TeamMember, collector.manager_id) if collector and \
+        collector.manager_id else None
+    past_due, oldest = balances.get(customer.id, (Decimal("0.00"), None))
+    return OpenEscalation(
+        escalation_id=escalation.id,
+        customer_id=customer.id,
+        external_ref=customer.external_ref,
+        customer_name=customer.name,
+        customer_status=customer.status,
+        collector_name=collector_name,
+        collector_slack_id=collector.slack_user_id if collector else None,
+        manager_slack_id=manager.slack_user_id if manager else None,
+        level=escalation.level,
+        reason=escalation.reason,
+        opened_at=escalation.created_at,
+        updated_at=escalation.updated_at,
+        past_due=past_due,
+        days_past_due=days_past_due(oldest, today) if oldest else 0,
+        snoozed_until=escalation.snoozed_until,
+    )
+
+
+def _past_due(
+    session: Session, customer_ids: list[int], today: date
+) -> dict[int, tuple[Decimal, date | None]]:
+    connection = session.connection()
+    rows = connection.execute(
+        past_due_totals(today).where(key_in(connection, Invoice.customer_id, customer_ids))
+    ).all()
+    return {customer: (money_value(total), date_value(oldest)) for customer, total, oldest in rows}
+
