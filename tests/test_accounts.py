@@ -88,7 +88,7 @@ def test_account_context_for_the_modals(db: Database) -> None:
         context = account_context(uow.session, ids.acme_corp, today=TODAY)
         assert context.name == "Acme Corp"
         assert context.past_due == Decimal("1400.00")
-        assert context.open_balance == Decimal("1700.00")
+        assert context.undisputed_balance == Decimal("1700.00")
         assert [(i.number, i.balance) for i in context.open_invoices] == [
             ("INV-1", Decimal("1000.00")), ("INV-2", Decimal("400.00")),
             ("INV-3", Decimal("300.00"))]

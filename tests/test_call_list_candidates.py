@@ -24,8 +24,8 @@ from bot.domain.policy import Policy, default_policy, parse_policy
 from bot.domain.priority import build_call_list
 from bot.domain.vocabulary import CustomerStatus, Outcome, PromiseStatus
 from bot.services import call_lists
-from bot.services.account_states import load_account_states
-from bot.services.call_lists import Planned, compute_lists, recent_call_cutoffs
+from bot.services.call_list_queries import load_account_states
+from bot.services.call_lists import Planned, compute_lists, recontact_cutoffs
 from bot.services.policy import save_policy
 
 TODAY = date(2026, 11, 23)
@@ -265,10 +265,10 @@ def test_a_collector_with_nothing_to_call_today_still_gets_their_book(
     assert _pruned_lists(db) == {"U1": ([], Decimal("2000.75"))}
 
 
-def test_recent_call_cutoffs_follow_each_bucket_shortest_interval_in_the_latest_zone() -> None:
+def test_recontact_cutoffs_follow_each_bucket_shortest_interval_in_the_latest_zone() -> None:
     policy = parse_policy(MIXED_POLICY)
     tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
-    cutoffs = recent_call_cutoffs(policy, TODAY, [tokyo, new_york])
+    cutoffs = recontact_cutoffs(policy, TODAY, [tokyo, new_york])
     assert Bucket.CURRENT not in cutoffs
 
     def start(days: int) -> datetime:  # New York starts each local day after Tokyo
@@ -280,7 +280,7 @@ def test_recent_call_cutoffs_follow_each_bucket_shortest_interval_in_the_latest_
         (None, None, start(4)),  # the key tier: any balance; nothing longer can be shortest
     ]
     assert [r.since for r in cutoffs[Bucket.DAYS_120_PLUS]] == [start(2), start(4)]
-    only_tokyo = recent_call_cutoffs(policy, TODAY, [tokyo])
+    only_tokyo = recontact_cutoffs(policy, TODAY, [tokyo])
     assert only_tokyo[Bucket.DAYS_1_30][0].since == datetime.combine(
         TODAY - timedelta(days=1), time.min, tzinfo=tokyo)
 

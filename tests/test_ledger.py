@@ -33,8 +33,8 @@ from bot.db.models import (
 from bot.db.scratch import scratch_schema
 from bot.domain.vocabulary import InvoiceStatus, Outcome
 from bot.importer import ImportReport, import_file
-from bot.services.account_states import load_account_states
 from bot.services.accounts import account_summary
+from bot.services.call_list_queries import load_account_states
 from bot.services.report import aging_report, render_report, report_json
 from handlers.commands.collect import run_collect
 from tests.conftest import PG_SKIP_REASON, PG_URL

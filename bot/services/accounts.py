@@ -50,7 +50,7 @@ class AccountContext:
     external_ref: str
     name: str
     past_due: Decimal  # open, past due, not in dispute
-    open_balance: Decimal  # every open invoice not in dispute
+    undisputed_balance: Decimal  # every open invoice not in dispute
     open_invoices: list[InvoiceChoice]  # open and not already in dispute, oldest due first
     promise_horizon_days: int
 
@@ -167,7 +167,7 @@ def promise_horizon(session: Session, customer: Customer, *, today: date) -> int
 
 
 def account_context(session: Session, customer_id: int, *, today: date) -> AccountContext:
-    """Name, past due, open balance and open invoices of an account, for a modal."""
+    """Name, past due, undisputed balance and open invoices of an account, for a modal."""
     customer = customer_by_id(session, customer_id)
     invoices = [
         i for i in _open_invoices(session, customer_id) if not i.disputed and _balance(i) > ZERO
@@ -177,7 +177,7 @@ def account_context(session: Session, customer_id: int, *, today: date) -> Accou
         external_ref=customer.external_ref,
         name=customer.name,
         past_due=sum((_balance(i) for i in invoices if i.due_date < today), ZERO),
-        open_balance=sum((_balance(i) for i in invoices), ZERO),
+        undisputed_balance=sum((_balance(i) for i in invoices), ZERO),
         open_invoices=[
             InvoiceChoice(i.id, i.number, _balance(i), i.due_date) for i in invoices
         ],

@@ -29,10 +29,10 @@ from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
 from bot.domain.policy import Policy
 from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
 from bot.domain.vocabulary import CALL_OUTCOMES
-from bot.services.account_states import (
+from bot.services.call_list_queries import (
     LoadedAccounts,
     Pruning,
-    RecentCall,
+    RecontactCutoff,
     learning_observations,
     load_account_states,
 )
@@ -116,7 +116,7 @@ def compute_lists(
         prune = None if full else Pruning(
             top=CANDIDATES_PER_CALL * max(p.member.daily_call_target for p in todays),
             bound=bound,
-            recent=recent_call_cutoffs(bounding, day, {p.tz for p in todays}),
+            recontact=recontact_cutoffs(bounding, day, {p.tz for p in todays}),
         )
         loaded = load_account_states(
             session, collector_ids=[p.member.id for p in todays], today=day, now=now,
@@ -164,10 +164,10 @@ def score_bounds(policy: Policy, curve: LikelihoodCurve) -> dict[Bucket, Decimal
     return bounds
 
 
-def recent_call_cutoffs(
+def recontact_cutoffs(
     policy: Policy, today: date, zones: Iterable[ZoneInfo]
-) -> dict[Bucket, list[RecentCall]]:
-    """Per aging bucket, each strategy that may cover it with the instant its interval sets.
+) -> dict[Bucket, list[RecontactCutoff]]:
+    """Per aging bucket, the re-contact cutoff of each strategy that may cover it.
 
     Shortest interval first, ending with the shortest among those that cover any balance.
     Tiers and the segments' order are ignored: whichever strategy the rules pick for an
@@ -182,7 +182,7 @@ def recent_call_cutoffs(
         first_day = today - timedelta(days=days - 1)
         return max(day_bounds(first_day, tz)[0] for tz in zones)
 
-    cutoffs: dict[Bucket, list[RecentCall]] = {}
+    cutoffs: dict[Bucket, list[RecontactCutoff]] = {}
     for bucket in Bucket:
         if bucket is Bucket.CURRENT:
             continue  # never loaded: nothing is past due
@@ -190,13 +190,13 @@ def recent_call_cutoffs(
             (s for s in policy.segments if not s.match.buckets or bucket in s.match.buckets),
             key=lambda s: s.recontact_days,
         )
-        strategies = []
+        bucket_cutoffs = []
         for segment in covering:
             low, high = segment.match.min_past_due, segment.match.max_past_due
-            strategies.append(RecentCall(low, high, since(segment.recontact_days)))
+            bucket_cutoffs.append(RecontactCutoff(low, high, since(segment.recontact_days)))
             if low is None and high is None:
                 break  # covers any balance: no longer interval can be the shortest
-        cutoffs[bucket] = strategies
+        cutoffs[bucket] = bucket_cutoffs
     return cutoffs
 
 

@@ -36,7 +36,7 @@ from bot.domain.escalations import (
 )
 from bot.domain.policy import Policy, Segment
 from bot.domain.vocabulary import EscalationLevel, EscalationStatus
-from bot.services.account_states import past_due_totals
+from bot.services.call_list_queries import past_due_totals
 from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
 from bot.services.policy import current_policy
 from bot.services.roster import member_zone, open_escalations_for

@@ -231,7 +231,7 @@ def read_submission(
             state_values,
             today=today,
             horizon_days=account.promise_horizon_days,
-            max_amount=account.open_balance,
+            max_amount=account.undisputed_balance,
         )
     elif callback_id == actions.CALLBACK_DISPUTE_MODAL:
         parsed = modals.parse_dispute(

@@ -1,4 +1,5 @@
-"""Every account's state for the priority rules, in a few bulk queries (never one per account)."""
+"""The queries behind the call lists: every account's state for the priority rules, in a few bulk
+queries (never one per account), and the outcome history the likelihood curve learns from."""
 
 from __future__ import annotations
 
@@ -98,9 +99,9 @@ class LoadedAccounts:
 
 
 @dataclass(frozen=True)
-class RecentCall:
-    """A strategy that may cover a bucket: its past-due range and, for its re-contact interval,
-    the instant from which a call keeps an account off today's list."""
+class RecontactCutoff:
+    """The re-contact cutoff of a strategy that may cover a bucket: its past-due range and the
+    instant (from its re-contact interval) after which a call keeps an account off today's list."""
 
     min_past_due: Decimal | None
     max_past_due: Decimal | None
@@ -112,15 +113,16 @@ class Pruning:
     """How to load only each collector's best candidates instead of every account.
 
     `bound`: per aging bucket, an upper bound of the priority score per dollar past due.
-    `recent`: per aging bucket, the strategies that may cover it, shortest interval first
-    (the last one covers any balance). The first whose range holds the balance gives the
-    shortest interval the account can have: a call since its instant surely keeps it off.
+    `recontact`: per aging bucket, the re-contact cutoffs of the strategies that may cover it,
+    shortest interval first (the last one covers any balance). The first whose range holds the
+    balance gives the shortest interval the account can have: a call since its instant surely
+    keeps it off.
     Absent buckets apply no such rule.
     """
 
     top: int
     bound: Mapping[Bucket, Decimal]
-    recent: Mapping[Bucket, Sequence[RecentCall]] = field(default_factory=dict)
+    recontact: Mapping[Bucket, Sequence[RecontactCutoff]] = field(default_factory=dict)
 
 
 # A past-due sum may be a float a cent away from its exact value (SQLite keeps NUMERIC as
@@ -229,7 +231,7 @@ def load_account_states(
     return LoadedAccounts(dict(by_collector), cut_at, dict(books))
 
 
-def _in_range(past_due: Any, strategy: RecentCall) -> Any:
+def _in_range(past_due: Any, strategy: RecontactCutoff) -> Any:
     low, high = strategy.min_past_due, strategy.max_past_due
     conditions = []
     if low is not None:
@@ -264,25 +266,27 @@ def _candidates(
     """
     oldest, past_due = totals.c[2], cast(totals.c[1], Float)
     joined = totals.join(Customer, Customer.id == totals.c.customer_id)
-    recent: dict[Bucket, Any] = {}
-    if prune.recent:
+    called_too_recently: dict[Bucket, Any] = {}
+    if prune.recontact:
         last = (
             select(ContactAttempt.customer_id, func.max(ContactAttempt.at).label("at"))
             .where(ContactAttempt.outcome != Outcome.NOTE,
-                   ContactAttempt.at >= min(r.since for rs in prune.recent.values() for r in rs))
+                   ContactAttempt.at >= min(r.since for rs in prune.recontact.values() for r in rs))
             .group_by(ContactAttempt.customer_id)
             .subquery()
         )
         joined = joined.outerjoin(last, last.c.customer_id == totals.c.customer_id)
-        for bucket, strategies in prune.recent.items():
-            recent[bucket] = case(
-                *[(_in_range(totals.c[1], r), last.c.at >= r.since) for r in strategies],
+        for bucket, cutoffs in prune.recontact.items():
+            called_too_recently[bucket] = case(
+                *[(_in_range(totals.c[1], r), last.c.at >= r.since) for r in cutoffs],
                 else_=false(),
             )
 
     def listable(bucket: Bucket) -> Any:
         bound = past_due * float(prune.bound[bucket])
-        return bound if bucket not in recent else case((recent[bucket], _OFF), else_=bound)
+        if bucket not in called_too_recently:
+            return bound
+        return case((called_too_recently[bucket], _OFF), else_=bound)
 
     key = case(
         (Customer.status.in_(sorted(EXCLUDED_STATUS)), _OFF),
