@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.context import CommandError, iso_date
-from bot.demo import DemoError, run_demo
 from bot.settings import load_settings
 
 
@@ -29,6 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.demo import DemoError, run_demo  # numpy and matplotlib: only when the demo runs
+
     today = args.today or datetime.now(load_settings().zone).date()
     if not args.verbose:
         # The demo prints each import's summary itself; the per-import log lines would repeat it.
