@@ -56,6 +56,15 @@ class Settings(BaseSettings):
         default=":palm_tree:,:face_with_thermometer:,out of office,ooo,on vacation,on leave",
         validation_alias="COLLECTBOT_OOO_MARKERS",
     )
+    # Escalations: where they go when the collector has no manager on the roster, the hours
+    # (in each manager's own zone) they may arrive, and how many come one message each per run
+    # before the rest of that run's come as one digest.
+    managers_channel: str | None = Field(default=None,
+                                         validation_alias="COLLECTBOT_MANAGERS_CHANNEL")
+    escalation_hours: str = Field(default="09:00-17:00",
+                                  validation_alias="COLLECTBOT_ESCALATION_HOURS")
+    escalations_per_run: int = Field(default=5, ge=1, le=50,
+                                     validation_alias="COLLECTBOT_ESCALATIONS_PER_RUN")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="COLLECTBOT_LOG_FORMAT"
     )
@@ -99,6 +108,21 @@ class Settings(BaseSettings):
             raise ValueError(f"not a 3-letter currency code: {value!r} (e.g. USD, EUR)")
         return code
 
+    @field_validator("managers_channel")
+    @classmethod
+    def _check_managers_channel(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[CG][A-Z0-9]{2,30}", value.strip()):
+            raise ValueError(f"not a Slack channel id: {value!r} (like C0123ABCD)")
+        return value.strip()
+
+    @field_validator("escalation_hours")
+    @classmethod
+    def _check_escalation_hours(cls, value: str) -> str:
+        working_hours(value)
+        return value.strip()
+
     @field_validator("slack_api_url")
     @classmethod
     def _check_api_url(cls, value: str) -> str:
@@ -117,9 +141,28 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def escalation_window(self) -> tuple[time, time]:
+        """The hours escalations may arrive, in each manager's zone."""
+        return working_hours(self.escalation_hours)
+
+    @property
     def ooo_markers(self) -> tuple[str, ...]:
         """Lower-cased texts/emoji in a Slack status that mean out of office."""
         return tuple(m.strip().lower() for m in self.out_of_office_markers.split(",") if m.strip())
+
+
+def working_hours(text: str) -> tuple[time, time]:
+    """"09:00-17:00" as (start, end); ValueError naming the problem."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if match is None:
+        raise ValueError(f"not a range of hours: {text!r} (like 09:00-17:00)")
+    hours = [int(part) for part in match.groups()]
+    if hours[0] > 23 or hours[2] > 23 or hours[1] > 59 or hours[3] > 59:
+        raise ValueError(f"not a time of day in {text!r} (like 09:00-17:00)")
+    start, end = time(hours[0], hours[1]), time(hours[2], hours[3])
+    if end <= start:
+        raise ValueError(f"the end must be after the start: {text!r} (like 09:00-17:00)")
+    return start, end
 
 
 _ALIASES = {

@@ -74,13 +74,21 @@ def snapshots(context: JobContext, now: datetime) -> str:
 
 def escalations(context: JobContext, now: datetime) -> JobResult:
     """Stale accounts to their collector's manager: escalations opened, merged and closed by
-    the rules (idempotent; a missed run is caught up by the next, which reads the ledger now)."""
+    the rules (a missed run is caught up by the next, which reads the ledger as it is), then
+    sent in each manager's working hours and closed ones' messages updated (each once)."""
+    from bot.services.escalation_delivery import deliver_escalations, plan_deliveries
     from bot.services.escalations import run_escalations
 
+    sending = context.slack_gateway is not None
     with context.database.uow() as uow:
         run = run_escalations(uow, now=now, team_zone=context.settings.zone)
+        planned = plan_deliveries(uow, context.settings, now=now) if sending else None
         uow.commit()
-    return JobResult(run.summary())
+    if planned is None:
+        return JobResult(f"{run.summary()}; nothing sent: SLACK_BOT_TOKEN is not set")
+    report = deliver_escalations(context.database, context.gateway, context.settings, now=now,
+                                 planned=planned, closed=run.closed)
+    return JobResult(f"{run.summary()}; {report.summary()}", report.failed)
 
 
 def weekly_recap(context: JobContext, now: datetime) -> JobResult:

@@ -290,7 +290,8 @@ def test_the_listing_and_the_cli(ledger: Ledger, db_url: str, monkeypatch: pytes
     assert capsys.readouterr().out.strip() == "No open escalations."
     assert main(["job", "escalations", "--now", NOW.isoformat()]) == 0
     assert capsys.readouterr().out.strip() == (
-        "escalations: 1 account(s) checked, 1 opened, 0 merged, 0 closed, 1 open")
+        "escalations: 1 account(s) checked, 1 opened, 0 merged, 0 closed, 1 open; "
+        "nothing sent: SLACK_BOT_TOKEN is not set")
     assert main(["job", "escalations", "--now", (NOW + timedelta(hours=1)).isoformat()]) == 0
     assert "0 opened" in capsys.readouterr().out
     assert main(["escalations", "--json"]) == 0

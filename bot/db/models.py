@@ -324,6 +324,13 @@ class Escalation(Base):
     close_reason: Mapped[str | None] = mapped_column(String(300))
     # A snoozed escalation sleeps until this date: it stays open but nobody is told.
     snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # How far up the roster it has gone: 1 the collector's manager, 2 that manager's manager...
+    # A delivery key is per (escalation, step).
+    step: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Who it went to (a manager's user id or the managers channel) and the key of the delivery
+    # whose message shows it (its own, or a digest's), set when it is planned for sending.
+    recipient: Mapped[str | None] = mapped_column(String(64))
+    message_key: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class Policy(Base):

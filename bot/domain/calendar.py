@@ -126,3 +126,20 @@ def resolve_timezone(
     if zone is None:
         raise ValueError(f"unknown team time zone {team_default!r}")
     return zone
+
+
+def in_working_hours(  # noqa: PLR0913, PLR0917 (a person's whole working calendar)
+    now_utc: datetime,
+    tz: ZoneInfo,
+    start: time,
+    end: time,
+    weekdays: frozenset[int],
+    holidays: Mapping[date, str],
+) -> bool:
+    """True when it is a working day (not a holiday) in `tz` and the wall clock is in
+    [start, end): when a person may be interrupted at work."""
+    _require_aware(now_utc, "now_utc")
+    local = now_utc.astimezone(tz)
+    if not is_working_day(local.date(), weekdays, holidays):
+        return False
+    return start <= local.time().replace(tzinfo=None) < end

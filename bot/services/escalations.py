@@ -16,13 +16,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import Customer, Escalation, Invoice, TeamMember
+from bot.db.models import (
+    ContactAttempt,
+    Customer,
+    Escalation,
+    Invoice,
+    PromiseToPay,
+    TeamMember,
+)
 from bot.db.sql import date_value, key_in, money_value, xact_lock
 from bot.db.uow import UnitOfWork
 from bot.domain.aging import days_past_due
+from bot.domain.calendar import local_date
 from bot.domain.escalations import (
     EscalationFacts,
     OpenEscalation,
@@ -35,11 +43,13 @@ from bot.domain.escalations import (
     segment_of,
 )
 from bot.domain.policy import Policy, Segment
-from bot.domain.vocabulary import EscalationLevel, EscalationStatus
+from bot.domain.vocabulary import CALL_OUTCOMES, EscalationLevel, EscalationStatus, PromiseStatus
+from bot.services.accounts import account_summary
 from bot.services.call_list_queries import past_due_totals
 from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
 from bot.services.policy import current_policy
 from bot.services.roster import member_zone, open_escalations_for
+from bot.views.escalations import AttemptSeen, EscalationDetail
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +284,12 @@ def _open_line(  # noqa: PLR0913, PLR0917 (one row's parts)
     )
 
 
+def past_due_of(session: Session, customer_ids: list[int], today: date) -> dict[int, Decimal]:
+    """Each account's past due outside disputes on `today` (absent: nothing past due)."""
+    return {customer: total for customer, (total, _) in
+            _past_due(session, customer_ids, today).items()}
+
+
 def _past_due(
     session: Session, customer_ids: list[int], today: date
 ) -> dict[int, tuple[Decimal, date | None]]:
@@ -283,3 +299,57 @@ def _past_due(
     ).all()
     return {customer: (money_value(total), date_value(oldest)) for customer, total, oldest in rows}
 
+
+
+# --- one escalation ------------------------------------------------------------------------
+
+LAST_ATTEMPTS = 5
+
+
+def escalation_detail(
+    session: Session, escalation: Escalation, *, today: date, zone: ZoneInfo
+) -> EscalationDetail:
+    """What the manager's message shows of one escalation: the account's past due and aging,
+    days since the last contact, attempts and the last five outcomes with notes, promises kept
+    and broken, the collector (times in `zone`)."""
+    summary = account_summary(session, escalation.customer_id, today=today)
+    customer = session.get_one(Customer, escalation.customer_id)
+    calls = [a for a in summary.recent_attempts if a.outcome in CALL_OUTCOMES]
+    counts = session.execute(
+        select(
+            select(func.count()).where(ContactAttempt.customer_id == customer.id,
+                                       ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))
+            .scalar_subquery(),
+            select(func.count()).where(PromiseToPay.customer_id == customer.id,
+                                       PromiseToPay.status == PromiseStatus.KEPT)
+            .scalar_subquery(),
+            select(func.count()).where(PromiseToPay.customer_id == customer.id,
+                                       PromiseToPay.status == PromiseStatus.BROKEN)
+            .scalar_subquery(),
+        )
+    ).one()
+    last_call = max((a.at for a in calls), default=None)
+    return EscalationDetail(
+        escalation_id=escalation.id,
+        customer_name=customer.name,
+        external_ref=customer.external_ref,
+        collector_name=customer.collector.name if customer.collector else None,
+        collector_slack_id=customer.collector.slack_user_id if customer.collector else None,
+        reason=escalation.reason,
+        opened_at=escalation.created_at,
+        past_due=summary.past_due,
+        days_past_due=summary.days_past_due,
+        aging=summary.aging,
+        days_since_contact=None if last_call is None else (
+            today - local_date(last_call, zone)).days,
+        attempts=int(counts[0]),
+        last_attempts=tuple(
+            AttemptSeen(a.at, a.outcome, a.collector_name, a.note)
+            for a in summary.recent_attempts[:LAST_ATTEMPTS]),
+        promises_kept=int(counts[1]),
+        promises_broken=int(counts[2]),
+        status=escalation.status,
+        close_reason=escalation.close_reason,
+        closed_at=escalation.closed_at,
+        zone=zone,
+    )
