@@ -75,7 +75,7 @@ def child_import(url: str, path: Path) -> dict[str, Any]:
 
     database = Database(url)
     started = time.perf_counter()
-    report = import_file(database, "invoices", path, today=TODAY, assign=True)
+    report = import_file(database, "invoices", path, today=TODAY, default_tz="UTC", assign=True)
     elapsed = time.perf_counter() - started
     database.dispose()
     if not report.committed or report.counts.created == 0:

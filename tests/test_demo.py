@@ -7,6 +7,7 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -103,7 +104,7 @@ def test_bad_sizes_are_refused_before_writing(tmp_path: Path) -> None:
 def test_ledger_imports_without_a_rejected_row(db: Database, tmp_path: Path) -> None:
     files = generate_demo_ledger(tmp_path, today=TODAY, customers=CUSTOMERS, invoices=INVOICES)
     out = io.StringIO()
-    reports = import_ledger(db, files, today=TODAY, out=out)
+    reports = import_ledger(db, files, today=TODAY, default_tz=ZoneInfo("UTC"), out=out)
     assert [r.kind for r in reports] == ["team", "customers", "invoices", "payments"]
     for report in reports:
         assert report.committed and report.error_count == 0 and report.counts.rejected == 0

@@ -53,6 +53,7 @@ def _file(tmp_path: Path, name: str, body: str | bytes) -> Path:
 
 def _import(db: Database, kind: str, path: Path, **kwargs: Any) -> ImportReport:
     kwargs.setdefault("today", TODAY)
+    kwargs.setdefault("default_tz", "UTC")
     return import_file(db, kind, path, **kwargs)
 
 
@@ -452,7 +453,7 @@ def test_clean_and_careful_invoice_parsing_agree(db: Database, row: dict[str, st
 
     with db.engine.connect() as connection:
         context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
-                                datetime.now(UTC), None)
+                                datetime.now(UTC), None, "UTC")
         importer = InvoiceImporter(context)
         clean = importer.parse_clean(row)
         assert clean is not None
@@ -474,7 +475,7 @@ def test_unusual_invoice_rows_take_the_careful_path(db: Database, change: dict[s
            "due_date": "2026-01-31", "amount": "10", **change}
     with db.engine.connect() as connection:
         context = ImportContext(connection, ImportReport("invoices", Path("x.csv")), TODAY,
-                                datetime.now(UTC), None)
+                                datetime.now(UTC), None, "UTC")
         assert InvoiceImporter(context).parse_clean(row) is None
 
 

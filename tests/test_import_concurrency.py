@@ -45,7 +45,8 @@ class HeldImport:
 
         def run() -> None:
             try:
-                self.outcome.append(import_file(db, "invoices", fifo, today=TODAY))
+                self.outcome.append(
+                    import_file(db, "invoices", fifo, today=TODAY, default_tz="UTC"))
             except BaseException as exc:  # noqa: BLE001 - handed to the test thread
                 self.outcome.append(exc)
 
@@ -100,7 +101,7 @@ def _report(db_url: str) -> dict[str, Any]:
 def held(db: Database, tmp_path: Path) -> Iterator[HeldImport]:
     first = tmp_path / "first.csv"
     first.write_text(HEADER + _rows(1, 100), encoding="utf-8")
-    assert import_file(db, "invoices", first, today=TODAY).committed
+    assert import_file(db, "invoices", first, today=TODAY, default_tz="UTC").committed
     held = HeldImport(db, tmp_path / "long.csv")
     yield held
     if held.thread.is_alive():

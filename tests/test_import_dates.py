@@ -46,7 +46,7 @@ def test_implausible_invoice_dates_are_refused_per_cell(
 ) -> None:
     path = tmp_path / "invoices.csv"
     path.write_text(HEADER + "I0,C1,2026-01-01,2026-01-31,50,,\n" + row + "\n", encoding="utf-8")
-    report = import_file(db, "invoices", path, today=TODAY)
+    report = import_file(db, "invoices", path, today=TODAY, default_tz="UTC")
     assert not report.committed
     assert len(report.errors) == 1
     assert str(report.errors[0]).startswith(f"line 3, {expected}")
@@ -57,12 +57,13 @@ def test_implausible_invoice_dates_are_refused_per_cell(
 def test_implausible_payment_dates_are_refused_per_cell(db: Database, tmp_path: Path) -> None:
     invoices = tmp_path / "invoices.csv"
     invoices.write_text(HEADER + "I1,C1,2026-01-01,2026-01-31,100,,\n", encoding="utf-8")
-    assert import_file(db, "invoices", invoices, today=TODAY).committed
+    assert import_file(db, "invoices", invoices, today=TODAY, default_tz="UTC").committed
     payments = tmp_path / "payments.csv"
     payments.write_text("external_ref,invoice_number,amount,paid_on\n"
                         "P1,I1,10,2026-03-02\nP2,I1,10,0001-01-01\nP3,I1,10,2026-03-01\n",
                         encoding="utf-8")
-    report = import_file(db, "payments", payments, today=TODAY, skip_invalid=True)
+    report = import_file(db, "payments", payments, today=TODAY, default_tz="UTC",
+                         skip_invalid=True)
     assert [str(e) for e in report.errors] == [
         "line 2, column paid_on: 2026-03-02 is in the future (today is 2026-03-01)",
         "line 3, column paid_on: 0001-01-01 is more than 50 years ago",

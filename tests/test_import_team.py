@@ -23,7 +23,7 @@ CUSTOMERS = "external_ref,name,collector\nC1,Acme,U0ANA\nC2,Birch,U0ANA\nC3,Ceda
 def _import(db: Database, tmp_path: Path, kind: str, body: str, **kwargs: object) -> ImportReport:
     path = tmp_path / f"{kind}.csv"
     path.write_text(body, encoding="utf-8")
-    return import_file(db, kind, path, today=TODAY, **kwargs)  # type: ignore[arg-type]
+    return import_file(db, kind, path, today=TODAY, default_tz="UTC", **kwargs)  # type: ignore[arg-type]
 
 
 def _owners(db: Database) -> dict[str, str | None]:

@@ -53,7 +53,8 @@ def _import(db: Database, tmp_path: Path, kind: str, body: str, *, today: date =
             **kwargs: Any) -> ImportReport:
     path = tmp_path / f"{kind}.csv"
     path.write_text(body, encoding="utf-8")
-    return import_file(db, kind, path, today=today, assign=False, **kwargs)
+    return import_file(db, kind, path, today=today, default_tz="UTC", assign=False,
+                       **kwargs)
 
 
 def _report(db: Database, as_of: date) -> dict[str, Any]:

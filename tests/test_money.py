@@ -96,14 +96,14 @@ def test_an_import_refuses_amounts_written_the_other_way(db: Database, tmp_path:
                     'I1,C1,2026-01-01,2026-01-31,"1,234"\n'
                     'I2,C1,2026-01-01,2026-01-31,"1,5"\n'
                     'I3,C1,2026-01-01,2026-01-31,"12,34,56"\n', encoding="utf-8")
-    report = import_file(db, "invoices", path, today=date(2026, 3, 1))
+    report = import_file(db, "invoices", path, today=date(2026, 3, 1), default_tz="UTC")
     assert [str(e) for e in report.errors] == [
         "line 3, column amount: '1,5' is written with a decimal comma; these amounts use a "
         "decimal point (as '1,234' earlier in the file)",
         "line 4, column amount: not an amount: '12,34,56'",
     ]
     assert not report.committed
-    comma = import_file(db, "invoices", path, today=date(2026, 3, 1),
+    comma = import_file(db, "invoices", path, today=date(2026, 3, 1), default_tz="UTC",
                         decimal_mark=DECIMAL_COMMA, skip_invalid=True)
     assert [str(e) for e in comma.errors] == [
         "line 2, column amount: more than 2 decimal places: '1,234' (with a decimal comma)",

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db import Database
-from bot.db.models import AuditEvent, Payment, PromiseToPay
+from bot.db.models import AuditEvent, Customer, Payment, PromiseToPay
 from bot.domain.accounts import AccountState, PromiseState
 from bot.domain.likelihood import default_curve
 from bot.domain.policy import default_policy
 from bot.domain.priority import build_call_list
 from bot.domain.vocabulary import CustomerStatus, PromiseStatus
+from bot.importer import import_file
 from bot.services.promises import run_promises_job
 from tests.service_seed import NOW, TODAY, day, seed
 
@@ -22,10 +24,10 @@ MADE = NOW - timedelta(days=5)
 
 
 def _promise(db: Database, customer_id: int, collector_id: int, amount: str,
-             promised: int) -> int:
+             promised: int, *, made: datetime = MADE) -> int:
     with db.uow() as uow:
         row = PromiseToPay(customer_id=customer_id, collector_id=collector_id,
-                           amount=Decimal(amount), promised_date=day(promised), created_at=MADE)
+                           amount=Decimal(amount), promised_date=day(promised), created_at=made)
         uow.session.add(row)
         uow.session.flush()
         uow.commit()
@@ -85,6 +87,37 @@ def test_promise_is_judged_on_the_collectors_local_day(db: Database) -> None:
     assert run_promises_job(db, now=early, default_tz="UTC").broken == 0
     assert run_promises_job(db, now=early + timedelta(hours=6), default_tz="UTC").broken == 1
     assert _statuses(db)[promise][0] is PromiseStatus.BROKEN
+
+
+def test_the_import_and_the_job_read_a_late_evening_promise_alike(
+    db: Database, tmp_path: Path
+) -> None:
+    """A promise Bob took at 22:30 in Los Angeles (06:30 UTC the next day) was made on his
+    local day: a payment that day counts toward it, one the day before does not, whether the
+    import or the promises job judges it."""
+    ids = seed(db)
+    with db.uow() as uow:  # Unowned Inc becomes Bob's too, for the import's half
+        uow.session.execute(
+            update(Customer).where(Customer.id == ids.unowned).values(collector_id=ids.bob))
+        uow.commit()
+    late_evening = datetime(2026, 11, 20, 22, 30, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert late_evening.astimezone(UTC).date() == day(-2)  # the UTC date is the next one
+    by_job = _promise(db, ids.beta, ids.bob, "100.00", -1, made=late_evening)
+    by_import = _promise(db, ids.unowned, ids.bob, "100.00", -1, made=late_evening)
+    _pay(db, ids.beta, "J-1", "100.00", -4)  # the day before the promise: not toward it
+    _pay(db, ids.beta, "J-2", "40.00", -3)  # the evening's own day: toward it
+    payments = tmp_path / "payments.csv"
+    payments.write_text("external_ref,customer_ref,amount,paid_on\n"
+                        f"I-1,C-4001,100.00,{day(-4)}\nI-2,C-4001,40.00,{day(-3)}\n",
+                        encoding="utf-8")
+    report = import_file(db, "payments", payments, today=TODAY, default_tz="UTC", assign=False)
+    assert report.committed, report.render()
+    assert (report.promises_kept, report.promises_partially_kept) == (0, 1)
+    # The job then judges the one it has not seen (the import's is no longer open).
+    assert run_promises_job(db, now=NOW, default_tz="UTC").partially_kept == 1
+    statuses = _statuses(db)
+    assert statuses[by_job] == statuses[by_import] == (
+        PromiseStatus.PARTIALLY_KEPT, Decimal("40.00"))
 
 
 def _state(customer_id: int, past_due: str, **extra: object) -> AccountState:

@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         report = import_file(
             database, args.kind, args.file, mapping=mapping, date_format=args.date_format,
             dry_run=args.dry_run, skip_invalid=args.skip_invalid, rejects_path=args.rejects,
-            assign=not args.no_assign, today=today, actor="cli", progress=sys.stderr.isatty(),
+            assign=not args.no_assign, today=today, default_tz=settings.zone, actor="cli",
+            progress=sys.stderr.isatty(),
             currency=settings.currency, reverse_payments=args.reverse_payments,
             on_wait=_tell_waiting, decimal_mark=args.decimal_mark,
         )

@@ -10,6 +10,7 @@ import logging
 from datetime import date
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.db import Database
 from bot.demo.clicks import step_collector_morning
@@ -39,7 +40,7 @@ def fresh_database(workdir: Path) -> tuple[Settings, Database]:
     return settings, database
 
 
-def import_ledger(database: Database, files: DemoFiles, *, today: date,
+def import_ledger(database: Database, files: DemoFiles, *, today: date, default_tz: ZoneInfo,
                   out: TextIO) -> list[ImportReport]:
     """Import the four files in order; any refused row is a DemoError (the demo's data is bad)."""
     reports: list[ImportReport] = []
@@ -47,8 +48,8 @@ def import_ledger(database: Database, files: DemoFiles, *, today: date,
     for position, (kind, path) in enumerate(order, start=1):
         # Assign once, after the payments: before then past-due balances are not final and the
         # customers would be split by count instead of by money.
-        report = import_file(database, kind, path, today=today, actor="demo",
-                             assign=position == len(order))
+        report = import_file(database, kind, path, today=today, default_tz=default_tz,
+                             actor="demo", assign=position == len(order))
         if not report.committed:
             raise DemoError(f"importing {path.name} failed:\n{report.render()}")
         out.write(report.render() + "\n\n")
@@ -71,7 +72,8 @@ def step_ledger(workdir: Path, *, today: date, out: TextIO, seed: int, customers
     settings, database = fresh_database(workdir)
     result = DemoResult(today=today, settings=settings, database=database, files=files)
     try:
-        result.imports = import_ledger(database, files, today=today, out=out)
+        result.imports = import_ledger(database, files, today=today,
+                                       default_tz=settings.zone, out=out)
     except BaseException:
         database.dispose()
         raise

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from bot.domain.calendar import local_date
 from bot.domain.vocabulary import PromiseStatus
 
 ZERO = Decimal("0.00")
@@ -27,6 +29,15 @@ class PromiseTerms:
     amount: Decimal
     made_on: date
     promised_date: date
+
+    @classmethod
+    def made_at(
+        cls, amount: Decimal, created_at: datetime, promised_date: date, zone: ZoneInfo
+    ) -> PromiseTerms:
+        """Terms of a promise recorded at `created_at` (the recording call's injected now):
+        made on the collector's local date then, in `zone` (their zone by the one resolver).
+        The importer and the promises job both read a promise this way, so they agree."""
+        return cls(amount, local_date(created_at, zone), promised_date)
 
 
 def last_counted_day(promise: PromiseTerms, grace_days: int = GRACE_DAYS) -> date:

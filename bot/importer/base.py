@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Column as SAColumn
 from sqlalchemy import Connection, Table, func, select
@@ -151,6 +152,7 @@ class ImportContext:
     today: date
     now: datetime
     date_format: str | None
+    default_tz: str | ZoneInfo  # the team's zone: a collector's when the roster gives none
     affected_customers: set[int] = field(default_factory=set)
     currency: str = "USD"  # the ledger's: rows in another are refused
     reverse_payments: bool = False  # an invoice export showing less paid reverses payments

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, case, func, select
 
@@ -161,6 +162,7 @@ def import_file(
     rejects_path: Path | None = None,
     assign: bool = True,
     today: date,
+    default_tz: str | ZoneInfo,
     actor: str = "cli",
     progress: bool = False,
     currency: str = "USD",
@@ -191,6 +193,7 @@ def import_file(
         take_import_lock(conn, on_wait)
         context = ImportContext(
             conn=conn, report=report, today=today, now=utcnow(), date_format=date_format,
+            default_tz=default_tz,
             currency=currency, reverse_payments=reverse_payments,
             amounts=AmountReader(decimal_mark),
         )
@@ -284,7 +287,7 @@ def _after(uow: Any, context: ImportContext, *, assign: bool, actor: str) -> Non
     report, conn = context.report, context.conn
     if context.affected_customers:
         report.promises_kept, report.promises_partially_kept = settle_promises(
-            conn, context.affected_customers, context.today
+            conn, context.affected_customers, context.today, context.default_tz
         )
     if assign:
         report.assignment, report.unassigned = assign_unowned(

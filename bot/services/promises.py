@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.db.models import Payment, PromiseToPay, TeamMember
+from bot.db.models import Payment, PromiseToPay
 from bot.domain.calendar import local_date
 from bot.domain.promises import PromiseTerms, last_counted_day, promise_status, received_toward
 from bot.domain.vocabulary import PromiseStatus
 from bot.services.ledger import payments_received
-from bot.services.roster import member_zone
+from bot.services.roster import member_zones
 
 logger = logging.getLogger(__name__)
 
@@ -64,16 +64,14 @@ def run_promises_job(
         )
         if not promises:
             return PromisesJobResult(0, 0, 0, 0)
-        zones = {
-            m.id: member_zone(m, default_tz)
-            for m in session.scalars(
-                select(TeamMember).where(
-                    TeamMember.id.in_(sorted({p.collector_id for p in promises}))
-                )
-            )
+        zones = member_zones(session, (p.collector_id for p in promises), default_tz)
+        terms_of = {
+            p.id: PromiseTerms.made_at(
+                p.amount, p.created_at, p.promised_date, zones[p.collector_id])
+            for p in promises
         }
         payments: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-        earliest = min(p.created_at.date() for p in promises) - timedelta(days=1)
+        earliest = min(terms.made_on for terms in terms_of.values())
         for customer_id, paid_on, amount in session.execute(
             payments_received(start=earliest).where(
                 Payment.customer_id.in_(sorted({p.customer_id for p in promises}))
@@ -82,11 +80,8 @@ def run_promises_job(
             payments[customer_id].append((paid_on, amount))
         counts = {PromiseStatus.BROKEN: 0, PromiseStatus.KEPT: 0, PromiseStatus.PARTIALLY_KEPT: 0}
         for promise in promises:
-            zone = zones[promise.collector_id]
-            today = local_date(now, zone)
-            terms = PromiseTerms(
-                promise.amount, local_date(promise.created_at, zone), promise.promised_date
-            )
+            today = local_date(now, zones[promise.collector_id])
+            terms = terms_of[promise.id]
             received = received_toward(terms, payments[promise.customer_id])
             status = promise_status(terms, received, today)
             if status is PromiseStatus.OPEN:
