@@ -67,8 +67,10 @@ def _policies(database: Database) -> None:
     start = datetime.combine(TODAY, time(9), UTC)
     with database.uow() as uow:
         save_policy(uow, text_, "yaml", "bench", now=start - timedelta(days=180))
+        uow.commit()
     with database.uow() as uow:
         save_policy(uow, focused, "yaml", "bench", now=start - timedelta(weeks=WEEKS))
+        uow.commit()
 
 
 def bench(url: str, repeat: int) -> dict[str, float]:

@@ -183,6 +183,7 @@ def _use(db: Database, text: str | None) -> Policy:
         return default_policy()
     with db.uow() as uow:
         save_policy(uow, text, "yaml", actor="test")
+        uow.commit()
     return parse_policy(text)
 
 

@@ -138,11 +138,14 @@ def test_held_out_accounts_keep_the_previous_treatment_on_the_call_list() -> Non
 def test_treatments_follow_the_stored_history(db: Database) -> None:
     with db.uow() as uow:
         save_policy(uow, default_policy_text(), "yaml", "U1", now=NOW - timedelta(days=30))
+        uow.commit()
     with db.uow() as uow:
         save_policy(uow, with_holdout("10%"), "yaml", "U1", now=NOW - timedelta(days=20))
+        uow.commit()
     with db.uow() as uow:
         loosened = with_holdout("10%").replace("recontact_days: 10\n", "recontact_days: 12\n")
         save_policy(uow, loosened, "yaml", "U1", now=NOW - timedelta(days=10))
+        uow.commit()
     with db.uow() as uow:
         policy = parse_policy(loosened)
         treatments = treatments_for(uow.session, 3, policy)

@@ -275,9 +275,14 @@ def test_save_versions_history_and_policy_at(db: Database) -> None:
     thursday = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
     with db.uow() as uow:
         first = save_policy(uow, default_policy_text(), "yaml", "U1", "start", now=monday)
+        uow.commit()
     with db.uow() as uow:
         same = save_policy(uow, default_policy_text() + "\n# a comment\n", "yaml", "U2", "noop")
         second = save_policy(uow, SMALL_TOML, "toml", "U2", "push big balances", now=thursday)
+        uow.commit()
+    with db.uow() as uow:  # stored in the caller's unit of work: gone unless it commits
+        changed = SMALL_TOML.replace("min_history = 10", "min_history = 11")
+        assert save_policy(uow, changed, "toml", "U3", "not committed") == 3
     assert (first, same, second) == (1, 1, 2)
     with db.uow() as uow:
         assert current_policy(uow.session) == (2, parse_policy(SMALL_YAML))

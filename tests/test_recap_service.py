@@ -185,8 +185,10 @@ def test_a_focus_strategy_with_a_holdout_is_assessed(ledger: Database) -> None:
     assert focused != text
     with ledger.uow() as uow:
         save_policy(uow, text, "yaml", "test", now=NOW - timedelta(days=200))
+        uow.commit()
     with ledger.uow() as uow:
         save_policy(uow, focused, "yaml", "test", now=NOW - timedelta(days=70))
+        uow.commit()
     config = MetricsConfig.from_settings(_settings())
     with ledger.uow() as uow:
         recap = build_recap(uow.session, AS_OF, config)

@@ -86,6 +86,7 @@ def run_set(args: argparse.Namespace) -> int:
             before, _ = current_policy(uow.session)
             try:
                 version = save_policy(uow, text, fmt, actor="cli", note=args.note)
+                uow.commit()
             except PolicyError as exc:
                 return _report_problems(args.file, exc)
     finally:

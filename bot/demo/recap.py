@@ -76,9 +76,11 @@ def store_focus_policy(result: DemoResult) -> None:
     start = datetime.combine(result.today, time(9, 0), UTC)
     with result.database.uow() as uow:
         save_policy(uow, text, "yaml", "demo", "the default", now=start - timedelta(days=180))
+        uow.commit()
     with result.database.uow() as uow:
         save_policy(uow, focused, "yaml", "demo", f"{FOCUS}: 10% holdout",
                     now=start - timedelta(weeks=WEEKS))
+        uow.commit()
 
 
 def step_recap(result: DemoResult, workdir: Path, out: TextIO) -> Path:

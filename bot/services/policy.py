@@ -135,7 +135,8 @@ def save_policy(
     *,
     now: datetime | None = None,
 ) -> int:
-    """Validate and store a new version (committed, audited); an unchanged policy keeps its version.
+    """Validate and store a new version (audited) in the caller's unit of work, which commits
+    it; an unchanged policy keeps its version.
 
     Raises PolicyError, with nothing stored, when the text is not a valid policy.
     """
@@ -169,6 +170,5 @@ def save_policy(
         segments=[segment.name for segment in policy.segments],
         note=note,
     )
-    uow.commit()
-    logger.info("policy version %s saved by %s", version, actor)
+    logger.info("policy version %s stored by %s", version, actor)
     return version
