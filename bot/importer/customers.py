@@ -118,8 +118,20 @@ class CustomerImporter(KindImporter[CustomerRow]):
         return f"{text!r} names {len(found)} team members; use the Slack user id"
 
     def write(self, batch: list[Pending[CustomerRow]]) -> list[Rejection]:
-        conn, report, now = self.context.conn, self.context.report, self.context.now
         unique, rejected = drop_repeats(batch, lambda r: r.external_ref, "external_ref", "customer")
+        rows = self._with_collectors(unique, rejected)
+        rejected.sort(key=lambda r: r.line)  # repeats and unknown collectors, in file order
+        existing = self._existing([p.row.external_ref for p, _ in rows])
+        inserts, updates = self._changes(rows, existing, rejected)
+        self._insert(inserts)
+        self._update(updates)
+        return rejected
+
+    def _with_collectors(
+        self, unique: list[Pending[CustomerRow]], rejected: list[Rejection]
+    ) -> list[tuple[Pending[CustomerRow], dict[str, Any]]]:
+        """Each row with the values to store, its collector resolved to an id; a row naming
+        no single member is rejected."""
         rows: list[tuple[Pending[CustomerRow], dict[str, Any]]] = []
         for p in unique:
             values = dict(p.row.values)
@@ -130,15 +142,28 @@ class CustomerImporter(KindImporter[CustomerRow]):
                     continue
                 values["collector_id"] = collector
             rows.append((p, values))
-        rejected.sort(key=lambda r: r.line)  # repeats and unknown collectors, in file order
+        return rows
 
-        refs = [p.row.external_ref for p, _ in rows]
+    def _existing(self, refs: list[str]) -> dict[str, Any]:
+        """The stored customers with these references, by reference."""
+        conn = self.context.conn
         existing: dict[str, Any] = {}
         for start in range(0, len(refs), IN_CHUNK):
             query = select(CUSTOMERS).where(
                 key_in(conn, CUSTOMERS.c.external_ref, refs[start : start + IN_CHUNK])
             )
             existing.update((r.external_ref, r) for r in conn.execute(query))
+        return existing
+
+    def _changes(
+        self,
+        rows: list[tuple[Pending[CustomerRow], dict[str, Any]]],
+        existing: dict[str, Any],
+        rejected: list[Rejection],
+    ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]]]:
+        """(rows to insert, updates), counted in the report; a customer already written by
+        this file is rejected."""
+        report, now = self.context.report, self.context.now
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         for p, values in rows:
@@ -159,11 +184,13 @@ class CustomerImporter(KindImporter[CustomerRow]):
                 continue
             report.counts.updated += 1
             updates.append({**values, "b_id": current.id, "updated_at": now})
-        self._insert(inserts)
+        return inserts, updates
+
+    def _update(self, updates: list[dict[str, Any]]) -> None:
         # Rows set different columns (absent vs blank cells), so group updates by shape.
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for values in updates:
             shapes[tuple(sorted(values))].append(values)
         for same in shapes.values():
-            conn.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")), same)
-        return rejected
+            self.context.conn.execute(
+                update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")), same)

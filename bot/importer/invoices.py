@@ -71,6 +71,26 @@ def _currency(text: str) -> str:
     return parse_text(text, limit=3).upper()
 
 
+def _check_amounts(cells: Cells, amount: Decimal | None, amount_paid: Decimal | None) -> None:
+    if amount is not None and amount <= 0:
+        cells.problem("amount", f"must be positive: {amount}")
+    if amount_paid is not None and amount_paid < 0:
+        cells.problem("amount_paid", f"must not be negative: {amount_paid}")
+    if amount and amount_paid and amount_paid > amount > 0:
+        cells.problem("amount_paid", f"{amount_paid} is more than the amount {amount}")
+
+
+def _check_settlement(cells: Cells, amount: Decimal, paid: Decimal, settled_date: date | None,
+                      status: str | None) -> None:
+    """The settled date and the status agree with what was paid."""
+    if settled_date is not None and paid < amount and status != "void":
+        cells.problem("settled_date", f"given, but amount_paid {paid} < amount {amount}")
+    if status == "paid" and paid < amount:
+        cells.problem("status", f"paid, but amount_paid {paid} < amount {amount}")
+    if status == "open" and paid >= amount:
+        cells.problem("status", f"open, but amount_paid {paid} covers the amount")
+
+
 class PaidChange(NamedTuple):
     """An invoice whose amount_paid this import changes, and the day the change is dated."""
 
@@ -167,36 +187,15 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         settled_date = cells.optional("settled_date", day)
         disputed = cells.optional("disputed", parse_bool)
         status = cells.optional("status", self._status)
-        if currency is not None and (len(currency) != 3 or not currency.isalpha()):
-            cells.problem("currency", f"not a 3-letter currency code: {currency!r}")
-        elif currency is not None and currency != self.context.currency:
-            cells.problem("currency", foreign_currency(currency, self.context.currency))
-        today = self.context.today
-        for field, when, received in (("issue_date", issue_date, False),
-                                      ("due_date", due_date, False),
-                                      ("settled_date", settled_date, True)):
-            problem = implausible(when, today, received=received) if when else None
-            if problem:
-                cells.problem(field, problem)
-        if issue_date and due_date and due_date < issue_date:
-            cells.problem("due_date", f"due {due_date} is before issue date {issue_date}")
-        if amount is not None and amount <= 0:
-            cells.problem("amount", f"must be positive: {amount}")
-        if amount_paid is not None and amount_paid < 0:
-            cells.problem("amount_paid", f"must not be negative: {amount_paid}")
-        if amount and amount_paid and amount_paid > amount > 0:
-            cells.problem("amount_paid", f"{amount_paid} is more than the amount {amount}")
+        self._check_currency(cells, currency)
+        self._check_dates(cells, issue_date, due_date, settled_date)
+        _check_amounts(cells, amount, amount_paid)
         cells.check()
         amount = must(amount)
         if amount_paid is None and (settled_date is not None or status == "paid"):
             amount_paid = amount
         paid = amount_paid or ZERO
-        if settled_date is not None and paid < amount and status != "void":
-            cells.problem("settled_date", f"given, but amount_paid {paid} < amount {amount}")
-        if status == "paid" and paid < amount:
-            cells.problem("status", f"paid, but amount_paid {paid} < amount {amount}")
-        if status == "open" and paid >= amount:
-            cells.problem("status", f"open, but amount_paid {paid} covers the amount")
+        _check_settlement(cells, amount, paid, settled_date, status)
         cells.check()
         return InvoiceRow(
             number=must(number),
@@ -211,6 +210,24 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             disputed=bool(disputed),
             void=status == "void",
         )
+
+    def _check_currency(self, cells: Cells, currency: str | None) -> None:
+        if currency is not None and (len(currency) != 3 or not currency.isalpha()):
+            cells.problem("currency", f"not a 3-letter currency code: {currency!r}")
+        elif currency is not None and currency != self.context.currency:
+            cells.problem("currency", foreign_currency(currency, self.context.currency))
+
+    def _check_dates(self, cells: Cells, issue_date: date | None, due_date: date | None,
+                     settled_date: date | None) -> None:
+        today = self.context.today
+        for field, when, received in (("issue_date", issue_date, False),
+                                      ("due_date", due_date, False),
+                                      ("settled_date", settled_date, True)):
+            problem = implausible(when, today, received=received) if when else None
+            if problem:
+                cells.problem(field, problem)
+        if issue_date and due_date and due_date < issue_date:
+            cells.problem("due_date", f"due {due_date} is before issue date {issue_date}")
 
     def _resolve_customers(self, rows: list[Pending[InvoiceRow]]) -> None:
         conn = self.context.conn
@@ -237,18 +254,10 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
         self.context.report.customers_created += len(names)
 
     def write(self, batch: list[Pending[InvoiceRow]]) -> list[Rejection]:
-        conn, report, today, now = (
-            self.context.conn, self.context.report, self.context.today, self.context.now,
-        )
+        report, now = self.context.report, self.context.now
         rows, rejected = drop_repeats(batch, lambda r: r.number, "number", "invoice")
         self._resolve_customers(rows)
-        existing: dict[str, Any] = {}
-        numbers = [p.row.number for p in rows]
-        for start in range(0, len(numbers), IN_CHUNK):
-            query = select(INVOICES.c.id, INVOICES.c.number, *(INVOICES.c[c] for c in COMPARED))
-            query = query.where(key_in(conn, INVOICES.c.number, numbers[start : start + IN_CHUNK]))
-            existing.update((r.number, r) for r in conn.execute(query))
-
+        existing = self._existing([p.row.number for p in rows])
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         changes: list[PaidChange] = []
@@ -264,25 +273,9 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             if isinstance(paid, Rejection):
                 rejected.append(paid)
                 continue
-            if row.void:
-                status, settled = InvoiceStatus.VOID, row.settled_date
-            elif paid >= row.amount:
-                kept = current.settled_date if current is not None else None
-                status, settled = InvoiceStatus.PAID, row.settled_date or kept or today
-            else:
-                status, settled = InvoiceStatus.OPEN, None
-            customer_id = self.customer_ids[row.customer_ref]
-            values = (customer_id, row.issue_date, row.due_date, row.amount, paid,
-                      row.currency, status, settled, row.disputed)  # COMPARED order
-            if paid != recorded:
-                # A rise is dated the settled date when the export has one, else today; a
-                # reversal today: either way no figure as of an earlier day moves.
-                changes.append(PaidChange(row.number, customer_id, paid, paid - recorded,
-                                          (settled or today) if paid > recorded else today))
-            if status is InvoiceStatus.PAID and (
-                current is None or current.status is not InvoiceStatus.PAID
-            ):
-                report.invoices_settled += 1
+            values, change = self._values(row, paid, recorded, current)
+            if change is not None:
+                changes.append(change)
             if current is None:
                 inserts.append((row.number, *values, now, now))
                 report.counts.created += 1
@@ -292,7 +285,48 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
                 updates.append({**dict(zip(COMPARED, values, strict=True)),
                                 "b_id": current.id, "updated_at": now})
                 report.counts.updated += 1
+        self._store(inserts, updates, changes, existing)
+        return rejected
 
+    def _existing(self, numbers: list[str]) -> dict[str, Any]:
+        """The stored invoices with these numbers (id, number, the COMPARED columns)."""
+        conn = self.context.conn
+        existing: dict[str, Any] = {}
+        for start in range(0, len(numbers), IN_CHUNK):
+            query = select(INVOICES.c.id, INVOICES.c.number, *(INVOICES.c[c] for c in COMPARED))
+            query = query.where(key_in(conn, INVOICES.c.number, numbers[start : start + IN_CHUNK]))
+            existing.update((r.number, r) for r in conn.execute(query))
+        return existing
+
+    def _values(
+        self, row: InvoiceRow, paid: Decimal, recorded: Decimal, current: Any
+    ) -> tuple[tuple[Any, ...], PaidChange | None]:
+        """The invoice's COMPARED values as this row leaves it, and its change of amount paid."""
+        today = self.context.today
+        if row.void:
+            status, settled = InvoiceStatus.VOID, row.settled_date
+        elif paid >= row.amount:
+            kept = current.settled_date if current is not None else None
+            status, settled = InvoiceStatus.PAID, row.settled_date or kept or today
+        else:
+            status, settled = InvoiceStatus.OPEN, None
+        if status is InvoiceStatus.PAID and (
+            current is None or current.status is not InvoiceStatus.PAID
+        ):
+            self.context.report.invoices_settled += 1
+        customer_id = self.customer_ids[row.customer_ref]
+        values = (customer_id, row.issue_date, row.due_date, row.amount, paid,
+                  row.currency, status, settled, row.disputed)  # COMPARED order
+        if paid == recorded:
+            return values, None
+        # A rise is dated the settled date when the export has one, else today; a
+        # reversal today: either way no figure as of an earlier day moves.
+        return values, PaidChange(row.number, customer_id, paid, paid - recorded,
+                                  (settled or today) if paid > recorded else today)
+
+    def _store(self, inserts: list[tuple[Any, ...]], updates: list[dict[str, Any]],
+               changes: list[PaidChange], existing: dict[str, Any]) -> None:
+        conn = self.context.conn
         self._insert_invoices(inserts)
         if updates:
             conn.execute(update(INVOICES).where(INVOICES.c.id == bindparam("b_id")), updates)
@@ -301,7 +335,6 @@ class InvoiceImporter(KindImporter[InvoiceRow]):
             new = [c.number for c in changes if c.number not in invoice_ids]
             invoice_ids.update(lookup_ids(conn, INVOICES.c.number, INVOICES.c.id, new))
             self._record_payments(changes, invoice_ids)
-        return rejected
 
     def _paid(self, p: Pending[InvoiceRow], recorded: Decimal) -> Decimal | Rejection:
         """The amount paid to keep: the export's, unless it is below what the ledger recorded.

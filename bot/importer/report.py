@@ -145,16 +145,7 @@ class ImportReport:
 
     def summary_lines(self) -> list[str]:
         """What the import did (or would do); the first line says which."""
-        lines: list[str] = []
-        if self.dry_run and self.complete:
-            head = "dry run, nothing changed; the import would give"
-        elif self.dry_run:
-            head = "dry run: the import would be refused (fix the rows above or use --skip-invalid)"
-        elif self.committed:
-            head = "imported"
-        else:
-            head = "nothing imported (fix the rows above or use --skip-invalid)"
-        lines.append(f"{head}: {self.path.name}")
+        lines = [f"{self._head()}: {self.path.name}"]
         if not self.committed and not self.dry_run:
             # Refused: counts of what good rows would have done would read as if written.
             good = self.rows - self.counts.rejected
@@ -162,6 +153,38 @@ class ImportReport:
                          f"{self.counts.rejected:,} rejected; nothing written")
             return lines
         lines.append(self.counts.render(self.kind))
+        lines.extend(self._ledger_lines())
+        lines.extend(self._kept_payment_lines())
+        if self.promises_kept or self.promises_partially_kept:
+            lines.append(
+                f"promises to pay: {self.promises_kept:,} kept, "
+                f"{self.promises_partially_kept:,} partially kept"
+            )
+        if self.ignored_columns:
+            lines.append(f"ignored columns: {', '.join(self.ignored_columns)}")
+        if self.rejects_path is not None and self.counts.rejected:
+            verb = "would write" if self.dry_run else "wrote"
+            lines.append(f"{verb} {self.counts.rejected:,} rejected row(s) to {self.rejects_path}")
+        lines.extend(self._assignment_lines())
+        if self.complete:
+            lines.append(
+                f"open balance ${self.open_balance:,.2f}, "
+                f"past due ${self.past_due_balance:,.2f}"
+            )
+        return lines
+
+    def _head(self) -> str:
+        if self.dry_run and self.complete:
+            return "dry run, nothing changed; the import would give"
+        if self.dry_run:
+            return "dry run: the import would be refused (fix the rows above or use --skip-invalid)"
+        if self.committed:
+            return "imported"
+        return "nothing imported (fix the rows above or use --skip-invalid)"
+
+    def _ledger_lines(self) -> list[str]:
+        """Customers, payments and credit the import wrote beside the rows themselves."""
+        lines: list[str] = []
         if self.customers_created:
             lines.append(f"customers created from invoices: {self.customers_created:,}")
         if self.payments_recorded:
@@ -180,30 +203,19 @@ class ImportReport:
         if self.payments_reversed:
             lines.append(f"payments reversed (--reverse-payments): {self.payments_reversed:,}, "
                          f"${self.reversed_amount:,.2f}")
-        if self.kept_payments_count:
-            lines.append(
-                f"warning: {self.kept_payments_count:,} invoice(s) show less paid than the "
-                "payments the ledger records; the ledger's figure is kept (to record a "
-                "reversal such as a bounced cheque, import again with --reverse-payments):"
-            )
-            lines.extend(f"  invoice {number}: export {export:,.2f} paid, ledger {ledger:,.2f}"
-                         for number, export, ledger in self.kept_payments[:LISTED_ERRORS])
-            if self.kept_payments_count > LISTED_ERRORS:
-                lines.append(f"  ... and {self.kept_payments_count - LISTED_ERRORS:,} more")
-        if self.promises_kept or self.promises_partially_kept:
-            lines.append(
-                f"promises to pay: {self.promises_kept:,} kept, "
-                f"{self.promises_partially_kept:,} partially kept"
-            )
-        if self.ignored_columns:
-            lines.append(f"ignored columns: {', '.join(self.ignored_columns)}")
-        if self.rejects_path is not None and self.counts.rejected:
-            verb = "would write" if self.dry_run else "wrote"
-            lines.append(f"{verb} {self.counts.rejected:,} rejected row(s) to {self.rejects_path}")
-        lines.extend(self._assignment_lines())
-        if self.complete:
-            lines.append(
-                f"open balance ${self.open_balance:,.2f}, "
-                f"past due ${self.past_due_balance:,.2f}"
-            )
+        return lines
+
+    def _kept_payment_lines(self) -> list[str]:
+        """Invoices whose export showed less paid than the ledger: the ledger's figure kept."""
+        if not self.kept_payments_count:
+            return []
+        lines = [
+            f"warning: {self.kept_payments_count:,} invoice(s) show less paid than the "
+            "payments the ledger records; the ledger's figure is kept (to record a "
+            "reversal such as a bounced cheque, import again with --reverse-payments):"
+        ]
+        lines.extend(f"  invoice {number}: export {export:,.2f} paid, ledger {ledger:,.2f}"
+                     for number, export, ledger in self.kept_payments[:LISTED_ERRORS])
+        if self.kept_payments_count > LISTED_ERRORS:
+            lines.append(f"  ... and {self.kept_payments_count - LISTED_ERRORS:,} more")
         return lines

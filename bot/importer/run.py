@@ -7,7 +7,7 @@ import gc
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -232,54 +232,61 @@ def _stream(
     bar: ProgressBar | None,
 ) -> None:
     """Parse every row and write the good ones; bad ones go to the report (and rejects)."""
+    bad = _BadRows(source, report, rejects)
     fields = list(source.fields.items())
     width = source.width
-
-    def reject(line: int, cells: list[str], problems: list[tuple[str, str]]) -> None:
-        report.counts.rejected += 1
-        errors = [RowError(line, column, message) for column, message in problems]
-        for error in errors:
-            report.add_error(error)
-        if rejects is not None:
-            rejects.write(cells, "; ".join(str(e) for e in errors))
-
-    def flush(batch: list[Pending[Any]]) -> None:
-        for refused in importer.write(batch):
-            _reject_refused(refused, source, reject)
-
     batch: list[Pending[Any]] = []
     for line, cells in source.rows():
         report.rows += 1
         if len(cells) != width:
-            if len(cells) < width:
-                column = source.header[len(cells)]
-                message = f"missing (the row has {len(cells)} cells, the header {width})"
-            else:
-                column = str(width + 1)
-                message = f"extra cell (the header has {width} columns, the row {len(cells)})"
-            reject(line, cells, [(column, message)])
+            bad.reject(line, cells, [_wrong_width(source.header, cells)])
             continue
         try:
             row = importer.parse(Cells({name: cells[at] for name, at in fields}))
         except RowInvalid as invalid:
-            reject(line, cells, [(source.column_name(f), m) for f, m in invalid.problems])
+            bad.reject(line, cells, [(source.column_name(f), m) for f, m in invalid.problems])
             continue
         batch.append(Pending(line, cells, row))
         if len(batch) >= BATCH_ROWS:
-            flush(batch)
+            bad.refuse(importer.write(batch))
             batch = []
             if bar is not None:
                 bar.update(source.position(), report.rows)
     if batch:
-        flush(batch)
-    for refused in importer.finish():
-        _reject_refused(refused, source, reject)
+        bad.refuse(importer.write(batch))
+    bad.refuse(importer.finish())
     if bar is not None:
         bar.close(report.rows)
 
 
-def _reject_refused(refused: Rejection, source: CsvSource, reject: Any) -> None:
-    reject(refused.line, refused.cells, [(source.column_name(refused.field), refused.message)])
+class _BadRows:
+    """Where a bad row goes: counted and listed in the report, written to the rejects file."""
+
+    def __init__(self, source: CsvSource, report: ImportReport, rejects: _Rejects | None) -> None:
+        self.source, self.report, self.rejects = source, report, rejects
+
+    def reject(self, line: int, cells: list[str], problems: list[tuple[str, str]]) -> None:
+        """A row that failed parsing: (column, problem) pairs."""
+        self.report.counts.rejected += 1
+        errors = [RowError(line, column, message) for column, message in problems]
+        for error in errors:
+            self.report.add_error(error)
+        if self.rejects is not None:
+            self.rejects.write(cells, "; ".join(str(e) for e in errors))
+
+    def refuse(self, refused: Iterable[Rejection]) -> None:
+        """Rows the importer refused while writing (named by a canonical field)."""
+        for rejection in refused:
+            column = self.source.column_name(rejection.field)
+            self.reject(rejection.line, rejection.cells, [(column, rejection.message)])
+
+
+def _wrong_width(header: list[str], cells: list[str]) -> tuple[str, str]:
+    """(column, problem) of a row with fewer or more cells than the header."""
+    width = len(header)
+    if len(cells) < width:
+        return header[len(cells)], f"missing (the row has {len(cells)} cells, the header {width})"
+    return str(width + 1), f"extra cell (the header has {width} columns, the row {len(cells)})"
 
 
 def _after(uow: Any, context: ImportContext, *, assign: bool, actor: str) -> None:

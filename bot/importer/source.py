@@ -60,6 +60,19 @@ class CsvSource:
             raise
 
     def _open(self, columns: tuple[Column, ...], mapping: Mapping[str, str]) -> None:
+        self._read_header()
+        by_source = self._mapping(columns, mapping)
+        self._place(columns, by_source)
+        missing = [c.name for c in columns if c.required and c.name not in self.fields]
+        if missing:
+            raise ImportFileError(
+                f"missing required column(s) {', '.join(missing)} "
+                f"(header: {', '.join(self.header)}; rename with --map SOURCE=FIELD)"
+            )
+        self.width = len(self.header)
+
+    def _read_header(self) -> None:
+        """The first line: its delimiter and its cells."""
         try:
             first = self._text.readline()
         except UnicodeDecodeError:
@@ -71,6 +84,11 @@ class CsvSource:
             self.header = next(csv.reader([first], delimiter=self.delimiter))
         except csv.Error as exc:
             raise ImportFileError(f"{self.path.name}: line 1 (the header): {exc}") from None
+
+    def _mapping(
+        self, columns: tuple[Column, ...], mapping: Mapping[str, str]
+    ) -> dict[str, str]:
+        """--map as normalized header name -> field, each side checked."""
         known = {c.name for c in columns}
         by_source: dict[str, str] = {}
         for source, target in mapping.items():
@@ -80,17 +98,22 @@ class CsvSource:
                     f"(fields: {', '.join(c.name for c in columns)})"
                 )
             by_source[normalize(source)] = target
-        normalized = [normalize(h) for h in self.header]
+        normalized = {normalize(h) for h in self.header}
         for source in by_source:
             if source not in normalized:
                 raise ImportFileError(
                     f"--map: column {source!r} is not in the header "
                     f"({', '.join(self.header)})"
                 )
+        return by_source
+
+    def _place(self, columns: tuple[Column, ...], by_source: dict[str, str]) -> None:
+        """Each field's position in the header (`fields`), and the columns no field reads."""
+        known = {c.name for c in columns}
         mapped_fields = set(by_source.values())
         self.fields: dict[str, int] = {}
         self.ignored: list[str] = []
-        for position, name in enumerate(normalized):
+        for position, name in enumerate(normalize(h) for h in self.header):
             field: str | None = by_source.get(name)
             if field is None and name in known and name not in mapped_fields:
                 field = name
@@ -103,13 +126,6 @@ class CsvSource:
                     f"columns {other!r} and {self.header[position]!r} both give {field}"
                 )
             self.fields[field] = position
-        missing = [c.name for c in columns if c.required and c.name not in self.fields]
-        if missing:
-            raise ImportFileError(
-                f"missing required column(s) {', '.join(missing)} "
-                f"(header: {', '.join(self.header)}; rename with --map SOURCE=FIELD)"
-            )
-        self.width = len(self.header)
 
     def column_name(self, field: str) -> str:
         """The file's own name for a canonical field (what an error message should show)."""
