@@ -33,7 +33,7 @@ Limits, as documented by Slack (docs.slack.dev / api.slack.com, Block Kit refere
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 Surface = Literal["message", "modal", "home"]
@@ -215,82 +215,90 @@ def _check_text(where: str, field: str, obj: Any, limit: int, *, plain: bool = F
     return []
 
 
-# A table: one branch per block type, each checking the limits the module docstring cites.
-def _check_block(where: str, block: Mapping[str, Any]) -> list[str]:  # noqa: C901, PLR0912, PLR0915
+def _check_block(where: str, block: Mapping[str, Any]) -> list[str]:
     kind = block.get("type")
     if kind not in BLOCK_TYPES:
         return [f"{where}: unknown block type {kind!r}"]
+    check = _BLOCK_CHECKS.get(kind)
+    return check(where, block) if check is not None else []
+
+
+def _check_section(where: str, block: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
-    if kind == "section":
-        text = block.get("text")
-        fields = block.get("fields")
-        if text is None and not fields:
-            errors.append(f"{where}: a section needs text or fields")
-        if text is not None:
-            errors.extend(_check_text(where, "text", text, MAX_SECTION_TEXT))
-        if fields is not None:
-            if not isinstance(fields, list):
-                errors.append(f"{where}: fields must be a list")
-            else:
-                if len(fields) > MAX_SECTION_FIELDS:
-                    errors.append(
-                        f"{where}: {len(fields)} fields; the limit is {MAX_SECTION_FIELDS}"
-                    )
-                for number, field in enumerate(fields, start=1):
-                    errors.extend(
-                        _check_text(where, f"field {number}", field, MAX_SECTION_FIELD_TEXT)
-                    )
-        accessory = block.get("accessory")
-        if accessory is not None:
-            errors.extend(_check_element(where, accessory))
-    elif kind == "header":
-        errors.extend(_check_text(where, "text", block.get("text"), MAX_HEADER_TEXT, plain=True))
-    elif kind == "context":
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not elements:
-            errors.append(f"{where}: a context needs at least one element")
-        else:
-            if len(elements) > MAX_CONTEXT_ELEMENTS:
-                errors.append(
-                    f"{where}: {len(elements)} elements; the limit is {MAX_CONTEXT_ELEMENTS}"
-                )
-            for number, element in enumerate(elements, start=1):
-                if isinstance(element, Mapping) and element.get("type") == "image":
-                    continue
-                errors.extend(_check_text(where, f"element {number}", element, MAX_SECTION_TEXT))
-    elif kind == "actions":
-        elements = block.get("elements")
-        if not isinstance(elements, list) or not elements:
-            errors.append(f"{where}: an actions block needs at least one element")
-        else:
-            if len(elements) > MAX_ACTIONS_ELEMENTS:
-                errors.append(
-                    f"{where}: {len(elements)} elements; the limit is {MAX_ACTIONS_ELEMENTS}"
-                )
-            seen: set[str] = set()
-            for element in elements:
-                errors.extend(_check_element(where, element))
-                action_id = element.get("action_id") if isinstance(element, Mapping) else None
-                if isinstance(action_id, str):
-                    if action_id in seen:
-                        errors.append(f"{where}: action_id {action_id!r} is used twice")
-                    seen.add(action_id)
-    elif kind == "data_visualization":
-        errors.extend(check_chart_block(where, block))
-    elif kind == "input":
-        errors.extend(_check_text(where, "label", block.get("label"), MAX_INPUT_LABEL, plain=True))
-        if "hint" in block:
-            errors.extend(_check_text(where, "hint", block["hint"], MAX_INPUT_HINT, plain=True))
-        element = block.get("element")
-        if element is None:
-            errors.append(f"{where}: an input block needs an element")
-        else:
-            errors.extend(_check_element(where, element))
+    text = block.get("text")
+    fields = block.get("fields")
+    if text is None and not fields:
+        errors.append(f"{where}: a section needs text or fields")
+    if text is not None:
+        errors.extend(_check_text(where, "text", text, MAX_SECTION_TEXT))
+    if fields is not None:
+        errors.extend(_check_fields(where, fields))
+    accessory = block.get("accessory")
+    if accessory is not None:
+        errors.extend(_check_element(where, accessory))
     return errors
 
 
-# A table: one branch per element type, each checking its documented limits.
-def _check_element(where: str, element: Any) -> list[str]:  # noqa: C901, PLR0912
+def _check_fields(where: str, fields: Any) -> list[str]:
+    if not isinstance(fields, list):
+        return [f"{where}: fields must be a list"]
+    errors: list[str] = []
+    if len(fields) > MAX_SECTION_FIELDS:
+        errors.append(f"{where}: {len(fields)} fields; the limit is {MAX_SECTION_FIELDS}")
+    for number, field in enumerate(fields, start=1):
+        errors.extend(_check_text(where, f"field {number}", field, MAX_SECTION_FIELD_TEXT))
+    return errors
+
+
+def _check_header(where: str, block: Mapping[str, Any]) -> list[str]:
+    return _check_text(where, "text", block.get("text"), MAX_HEADER_TEXT, plain=True)
+
+
+def _check_context(where: str, block: Mapping[str, Any]) -> list[str]:
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        return [f"{where}: a context needs at least one element"]
+    errors: list[str] = []
+    if len(elements) > MAX_CONTEXT_ELEMENTS:
+        errors.append(f"{where}: {len(elements)} elements; the limit is {MAX_CONTEXT_ELEMENTS}")
+    for number, element in enumerate(elements, start=1):
+        if isinstance(element, Mapping) and element.get("type") == "image":
+            continue
+        errors.extend(_check_text(where, f"element {number}", element, MAX_SECTION_TEXT))
+    return errors
+
+
+def _check_actions(where: str, block: Mapping[str, Any]) -> list[str]:
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        return [f"{where}: an actions block needs at least one element"]
+    errors: list[str] = []
+    if len(elements) > MAX_ACTIONS_ELEMENTS:
+        errors.append(f"{where}: {len(elements)} elements; the limit is {MAX_ACTIONS_ELEMENTS}")
+    seen: set[str] = set()
+    for element in elements:
+        errors.extend(_check_element(where, element))
+        action_id = element.get("action_id") if isinstance(element, Mapping) else None
+        if isinstance(action_id, str):
+            if action_id in seen:
+                errors.append(f"{where}: action_id {action_id!r} is used twice")
+            seen.add(action_id)
+    return errors
+
+
+def _check_input(where: str, block: Mapping[str, Any]) -> list[str]:
+    errors = _check_text(where, "label", block.get("label"), MAX_INPUT_LABEL, plain=True)
+    if "hint" in block:
+        errors.extend(_check_text(where, "hint", block["hint"], MAX_INPUT_HINT, plain=True))
+    element = block.get("element")
+    if element is None:
+        errors.append(f"{where}: an input block needs an element")
+    else:
+        errors.extend(_check_element(where, element))
+    return errors
+
+
+def _check_element(where: str, element: Any) -> list[str]:
     if not isinstance(element, Mapping):
         return [f"{where}: element is not an object"]
     kind = element.get("type")
@@ -307,46 +315,73 @@ def _check_element(where: str, element: Any) -> list[str]:  # noqa: C901, PLR091
         errors.extend(
             _check_text(label, "placeholder", element["placeholder"], MAX_PLACEHOLDER, plain=True)
         )
-    if kind == "button":
-        errors.extend(_check_text(label, "text", element.get("text"), MAX_BUTTON_TEXT, plain=True))
-        if "value" in element:
-            errors.extend(_check_str(label, "value", element["value"], MAX_BUTTON_VALUE))
-        if "url" in element:
-            errors.extend(_check_str(label, "url", element["url"], MAX_URL))
-    elif kind == "overflow":
-        options = element.get("options")
-        count = len(options) if isinstance(options, list) else 0
-        if not MIN_OVERFLOW_OPTIONS <= count <= MAX_OVERFLOW_OPTIONS:
-            errors.append(
-                f"{label}: {count} options; an overflow holds "
-                f"{MIN_OVERFLOW_OPTIONS} to {MAX_OVERFLOW_OPTIONS}"
-            )
-        errors.extend(_check_options(label, options if isinstance(options, list) else []))
-    elif kind in SELECT_TYPES:
-        options = element.get("options")
-        if options is None and "option_groups" not in element:
-            errors.append(f"{label}: a static select needs options")
-        elif isinstance(options, list):
-            if not options:
-                errors.append(f"{label}: a static select needs at least one option")
-            if len(options) > MAX_SELECT_OPTIONS:
-                errors.append(f"{label}: {len(options)} options; the limit is {MAX_SELECT_OPTIONS}")
-            errors.extend(_check_options(label, options))
-            values = [o.get("value") for o in options if isinstance(o, Mapping)]
-            if len(set(values)) != len(values):
-                errors.append(f"{label}: option values repeat")
-    elif kind == "plain_text_input":
-        max_length = element.get("max_length")
-        if max_length is not None and (
-            not isinstance(max_length, int) or not 1 <= max_length <= MAX_TEXT_INPUT_LENGTH
-        ):
-            errors.append(
-                f"{label}: max_length {max_length!r} is outside 1..{MAX_TEXT_INPUT_LENGTH}"
-            )
-        initial = element.get("initial_value")
-        if initial is not None:
-            errors.extend(_check_str(label, "initial_value", initial, MAX_TEXT_INPUT_LENGTH))
+    check = _ELEMENT_CHECKS.get(kind)
+    if check is not None:
+        errors.extend(check(label, element))
     return errors
+
+
+def _check_button(label: str, element: Mapping[str, Any]) -> list[str]:
+    errors = _check_text(label, "text", element.get("text"), MAX_BUTTON_TEXT, plain=True)
+    if "value" in element:
+        errors.extend(_check_str(label, "value", element["value"], MAX_BUTTON_VALUE))
+    if "url" in element:
+        errors.extend(_check_str(label, "url", element["url"], MAX_URL))
+    return errors
+
+
+def _check_overflow(label: str, element: Mapping[str, Any]) -> list[str]:
+    options = element.get("options")
+    errors: list[str] = []
+    count = len(options) if isinstance(options, list) else 0
+    if not MIN_OVERFLOW_OPTIONS <= count <= MAX_OVERFLOW_OPTIONS:
+        errors.append(
+            f"{label}: {count} options; an overflow holds "
+            f"{MIN_OVERFLOW_OPTIONS} to {MAX_OVERFLOW_OPTIONS}"
+        )
+    errors.extend(_check_options(label, options if isinstance(options, list) else []))
+    return errors
+
+
+def _check_select(label: str, element: Mapping[str, Any]) -> list[str]:
+    options = element.get("options")
+    if options is None and "option_groups" not in element:
+        return [f"{label}: a static select needs options"]
+    if not isinstance(options, list):
+        return []
+    errors: list[str] = []
+    if not options:
+        errors.append(f"{label}: a static select needs at least one option")
+    if len(options) > MAX_SELECT_OPTIONS:
+        errors.append(f"{label}: {len(options)} options; the limit is {MAX_SELECT_OPTIONS}")
+    errors.extend(_check_options(label, options))
+    values = [o.get("value") for o in options if isinstance(o, Mapping)]
+    if len(set(values)) != len(values):
+        errors.append(f"{label}: option values repeat")
+    return errors
+
+
+def _check_text_input(label: str, element: Mapping[str, Any]) -> list[str]:
+    errors: list[str] = []
+    max_length = element.get("max_length")
+    if max_length is not None and (
+        not isinstance(max_length, int) or not 1 <= max_length <= MAX_TEXT_INPUT_LENGTH
+    ):
+        errors.append(f"{label}: max_length {max_length!r} is outside 1..{MAX_TEXT_INPUT_LENGTH}")
+    initial = element.get("initial_value")
+    if initial is not None:
+        errors.extend(_check_str(label, "initial_value", initial, MAX_TEXT_INPUT_LENGTH))
+    return errors
+
+
+_Check = Callable[[str, Mapping[str, Any]], list[str]]
+# Per element type, the limits Slack documents for it (the others: action_id and placeholder).
+_ELEMENT_CHECKS: dict[str, _Check] = {
+    "button": _check_button,
+    "overflow": _check_overflow,
+    **dict.fromkeys(SELECT_TYPES, _check_select),
+    "plain_text_input": _check_text_input,
+}
 
 
 def _check_options(where: str, options: list[Any]) -> list[str]:
@@ -375,8 +410,7 @@ MAX_AXIS_TITLE = 50
 CHART_TYPES = frozenset({"pie", "bar", "area", "line"})
 
 
-# A table: one check per documented limit of a chart (title, type, series, points, axes).
-def check_chart_block(where: str, block: Mapping[str, Any]) -> list[str]:  # noqa: C901, PLR0912
+def check_chart_block(where: str, block: Mapping[str, Any]) -> list[str]:
     """The limits of one `data_visualization` block: title, chart type, series, points, axes."""
     errors: list[str] = []
     title = block.get("title")
@@ -398,36 +432,43 @@ def check_chart_block(where: str, block: Mapping[str, Any]) -> list[str]:  # noq
             f"{where}: {count} {key}; a {kind} chart holds {MIN_CHART_SERIES} to "
             f"{MAX_CHART_SERIES}"
         )
+    entries = entries if isinstance(entries, list) else []
     if kind == "pie":
-        for number, segment in enumerate(entries if isinstance(entries, list) else [], 1):
+        for number, segment in enumerate(entries, 1):
             errors.extend(_check_point(f"{where} segment {number}", segment))
         return errors
     categories = _check_axis(where, chart.get("axis_config"), errors)
     names: set[str] = set()
-    for number, series in enumerate(entries if isinstance(entries, list) else [], 1):
-        label = f"{where} series {number}"
-        if not isinstance(series, Mapping):
-            errors.append(f"{label}: not an object")
-            continue
-        name = series.get("name")
-        if not isinstance(name, str) or not name:
-            errors.append(f"{label}: a series needs a name")
-        elif len(name) > MAX_CHART_LABEL:
-            errors.append(_too_long(label, "name", name, MAX_CHART_LABEL))
-        elif name in names:
-            errors.append(f"{label}: series name {name!r} is used twice")
-        else:
-            names.add(name)
-        points = series.get("data")
-        if not isinstance(points, list) or not 1 <= len(points) <= MAX_CHART_POINTS:
-            shown = len(points) if isinstance(points, list) else 0
-            errors.append(f"{label}: {shown} data points; a series holds 1 to {MAX_CHART_POINTS}")
-            continue
-        for point in points:
-            errors.extend(_check_point(label, point))
-            point_label = point.get("label") if isinstance(point, Mapping) else None
-            if categories is not None and point_label not in categories:
-                errors.append(f"{label}: data label {point_label!r} is not an axis category")
+    for number, series in enumerate(entries, 1):
+        errors.extend(_check_series(f"{where} series {number}", series, names, categories))
+    return errors
+
+
+def _check_series(
+    label: str, series: Any, names: set[str], categories: set[str] | None
+) -> list[str]:
+    """One series of a bar, area or line chart; `names` collects the names seen so far."""
+    if not isinstance(series, Mapping):
+        return [f"{label}: not an object"]
+    errors: list[str] = []
+    name = series.get("name")
+    if not isinstance(name, str) or not name:
+        errors.append(f"{label}: a series needs a name")
+    elif len(name) > MAX_CHART_LABEL:
+        errors.append(_too_long(label, "name", name, MAX_CHART_LABEL))
+    elif name in names:
+        errors.append(f"{label}: series name {name!r} is used twice")
+    else:
+        names.add(name)
+    points = series.get("data")
+    if not isinstance(points, list) or not 1 <= len(points) <= MAX_CHART_POINTS:
+        shown = len(points) if isinstance(points, list) else 0
+        return [*errors, f"{label}: {shown} data points; a series holds 1 to {MAX_CHART_POINTS}"]
+    for point in points:
+        errors.extend(_check_point(label, point))
+        point_label = point.get("label") if isinstance(point, Mapping) else None
+        if categories is not None and point_label not in categories:
+            errors.append(f"{label}: data label {point_label!r} is not an axis category")
     return errors
 
 
@@ -463,3 +504,14 @@ def _check_point(where: str, point: Any) -> list[str]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         errors.append(f"{where}: data point {label!r} needs a number value")
     return errors
+
+
+# Per block type, the limits Slack documents for it (divider, image, rich_text: none checked).
+_BLOCK_CHECKS: dict[str, _Check] = {
+    "section": _check_section,
+    "header": _check_header,
+    "context": _check_context,
+    "actions": _check_actions,
+    "input": _check_input,
+    "data_visualization": check_chart_block,
+}
