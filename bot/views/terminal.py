@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -84,49 +84,64 @@ def _element_text(element: Mapping[str, Any]) -> str:  # noqa: PLR0911
     return f"[{kind}]"
 
 
-# A table: one branch per Block Kit block type.
-def blocks_to_text(blocks: Sequence[Mapping[str, Any]]) -> str:  # noqa: C901
+def blocks_to_text(blocks: Sequence[Mapping[str, Any]]) -> str:
     """How the blocks read to a person: headers, text, context lines and [Buttons]."""
     lines: list[str] = []
     for block in blocks:
-        kind = block.get("type")
-        if kind == "header":
-            title = _text_of(block.get("text"))
-            lines.extend([title, "=" * display_width(title)])
-        elif kind == "section":
-            if "text" in block:
-                lines.append(_text_of(block["text"]))
-            lines.extend(_text_of(field) for field in block.get("fields", []))
-            accessory = block.get("accessory")
-            if isinstance(accessory, Mapping) and accessory.get("type") != "image":
-                lines.append(_element_text(accessory))
-        elif kind == "context":
-            parts = [
-                _text_of(element)
-                for element in block.get("elements", [])
-                if isinstance(element, Mapping) and element.get("type") != "image"
-            ]
-            lines.append("  " + " · ".join(parts))
-        elif kind == "actions":
-            lines.append(
-                " ".join(
-                    _element_text(element)
-                    for element in block.get("elements", [])
-                    if isinstance(element, Mapping)
-                )
-            )
-        elif kind == "divider":
-            lines.append("─" * 40)
-        elif kind == "input":
-            element = block.get("element")
-            shown = _element_text(element) if isinstance(element, Mapping) else ""
-            optional = " (optional)" if block.get("optional") else ""
-            lines.append(f"{_text_of(block.get('label'))}{optional}: {shown}")
-            if "hint" in block:
-                lines.append(f"  {_text_of(block['hint'])}")
-        elif kind == "image":
-            lines.append(f"[image: {block.get('alt_text', '')}]")
+        show = _BLOCK_LINES.get(str(block.get("type")))
+        if show is not None:
+            lines.extend(show(block))
     return "\n".join(lines)
+
+
+def _header_lines(block: Mapping[str, Any]) -> list[str]:
+    title = _text_of(block.get("text"))
+    return [title, "=" * display_width(title)]
+
+
+def _section_lines(block: Mapping[str, Any]) -> list[str]:
+    lines = [_text_of(block["text"])] if "text" in block else []
+    lines.extend(_text_of(field) for field in block.get("fields", []))
+    accessory = block.get("accessory")
+    if isinstance(accessory, Mapping) and accessory.get("type") != "image":
+        lines.append(_element_text(accessory))
+    return lines
+
+
+def _context_lines(block: Mapping[str, Any]) -> list[str]:
+    parts = [
+        _text_of(element)
+        for element in block.get("elements", [])
+        if isinstance(element, Mapping) and element.get("type") != "image"
+    ]
+    return ["  " + " · ".join(parts)]
+
+
+def _actions_lines(block: Mapping[str, Any]) -> list[str]:
+    return [" ".join(_element_text(element) for element in block.get("elements", [])
+                     if isinstance(element, Mapping))]
+
+
+def _input_lines(block: Mapping[str, Any]) -> list[str]:
+    element = block.get("element")
+    shown = _element_text(element) if isinstance(element, Mapping) else ""
+    optional = " (optional)" if block.get("optional") else ""
+    lines = [f"{_text_of(block.get('label'))}{optional}: {shown}"]
+    if "hint" in block:
+        lines.append(f"  {_text_of(block['hint'])}")
+    return lines
+
+
+# Per Block Kit block type, its lines; a type not listed shows nothing.
+_BLOCK_LINES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    "header": _header_lines,
+    "section": _section_lines,
+    "context": _context_lines,
+    "actions": _actions_lines,
+    "divider": lambda _block: ["─" * 40],
+    "input": _input_lines,
+    "image": lambda block: [f"[image: {block.get('alt_text', '')}]"],
+}
 
 
 def _char_width(char: str) -> int:
