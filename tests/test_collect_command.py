@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +26,7 @@ from bot.db.models import (
     TeamMember,
 )
 from bot.domain.vocabulary import EscalationLevel, Outcome
-from bot.services import roster
+from bot.services import commands, roster
 from bot.services.home import open_escalations
 from bot.slack.blockkit import validate_message
 from bot.views.replies import SOMETHING_WRONG, SUBCOMMANDS
@@ -211,10 +212,30 @@ def test_escalations_command_and_app_home_show_a_manager_the_same_ones(db: Datab
     command = _run(db, "escalations", user="UMGR")
     with db.uow() as uow:
         manager = roster.member_for(uow.session, "UMGR")
-        home = [e.customer_name for e in open_escalations(uow.session, manager, TODAY)]
+        home = [e.customer_name
+                for e in open_escalations(uow.session, manager, TODAY, ZoneInfo("UTC"))]
     assert sorted(home) == ["Acme Corp", "Beta LLC", "Unowned Inc"]
     assert all(name in command for name in home) and "Gamma" not in command
     assert "Gamma" in _run(db, "escalations", user="UMGR2")
+
+
+def test_escalations_command_and_app_home_date_an_escalation_alike(db: Database) -> None:
+    """Opened at 22:00 in the manager's Los Angeles (06:00 UTC the next day): both say the
+    local day it was opened."""
+    ids = seed(db)
+    opened = datetime(2026, 11, 22, 22, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    with db.uow() as uow:
+        uow.session.get_one(TeamMember, ids.manager).timezone = "America/Los_Angeles"
+        uow.session.add(Escalation(customer_id=ids.acme_corp, reason="late",
+                                   level=EscalationLevel.MANAGER, created_at=opened))
+        uow.commit()
+    with db.uow() as uow:
+        manager = roster.member_for(uow.session, "UMGR")
+        zone = roster.member_zone(manager, "UTC")
+        home = open_escalations(uow.session, manager, TODAY, zone)
+        listed = commands.escalations(uow.session, commands.Actor(manager, NOW, "UTC"))
+    assert [e.opened_on for e in home] == [line.since for line in listed.lines] == [
+        date(2026, 11, 22)]
 
 
 def test_manager_subcommands(db: Database) -> None:

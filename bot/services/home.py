@@ -64,8 +64,11 @@ def promises_due_this_week(session: Session, member: TeamMember, today: date) ->
     ]
 
 
-def open_escalations(session: Session, member: TeamMember, today: date) -> list[EscalationSummary]:
-    """The open escalations the member sees (roster.open_escalations_for), with balances."""
+def open_escalations(
+    session: Session, member: TeamMember, today: date, zone: ZoneInfo
+) -> list[EscalationSummary]:
+    """The open escalations the member sees (roster.open_escalations_for), with balances; each
+    opened on the member's local date (as `/collect escalations` shows it)."""
     summaries = []
     rows = session.execute(roster.open_escalations_for(member).limit(MAX_ESCALATIONS)).all()
     for escalation, customer, collector_name in rows:
@@ -79,7 +82,7 @@ def open_escalations(session: Session, member: TeamMember, today: date) -> list[
                 days_past_due=summary.days_past_due,
                 level=escalation.level,
                 reason=escalation.reason,
-                opened_on=escalation.created_at.date(),
+                opened_on=local_date(escalation.created_at, zone),
                 collector_name=collector_name,
             )
         )
@@ -142,7 +145,7 @@ def home_view(
         return manager_home(
             today=today,
             team=team_progress(session, member, now=now, default_tz=default_tz),
-            escalations=open_escalations(session, member, today),
+            escalations=open_escalations(session, member, today, zone),
             plan=plan_section(current_progress(
                 session, now=now, measure=False, config=metrics or MetricsConfig(
                     zone=zone_named(str(default_tz))))),

@@ -24,7 +24,7 @@ from bot.db.models import (
 )
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.ar_history import SalesHistory, Scope, prefix_sums, span_total
-from bot.domain.calendar import holiday_calendar, is_working_day
+from bot.domain.calendar import holiday_calendar, is_working_day, local_date
 from bot.domain.metrics import (
     ROLLS,
     ZERO,
@@ -219,7 +219,7 @@ def daily_activity(session: Session, first: date, last: date, zone: ZoneInfo) ->
         )
     ).tuples()
     for collector_id, at, outcome in attempts:
-        key = (collector_id, at.astimezone(zone).date())
+        key = (collector_id, local_date(at, zone))
         out.calls[key] += 1
         if outcome in RIGHT_PARTY_OUTCOMES:
             out.right_party[key] += 1

@@ -19,7 +19,7 @@ from bot.domain.activity_plan import (
     money_needed,
 )
 from bot.domain.aging import Bucket, bucket_for
-from bot.domain.calendar import is_working_day
+from bot.domain.calendar import is_working_day, local_date
 from bot.domain.metrics import ZERO, LedgerFacts, round2
 from bot.domain.objectives import (
     OBJECTIVE_METRICS,
@@ -220,7 +220,7 @@ def call_observations(session: Session, as_of: date, config: MetricsConfig
     between 180 and 30 days before `as_of`."""
     lo = as_of - timedelta(days=LEARN_DAYS)
     hi = as_of - timedelta(days=PAID_WITHIN_DAYS)
-    calls = [(customer, at.astimezone(config.zone).date()) for customer, at in session.execute(
+    calls = [(customer, local_date(at, config.zone)) for customer, at in session.execute(
         select(ContactAttempt.customer_id, ContactAttempt.at).where(
             ContactAttempt.at >= datetime.combine(lo, datetime.min.time(), config.zone),
             ContactAttempt.at < datetime.combine(hi + timedelta(days=1), datetime.min.time(),
@@ -396,7 +396,7 @@ def current_progress(session: Session, *, now: datetime, config: MetricsConfig,
 
     `measure=False` for read-only readers (the App Home on open): a baseline due today is then
     left to the next writer (the daily snapshots job, `/collect goals`, `objective list`)."""
-    today = now.astimezone(config.zone).date()
+    today = local_date(now, config.zone)
     if measure:
         measure_baselines(session, today, config)
     return objectives_progress(session, today, config)

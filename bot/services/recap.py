@@ -44,6 +44,7 @@ from bot.domain.assessment import (
     effort_against_yield,
     payment_rate_by_gap,
 )
+from bot.domain.calendar import local_date
 from bot.domain.holdout import is_held_out, strategy_key, strategy_versions
 from bot.domain.metrics import Metrics, MetricsReport
 from bot.domain.policy import Policy, Segment, policy_from_dict
@@ -240,7 +241,7 @@ def contact_gaps(session: Session, as_of: date, config: MetricsConfig) -> list[G
 
 
 def _local(moment: datetime, config: MetricsConfig) -> date:
-    return moment.astimezone(config.zone).date()
+    return local_date(moment, config.zone)
 
 
 # -- the assessment ------------------------------------------------------------------------------
@@ -336,7 +337,7 @@ def strategies(session: Session, as_of: date, config: MetricsConfig
     if not rows:
         return ()
     history = [(row.version, policy_from_dict(row.body)) for row in rows]
-    created = {row.version: row.created_at.astimezone(config.zone).date() for row in rows}
+    created = {row.version: local_date(row.created_at, config.zone) for row in rows}
     versions = strategy_versions(history)
     newest = history[-1][1]
     first_version = history[0][0]
