@@ -23,6 +23,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.domain.calendar import local_date
     from bot.services.escalations import open_escalations
     from bot.views.terminal_escalations import (
         escalations_json,
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     settings = load_settings()
-    today = datetime.now(UTC).astimezone(settings.zone).date()
+    today = local_date(datetime.now(UTC), settings.zone)
     database = open_database(settings)
     try:
         with database.uow() as uow:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import ContactAttempt, Customer, Dispute, Invoice, Payment, PromiseToPay
 from bot.db.sql import date_value, key_in, moment_value, money_value
+from bot.domain.calendar import local_date
 from bot.domain.escalations import EscalationFacts
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
@@ -47,15 +48,15 @@ class Calendar:
         return self.zones.get(collector_id, self.team_zone) if collector_id else self.team_zone
 
     def today(self, collector_id: int | None) -> date:
-        return self.now.astimezone(self.zone(collector_id)).date()
+        return local_date(self.now, self.zone(collector_id))
 
     def local(self, moment: datetime | None, collector_id: int | None) -> date | None:
-        return None if moment is None else moment.astimezone(self.zone(collector_id)).date()
+        return None if moment is None else local_date(moment, self.zone(collector_id))
 
     @property
     def days(self) -> tuple[date, date]:
         """The earliest and the latest local today among the zones."""
-        days = [self.now.astimezone(zone).date() for zone in (self.team_zone, *self.zones.values())]
+        days = [local_date(self.now, zone) for zone in (self.team_zone, *self.zones.values())]
         return min(days), max(days)
 
 
