@@ -10,6 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.domain.aging import BUCKETS, Bucket
+from bot.domain.calendar import local_date
 from bot.domain.vocabulary import OUTCOME_LABELS, EscalationStatus, Outcome
 from bot.views.text import (
     Block,
@@ -149,7 +150,7 @@ def escalation_message(detail: EscalationDetail, *, actions: Sequence[Block] = (
     blocks += escalation_blocks(detail, actions=actions)
     blocks.append({"type": "context", "elements": [mrkdwn(
         f"Escalation #{detail.escalation_id} · opened "
-        f"{short_date(detail.opened_at.astimezone(detail.zone).date())}")]})
+        f"{short_date(local_date(detail.opened_at, detail.zone))}")]})
     return Message(_fallback(detail), blocks)
 
 
