@@ -167,7 +167,7 @@ def test_mistakes_get_a_specific_reply_and_change_nothing(db: Database) -> None:
         "log acme vm": "'acme' matches 2 accounts",
         "log zzz vm": "No account matches 'zzz'",
         "log beta reached": "Bob's account",
-        "promise C-1001 99999 friday": "more than the open balance",
+        "promise C-1001 99999 friday": "more than the balance not in dispute",
         "promise C-1001 100 +60": "within 30 days",
         "promise C-1001 100 2020-01-01": "in the past",
         "log acme sang": "Usage: `/collect log ACCOUNT OUTCOME [note]`",

@@ -20,6 +20,7 @@ from bot.db.models import (
     PromiseToPay,
 )
 from bot.domain.vocabulary import Outcome, PromiseStatus
+from bot.services.accounts import undisputed_balance
 from bot.services.errors import (
     AlreadyRecorded,
     InvalidInput,
@@ -119,7 +120,8 @@ def test_promise_creates_an_open_promise(db: Database) -> None:
 @pytest.mark.parametrize(
     ("promise", "message"),
     [
-        (PromiseInput(Decimal("5000.00"), day(5)), "more than the open balance of \\$1,700"),
+        (PromiseInput(Decimal("5000.00"), day(5)),
+         r"more than the balance not in dispute \(\$1,700\)"),
         (PromiseInput(Decimal("100.00"), day(-1)), "in the past"),
         (PromiseInput(Decimal("100.00"), day(400)), "within 30 days"),
         (PromiseInput(Decimal("0"), day(1)), "more than \\$0"),
@@ -288,3 +290,19 @@ def test_assign(db: Database) -> None:
         uow.commit()
     with db.uow() as uow:
         assert uow.session.get_one(Customer, ids.unowned).collector_id == ids.carol
+
+
+def test_a_promise_covers_only_what_is_not_in_dispute(db: Database) -> None:
+    ids = seed(db)
+    with db.uow() as uow:  # INV-1's $1,000 in dispute: $700 left to promise of the $1,700
+        uow.session.get_one(Invoice, ids.acme_invoices[0]).disputed = True
+        uow.commit()
+    with pytest.raises(InvalidInput, match=r"\$700\.01 is more than the balance not in dispute "
+                                           r"\(\$700\)"):
+        _record(db, ids, outcome=Outcome.PROMISE_TO_PAY,
+                promise=PromiseInput(Decimal("700.01"), day(5)))
+    assert _count(db, ContactAttempt) == 0
+    _record(db, ids, outcome=Outcome.PROMISE_TO_PAY,
+            promise=PromiseInput(Decimal("700.00"), day(5)))
+    with db.uow() as uow:
+        assert undisputed_balance(uow.session, ids.acme_corp) == Decimal("700.00")

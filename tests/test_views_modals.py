@@ -113,7 +113,7 @@ def test_parse_promise_accepts(typed: str, expected: str) -> None:
         ("1.234", "two decimals"),
         ("0", "more than $0"),
         ("0.00", "more than $0"),
-        ("5000.01", "more than the open balance of $5,000"),
+        ("5000.01", "more than the balance not in dispute ($5,000)"),
     ],
 )
 def test_parse_promise_rejects_amount(typed: str | None, message: str) -> None:

@@ -154,6 +154,17 @@ def _balance(invoice: Invoice) -> Decimal:
     return invoice.amount - invoice.amount_paid
 
 
+def _promisable(invoices: list[Invoice]) -> list[Invoice]:
+    """The open invoices a promise to pay may cover: owing something and not in dispute."""
+    return [i for i in invoices if not i.disputed and _balance(i) > ZERO]
+
+
+def undisputed_balance(session: Session, customer_id: int) -> Decimal:
+    """The most a promise to pay may be for: what is owed on invoices not in dispute (the
+    modal's limit and the service's, for buttons and `/collect` alike)."""
+    return sum((_balance(i) for i in _promisable(_open_invoices(session, customer_id))), ZERO)
+
+
 def promise_horizon(session: Session, customer: Customer, *, today: date) -> int:
     """Days ahead a promise may be dated, from the policy segment the account falls in."""
     invoices = [i for i in _open_invoices(session, customer.id) if not i.disputed]
@@ -169,9 +180,7 @@ def promise_horizon(session: Session, customer: Customer, *, today: date) -> int
 def account_context(session: Session, customer_id: int, *, today: date) -> AccountContext:
     """Name, past due, undisputed balance and open invoices of an account, for a modal."""
     customer = customer_by_id(session, customer_id)
-    invoices = [
-        i for i in _open_invoices(session, customer_id) if not i.disputed and _balance(i) > ZERO
-    ]
+    invoices = _promisable(_open_invoices(session, customer_id))
     return AccountContext(
         customer_id=customer.id,
         external_ref=customer.external_ref,

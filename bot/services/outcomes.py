@@ -31,9 +31,9 @@ from bot.domain.calendar import local_date
 from bot.domain.money import format_money
 from bot.domain.vocabulary import OUTCOME_LABELS, DisputeStatus, InvoiceStatus, Outcome
 from bot.services import roster
-from bot.services.accounts import customer_by_id, promise_horizon
+from bot.services.accounts import customer_by_id, promise_horizon, undisputed_balance
 from bot.services.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound
-from bot.views.modals import DisputeInput, PromiseInput
+from bot.views.modals import DisputeInput, PromiseInput, over_the_balance
 from bot.views.text import inline, short_date
 
 logger = logging.getLogger(__name__)
@@ -135,22 +135,9 @@ def _check_promise(
 ) -> None:
     if promise.amount <= ZERO or promise.amount != promise.amount.quantize(Decimal("0.01")):
         raise InvalidInput("The promised amount must be more than $0, in whole cents.")
-    open_balance = sum(
-        (
-            i.amount - i.amount_paid
-            for i in uow.session.scalars(
-                select(Invoice).where(
-                    Invoice.customer_id == customer.id, Invoice.status == InvoiceStatus.OPEN
-                )
-            )
-        ),
-        ZERO,
-    )
-    if promise.amount > open_balance:
-        raise InvalidInput(
-            f"{format_money(promise.amount)} is more than the open balance of "
-            f"{format_money(open_balance)}."
-        )
+    limit = undisputed_balance(uow.session, customer.id)
+    if promise.amount > limit:
+        raise InvalidInput(f"{format_money(promise.amount)} is {over_the_balance(limit)}.")
     if promise.promised_date < today:
         raise InvalidInput(f"The promise date {promise.promised_date} is in the past.")
     horizon = promise_horizon(uow.session, customer, today=today)

@@ -322,6 +322,11 @@ def parse_amount(text: str) -> Decimal:
     return amount
 
 
+def over_the_balance(limit: Decimal) -> str:
+    """Why a promise is too big, the same from the modal and from `/collect promise`."""
+    return f"more than the balance not in dispute ({money(limit)})"
+
+
 def parse_promise(
     state_values: Mapping[str, Any], *, today: date, horizon_days: int, max_amount: Decimal
 ) -> PromiseInput | Errors:
@@ -333,7 +338,7 @@ def parse_promise(
     except ValueError as error:
         errors[AMOUNT] = str(error)
     if amount is not None and amount > max_amount:
-        errors[AMOUNT] = f"That is more than the open balance of {money(max_amount)}."
+        errors[AMOUNT] = f"That is {over_the_balance(max_amount)}."
     promised = _date_value(state_values, PROMISED_DATE)
     last = today + timedelta(days=horizon_days)
     if promised is None:
