@@ -65,6 +65,14 @@ class Settings(BaseSettings):
                                   validation_alias="COLLECTBOT_ESCALATION_HOURS")
     escalations_per_run: int = Field(default=5, ge=1, le=50,
                                      validation_alias="COLLECTBOT_ESCALATIONS_PER_RUN")
+    # The delivery pool's pace: seconds between two messages to one channel, messages a minute
+    # in the whole workspace, and tries (429s aside) before a delivery is given up.
+    channel_interval: float = Field(default=1.0, ge=0, le=60,
+                                    validation_alias="COLLECTBOT_CHANNEL_INTERVAL")
+    workspace_per_minute: int = Field(default=300, ge=1, le=10_000,
+                                      validation_alias="COLLECTBOT_WORKSPACE_PER_MINUTE")
+    delivery_tries: int = Field(default=5, ge=1, le=50,
+                                validation_alias="COLLECTBOT_DELIVERY_TRIES")
     log_format: Literal["text", "json"] = Field(
         default="text", validation_alias="COLLECTBOT_LOG_FORMAT"
     )

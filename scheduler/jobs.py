@@ -21,6 +21,9 @@ class JobContext:
     database: Database
     slack_gateway: SlackGateway | None  # None: SLACK_BOT_TOKEN unset, jobs that send stop
     settings: Settings
+    # True: a job sends what it queued before it returns (`collectbot job`, to report it);
+    # False: it only queues, and the sender pool sends (the scheduler).
+    send_now: bool = True
 
     @property
     def gateway(self) -> SlackGateway:
@@ -44,7 +47,8 @@ def call_lists(context: JobContext, now: datetime) -> JobResult:
     """Morning call lists for every collector whose morning it is (idempotent per collector-day)."""
     from bot.services.morning import run_call_lists
 
-    report = run_call_lists(context.database, context.gateway, context.settings, now=now)
+    report = run_call_lists(context.database, context.gateway, context.settings, now=now,
+                            send=context.send_now)
     return JobResult(report.summary(), report.failed)
 
 
@@ -95,7 +99,8 @@ def weekly_recap(context: JobContext, now: datetime) -> JobResult:
     """Last week's recap to the team channel, on the recap day (once per week, ever)."""
     from bot.services.recap_post import run_weekly_recap
 
-    result = run_weekly_recap(context.database, context.gateway, context.settings, now=now)
+    result = run_weekly_recap(context.database, context.gateway, context.settings, now=now,
+                              send=context.send_now)
     return JobResult(result.summary, result.failed)
 
 

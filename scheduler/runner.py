@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -15,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.logs import log_ids
 from bot.settings import Settings
+from bot.slack.client import SlackGateway
 from scheduler.jobs import JOBS, JobContext, run_job
 from scheduler.leader import Leadership
 
@@ -29,6 +31,9 @@ CALL_LISTS_EVERY_MINUTES = 5
 # weekly-recap too: a leader started on the recap day after its time catches up (once a week);
 # escalations: whatever went stale while no scheduler ran.
 RUN_AT_START = frozenset({"call-lists", "snapshots", "weekly-recap", "escalations"})
+# ...unless a run started this recently: a leader taking over from one that just died does not
+# run again what its predecessor ran a moment ago.
+RECENT_RUN = timedelta(minutes=CALL_LISTS_EVERY_MINUTES)
 # Escalations are checked every hour, a few minutes past (after the hour's other work).
 ESCALATIONS_MINUTE = 7
 
@@ -64,6 +69,14 @@ def next_run(name: str, trigger: BaseTrigger, last_started: datetime | None,
     return fire
 
 
+def _recent_runs(context: JobContext, now: datetime) -> set[str]:
+    from bot.services.job_runs import last_runs
+
+    with context.database.uow(read_only=True) as uow:
+        runs = last_runs(uow.session)
+    return {name for name, run in runs.items() if run.started_at > now - RECENT_RUN}
+
+
 def build_scheduler(context: JobContext) -> BackgroundScheduler:
     """A scheduler with the routine's jobs; one memory job store, used only by the leader."""
     scheduler = BackgroundScheduler(
@@ -79,16 +92,30 @@ def build_scheduler(context: JobContext) -> BackgroundScheduler:
             except Exception:
                 logger.exception("job %s failed", name)
 
+    started = datetime.now(UTC)
+    recent = _recent_runs(context, started)
     for name, trigger in job_triggers(context.settings).items():
         # The name is what APScheduler logs ("Running job call-lists ..."), not run's qualname.
-        first = {"next_run_time": datetime.now(UTC)} if name in RUN_AT_START else {}
+        at_start = name in RUN_AT_START and name not in recent
+        if name in RUN_AT_START and not at_start:
+            logger.info("scheduler: %s ran less than %d minutes ago; not run again at start",
+                        name, RECENT_RUN.seconds // 60)
+        first = {"next_run_time": started} if at_start else {}
         scheduler.add_job(run, trigger, args=[name], id=name, name=name, **first)
     return scheduler
 
 
 def run_scheduler(context: JobContext, *, stop: threading.Event | None = None) -> None:
-    """Wait to lead, then run the jobs until stopped or leadership is lost."""
+    """Wait to lead, then run the jobs and a sender until stopped or leadership is lost.
+
+    Stopping: the job running ends (jobs only queue), the sender finishes its message and
+    hands its claim back, then leadership is let go, in that order.
+    """
+    from scheduler.senders import SenderPool
+
     stop = stop or threading.Event()
+    # Jobs only queue: the sender sends, at Slack's pace, outside every job's transaction.
+    context = dataclasses.replace(context, send_now=False)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         logger.info("scheduler: signal %s, stopping", signum)
@@ -100,6 +127,8 @@ def run_scheduler(context: JobContext, *, stop: threading.Event | None = None) -
     with Leadership(context.database.engine) as leadership:
         if not leadership.wait(should_stop=stop.is_set):
             return
+        senders = SenderPool(context.database, context.settings,
+                             gateway=_pool_gateway(context)).start()
         scheduler = build_scheduler(context)
         scheduler.start()
         try:
@@ -109,3 +138,12 @@ def run_scheduler(context: JobContext, *, stop: threading.Event | None = None) -
                     break
         finally:
             scheduler.shutdown(wait=True)
+            senders.stop()
+    logger.info("scheduler: stopped")
+
+
+def _pool_gateway(context: JobContext) -> SlackGateway:
+    """The sender's gateway: the token and URL, but a 429 raised, not slept on."""
+    if context.settings.slack_bot_token is None:
+        return context.gateway  # given by the caller (tests): its own 429 policy
+    return SlackGateway.from_settings(context.settings, wait_rate_limits=False)

@@ -156,7 +156,7 @@ def test_crash_between_send_and_mark_finds_earlier_message(
         _run(db, CrashAfterPost(slack_sandbox.url, posts=1),
              messages=[*LIST, OutgoingMessage("never reached")])
     [earlier] = slack_sandbox.dms(collector)
-    assert _row(db).status == DeliveryStatus.PENDING
+    assert _row(db).status == DeliveryStatus.SENDING  # claimed, its sender gone
 
     gateway = fast_gateway(slack_sandbox.url)
     # Within the lease the claim still stands: nothing is sent.

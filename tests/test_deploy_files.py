@@ -48,7 +48,7 @@ def test_the_procfile_runs_commands_collectbot_has() -> None:
             processes[match.group(2)] = match.group(3)
     assert {"web", "worker", "senders"} <= processes.keys()
     parser = build_parser()
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "senders"):
         argv = shlex.split(processes[name])
         assert argv[0] == "collectbot"
         parser.parse_args(argv[1:])  # an unknown command or option exits 2

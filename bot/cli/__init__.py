@@ -31,11 +31,12 @@ SUBCOMMANDS = (
     "bot.cli.objective",
     "bot.cli.preview",
     "bot.cli.scheduler",
+    "bot.cli.senders",
     "bot.cli.serve",
     "bot.cli.status",
 )
 
-LONG_RUNNING = frozenset({"serve", "scheduler"})
+LONG_RUNNING = frozenset({"serve", "scheduler", "senders"})
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -409,6 +409,7 @@ class Delivery(Base):
     """One message the bot sends; the unique key makes every send happen once."""
 
     __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -425,6 +426,28 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What to send, so any sender can send it: {"messages": [{"text", "blocks"}], "thread",
+    # "fallback"} or {"upload": {...}} (None: a row written by `deliver`, sent by its caller).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Not claimed before this moment (a retry's backoff, a 429's Retry-After).
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    # Sent only after this delivery is sent, in the thread of its first message.
+    after_key: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SlackGate(Base):
+    """A pace shared by every sender: a channel, the workspace, or a Web API method after a 429.
+
+    Nothing goes through a gate before `next_at`; a channel's gate is held (far `next_at`,
+    `holder` set) while one sender posts to it, so a channel's messages go one at a time.
+    """
+
+    __tablename__ = "slack_gates"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column()
+    holder: Mapped[str | None] = mapped_column(String(64))
 
 
 class JobRun(Base):

@@ -77,6 +77,8 @@ class QueueState:
     retrying: int
     failed: int
     failures: tuple[FailedDelivery, ...] = ()
+    # Deliveries waiting for another try, with the error of the last one.
+    retries: tuple[FailedDelivery, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,11 @@ class EscalationStatus(enum.StrEnum):
 
 
 class DeliveryStatus(enum.StrEnum):
+    """Where a delivery stands: queued, being sent, waiting to retry, or done one way or another."""
+
     PENDING = "pending"
+    SENDING = "sending"
+    RETRYING = "retrying"
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"

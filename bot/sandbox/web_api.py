@@ -11,6 +11,7 @@ import copy
 import itertools
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -59,6 +60,41 @@ class _Failure:
 
 
 @dataclass
+class _RateLimit:
+    """Slack's pace for one method: per channel (one call every `channel_seconds`) and for the
+    whole workspace (a token bucket of `burst` calls refilled at `per_minute`)."""
+
+    channel_seconds: float | None
+    per_minute: int | None
+    burst: int
+    tokens: float = 0.0
+    refilled_at: float = 0.0
+    last_by_channel: dict[str, float] = field(default_factory=dict)
+
+    def wait(self, channel: str | None, now: float) -> float:
+        """0 when a call now is within the limits (and counts it), else the seconds to wait."""
+        waits = [0.0]
+        if self.per_minute is not None:
+            rate = self.per_minute / 60
+            self.tokens = min(self.burst, self.tokens + (now - self.refilled_at) * rate)
+            self.refilled_at = now
+            if self.tokens < 1:
+                waits.append((1 - self.tokens) / rate)
+        if self.channel_seconds is not None and channel is not None:
+            last = self.last_by_channel.get(channel)
+            # A millisecond of slack: clocks read a hair apart on either side of a socket.
+            if last is not None and now - last < self.channel_seconds - 0.001:
+                waits.append(self.channel_seconds - (now - last))
+        wait = max(waits)
+        if wait == 0:
+            if self.per_minute is not None:
+                self.tokens -= 1
+            if channel is not None:
+                self.last_by_channel[channel] = now
+        return wait
+
+
+@dataclass
 class SandboxUser:
     """A seeded Slack user."""
 
@@ -103,6 +139,7 @@ class _State:
     delays: dict[str, float] = field(default_factory=dict)
     holds: dict[str, threading.Event] = field(default_factory=dict)
     refused_blocks: set[str] = field(default_factory=set)
+    rate_limits: dict[str, _RateLimit] = field(default_factory=dict)
     last_ts: Decimal = Decimal(0)
 
 
@@ -282,6 +319,22 @@ class SlackSandbox:
         with self._lock:
             self._state.failures.setdefault(method, deque()).extend([failure] * times)
 
+    def limit_rate(
+        self, method: str, *, channel_seconds: float | None = None,
+        per_minute: int | None = None, burst: int = 1,
+    ) -> None:
+        """Answer 429 (Retry-After in whole seconds, as Slack) to calls to `method` beyond a
+        pace: one call per channel every `channel_seconds` (chat.postMessage's "1 a second"),
+        and `per_minute` in the workspace with bursts of `burst` calls."""
+        if channel_seconds is None and per_minute is None:
+            raise ValueError("limit_rate needs channel_seconds, per_minute or both")
+        if burst < 1 or (per_minute is not None and per_minute < 1):
+            raise ValueError("burst and per_minute are at least 1")
+        with self._lock:
+            self._state.rate_limits[method] = _RateLimit(
+                channel_seconds, per_minute, burst, tokens=float(burst),
+                refilled_at=self._clock())
+
     def lose_response_next(self, method: str, *, times: int = 1) -> None:
         """Act on the next `times` calls to `method`, then drop the connection unanswered."""
         with self._lock:
@@ -428,6 +481,8 @@ class SlackSandbox:
         failure, delay, lose = self._injected(method)
         if delay:
             time.sleep(delay)
+        if failure is None:
+            failure = self._over_limit(method, params)
         if failure is not None:
             headers = {}
             if failure.retry_after is not None:
@@ -448,6 +503,18 @@ class SlackSandbox:
             logger.info("slack sandbox %s: invalid_arguments (%s)", method, exc)
             return _Reply(200, {"ok": False, "error": "invalid_arguments"}, {}), lose
         return _Reply(200, {"ok": True, **body}, {}), lose
+
+    def _over_limit(self, method: str, params: dict[str, Any]) -> _Failure | None:
+        with self._lock:
+            limit = self._state.rate_limits.get(method)
+            if limit is None:
+                return None
+            name = str(params.get("channel") or params.get("channel_id") or "") or None
+            channel = self._state.dm_by_user.get(name, name) if name else None
+            wait = limit.wait(channel, self._clock())
+        if wait == 0:
+            return None
+        return _Failure(429, "ratelimited", max(1, math.ceil(wait)))
 
     def _respond(self, path: str, body: bytes) -> _Reply:
         try:

@@ -1,45 +1,66 @@
-"""Exactly-once deliveries: each message the bot sends is a `deliveries` row claimed first.
+"""Exactly-once deliveries: every message the bot sends is a `deliveries` row first.
 
-The protocol, so that a retry, a restart or a second process never sends twice:
-1. insert the intent row (unique key) in its own committed transaction;
-2. claim it with a compare-and-set UPDATE (pending and unclaimed or claimed longer ago than the
-   lease, or failed); PostgreSQL also locks the row with FOR UPDATE SKIP LOCKED;
-3. on a delivery claimed before (a crash or a failure after a possible send), look in the
-   channel's history for messages carrying this key in their metadata and send only what is missing;
-4. mark it sent with every {channel, ts} in one transaction.
-No transaction is open while Slack is called.
+Two ways to send one:
+- `enqueue` (and `enqueue_upload`) writes the row, with everything needed to send it, in the
+  caller's unit of work: a job commits its lists and their deliveries together and is done;
+  the sender pool (scheduler/senders.py) sends them at Slack's pace, retries what failed for a
+  while, and gives up with the reason recorded. `flush` sends given queued keys at once, in the
+  calling thread, through the same claims and paces (what `collectbot job` does, to print what
+  was sent).
+- `deliver` writes the row and sends it at once, in its own short transactions (the row must be
+  committed before Slack is called, and the result right after), so it must never be called
+  inside a unit of work.
 
-Why its own short transactions, when every other service takes its caller's unit of work: the
-intent row must be committed before Slack is called (else a crash after the send leaves no trace
-to find the message by), and the result committed right after (else a rollback of the caller's
-work would forget a message Slack already shows). So `deliver` takes the Database, not a unit of
-work, and must never be called inside one.
+Either way: one row per key (a unique constraint), claimed before Slack is called; a retry
+after a lost answer looks for the earlier message by its metadata before sending again
+(bot/services/delivery_sender.py has the protocol). No transaction is open while Slack is called.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
-from collections.abc import Sequence
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Delivery
+from bot.domain.pacing import Pace
 from bot.domain.vocabulary import DeliveryStatus
-from bot.slack.client import SlackError, SlackGateway
+from bot.services.delivery_sender import (
+    DEFAULT_LEASE,
+    DELIVERY_EVENT,
+    Claim,
+    DeliveryOutcome,
+    DeliveryResult,
+    Sending,
+    claim_key,
+    is_user_id,
+    send_claimed,
+    utc_now,
+)
+from bot.slack.client import SlackGateway
+
+__all__ = [
+    "DEFAULT_LEASE", "DELIVERY_EVENT", "DeliveryOutcome", "DeliveryResult", "OutgoingMessage",
+    "call_list_key", "deliver", "delivery_messages", "enqueue", "enqueue_upload", "flush",
+    "is_user_id", "mark_skipped", "queued",
+]
 
 logger = logging.getLogger(__name__)
 
-DELIVERY_EVENT = "collectbot_delivery"
-# Slack's clock and ours may disagree a little; look this far before the intent row was written.
-HISTORY_MARGIN = timedelta(minutes=10)
-DEFAULT_LEASE = timedelta(minutes=5)
-
-DeliveryOutcome = Literal["sent", "already_sent", "in_progress", "failed", "skipped"]
+# Set when something is queued: a sender in this process looks at once instead of at its next
+# poll (other processes find it at theirs).
+queued = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -50,29 +71,106 @@ class OutgoingMessage:
     blocks: list[dict[str, Any]] | None = None
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
-    """What `deliver` did: status, the {channel, ts} of every message, Slack's error code."""
-
-    status: DeliveryOutcome
-    messages: list[dict[str, str]]
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class _Claim:
-    created_at: datetime
-    reclaimed: bool
-
-
 def call_list_key(slack_user_id: str, list_date: date) -> str:
     """The delivery key that makes a collector's list for a day go out once."""
     return f"calllist:{slack_user_id}:{list_date.isoformat()}"
 
 
-def is_user_id(recipient: str) -> bool:
-    """True for a Slack user id (U…/W…), false for a channel id (C…/G…/D…)."""
-    return recipient[:1] in ("U", "W")
+def _payload(messages: Sequence[OutgoingMessage], *, thread: bool,
+             fallback: Sequence[OutgoingMessage] | None) -> dict[str, Any]:
+    def plain(found: Sequence[OutgoingMessage]) -> list[dict[str, Any]]:
+        return [{"text": m.text, "blocks": m.blocks} for m in found]
+
+    return {"messages": plain(messages), "thread": thread,
+            "fallback": plain(fallback) if fallback else None}
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    messages: Sequence[OutgoingMessage],
+    thread: bool = False,
+    fallback: Sequence[OutgoingMessage] | None = None,
+) -> bool:
+    """Queue `messages` for `recipient` (a user's DM or a channel) once per `key`, ever, in the
+    caller's unit of work. With `thread` every message after the first is a reply to it;
+    `fallback` is sent instead if Slack refuses a block before anything was posted.
+
+    True when queued now; False when the key was queued (or sent) before. The caller commits.
+    """
+    _check_arguments(key=key, kind=kind, recipient=recipient, messages=messages)
+    return _insert(session, key=key, kind=kind, recipient=recipient,
+                   payload=_payload(messages, thread=thread, fallback=fallback))
+
+
+def enqueue_upload(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    after: str,
+    recipient: str,
+    filename: str,
+    title: str,
+    content: bytes,
+    alt_txt: str | None = None,
+) -> bool:
+    """Queue a file for the thread of delivery `after`'s first message, sent once that one is.
+
+    An upload is tried again only when it surely did not start: one cut off mid-way may be
+    shared already, and no metadata would find it.
+    """
+    _check_arguments(key=key, kind=kind, recipient=recipient, messages=[OutgoingMessage(title)])
+    if not content:
+        raise ValueError(f"delivery {key} uploads an empty file")
+    upload = {"filename": filename, "title": title, "alt_txt": alt_txt,
+              "content": base64.b64encode(content).decode("ascii")}
+    return _insert(session, key=key, kind=kind, recipient=recipient, payload={"upload": upload},
+                   after=after)
+
+
+def _insert(session: Session, *, key: str, kind: str, recipient: str, payload: dict[str, Any],
+            after: str | None = None) -> bool:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(Delivery)
+        .values(key=key, kind=kind, recipient=recipient, status=DeliveryStatus.PENDING,
+                attempts=0, payload=payload, after_key=after, created_at=utc_now())
+        .on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.id)
+    ).first() is not None
+    if not inserted:
+        row = session.scalars(select(Delivery).where(Delivery.key == key)).one()
+        _check_same(row, key, kind, recipient)
+        if row.payload is None and row.status == DeliveryStatus.PENDING and not row.attempts:
+            # A row reserved before its messages were rendered (who it goes to decides how
+            # they read): they are what it sends.
+            row.payload, row.after_key, inserted = payload, after, True
+    if inserted:
+        queued.set()
+    return inserted
+
+
+def flush(
+    database: Database,
+    gateway: SlackGateway,
+    keys: Iterable[str],
+    *,
+    now: datetime,
+    pace: Pace | None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> dict[str, DeliveryResult]:
+    """Send the given queued deliveries now, in this thread, in order, at `pace`; each result.
+
+    A failed one is recorded failed (whoever flushed reports it; the next flush retries it).
+    """
+    how = Sending(pace=pace, wait=_sleep)
+    results: dict[str, DeliveryResult] = {}
+    for key in keys:
+        results[key] = _send_now(database, gateway, key, stamp=now, lease=lease, how=how)
+    return results
 
 
 def deliver(
@@ -86,56 +184,47 @@ def deliver(
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
     thread: bool = False,
+    pace: Pace | None = None,
 ) -> DeliveryResult:
-    """Send `messages` to `recipient` (a user's DM or a channel) once per `key`, ever; with
-    `thread`, every message after the first is a reply in the first one's thread."""
-    _check_arguments(
-        key=key, kind=kind, recipient=recipient, messages=messages, now=now, lease=lease
-    )
-    _insert_intent(database, key=key, kind=kind, recipient=recipient)
-    claim = _claim(database, key=key, kind=kind, recipient=recipient, now=now, lease=lease)
-    if isinstance(claim, DeliveryResult):
-        logger.info("delivery %s not sent: %s", key, claim.status, extra={"delivery_key": key})
-        return claim
+    """Send `messages` to `recipient` (a user's DM or a channel) once per `key`, ever, now;
+    with `thread`, every message after the first is a reply in the first one's thread.
 
-    channel = recipient
-    sent: dict[int, str] = {}
-    try:
-        if is_user_id(recipient):
-            channel = gateway.open_dm(recipient)
-        if claim.reclaimed:
-            sent.update(_earlier_parts(gateway, channel, key, claim.created_at - HISTORY_MARGIN))
-            if sent:
-                logger.info("delivery %s: %d part(s) found already sent", key, len(sent),
+    Its own short transactions: never call it inside a unit of work.
+    """
+    _check_arguments(key=key, kind=kind, recipient=recipient, messages=messages)
+    _check_time(now, lease)
+    payload = _payload(messages, thread=thread, fallback=None)
+    with database.uow() as uow:
+        _insert(uow.session, key=key, kind=kind, recipient=recipient, payload=payload)
+        uow.commit()
+    return _send_now(database, gateway, key, stamp=now, lease=lease,
+                     how=Sending(pace=pace, wait=_sleep), payload=payload)
+
+
+def _sleep(seconds: float) -> bool:
+    if seconds > 0:
+        time.sleep(seconds)
+    return False
+
+
+def _send_now(
+    database: Database, gateway: SlackGateway, key: str, *, stamp: datetime, lease: timedelta,
+    how: Sending, payload: dict[str, Any] | None = None,
+) -> DeliveryResult:
+    holder = f"direct-{uuid.uuid4().hex[:12]}"
+    while True:
+        claim = claim_key(database, key, holder=holder, stamp=stamp, now=how.clock(),
+                          lease=lease, gated=how.pace is not None, payload=payload)
+        if isinstance(claim, Claim):
+            return send_claimed(database, gateway, claim, how)
+        if isinstance(claim, DeliveryResult):
+            if claim.status != "sent":
+                logger.info("delivery %s not sent: %s", key, claim.status,
                             extra={"delivery_key": key})
-        for part, message in enumerate(messages, start=1):
-            if part in sent:
-                continue
-            # Replies go under the first message; plain posts keep the plain call.
-            reply = {"thread_ts": sent[1]} if thread and part > 1 and 1 in sent else {}
-            sent[part] = gateway.post_message(
-                channel,
-                message.text,
-                message.blocks,
-                **reply,
-                metadata={
-                    "event_type": DELIVERY_EVENT,
-                    "event_payload": {"key": key, "part": part},
-                },
-            )
-    except SlackError as exc:
-        refs = _refs(channel, sent)
-        _finish(database, key, DeliveryStatus.FAILED, channel=channel, refs=refs, now=None,
-                error=exc.code)
-        logger.warning("delivery %s failed: %s (%d of %d sent)", key, exc.code, len(sent),
-                       len(messages), extra={"delivery_key": key})
-        return DeliveryResult("failed", refs, exc.code)
-
-    refs = _refs(channel, sent)
-    _finish(database, key, DeliveryStatus.SENT, channel=channel, refs=refs, now=now, error=None)
-    logger.info("delivery %s sent to %s (%d message(s))", key, channel, len(refs),
-                extra={"delivery_key": key})
-    return DeliveryResult("sent", refs)
+            return claim
+        # Its channel is busy with another message: wait for it (a held channel opens at the
+        # latest when that sender's lease ends).
+        how.wait(max(0.01, (claim - how.clock()).total_seconds()))
 
 
 def mark_skipped(  # noqa: PLR0917 (the positional signature other modules call)
@@ -145,29 +234,30 @@ def mark_skipped(  # noqa: PLR0917 (the positional signature other modules call)
 
     The reason is kept in the row's `error` column. A delivery already sent stays sent.
     """
-    _check_arguments(
-        key=key,
-        kind=kind,
-        recipient=recipient,
-        messages=[OutgoingMessage(reason)],
-        now=now,
-        lease=DEFAULT_LEASE,
-    )
+    _check_arguments(key=key, kind=kind, recipient=recipient, messages=[OutgoingMessage(reason)])
+    _check_time(now, DEFAULT_LEASE)
     if not reason.strip():
         raise ValueError("a skipped delivery needs a reason")
-    _insert_intent(database, key=key, kind=kind, recipient=recipient)
+    dialect = postgresql if database.dialect == "postgresql" else sqlite
     with database.uow() as uow:
-        row = _locked_row(database, uow.session, key)
-        if row is None:
-            return DeliveryStatus.PENDING
+        if uow.session.execute(
+            dialect.insert(Delivery)
+            .values(key=key, kind=kind, recipient=recipient, status=DeliveryStatus.SKIPPED,
+                    attempts=0, error=reason[:300], claimed_at=now, created_at=utc_now())
+            .on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.id)
+        ).first() is not None:
+            uow.commit()
+            logger.info("delivery %s skipped", key, extra={"delivery_key": key})
+            return DeliveryStatus.SKIPPED
+        query = select(Delivery).where(Delivery.key == key)
+        if database.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = uow.session.scalars(query).first()
+        if row is None or row.status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED,
+                                          DeliveryStatus.SENDING):
+            # Sent, skipped, or being sent right now (its send wins).
+            return DeliveryStatus.SENDING if row is None else row.status
         _check_same(row, key, kind, recipient)
-        if row.status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED):
-            return row.status
-        if row.status == DeliveryStatus.PENDING and row.claimed_at is not None and (
-            row.claimed_at >= now - DEFAULT_LEASE
-        ):
-            # Someone is sending it right now; their send wins.
-            return row.status
         row.status = DeliveryStatus.SKIPPED
         row.error = reason[:300]
         row.claimed_at = now
@@ -184,13 +274,7 @@ def delivery_messages(database: Database, key: str) -> list[dict[str, str]]:
 
 
 def _check_arguments(
-    *,
-    key: str,
-    kind: str,
-    recipient: str,
-    messages: Sequence[OutgoingMessage],
-    now: datetime,
-    lease: timedelta,
+    *, key: str, kind: str, recipient: str, messages: Sequence[OutgoingMessage]
 ) -> None:
     if not key or len(key) > 200:
         raise ValueError(f"delivery key must be 1-200 characters, got {len(key)}")
@@ -200,31 +284,13 @@ def _check_arguments(
         raise ValueError(f"recipient must be a Slack user or channel id: {recipient!r}")
     if not messages:
         raise ValueError(f"delivery {key} has no messages")
+
+
+def _check_time(now: datetime, lease: timedelta) -> None:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if lease <= timedelta(0):
         raise ValueError("lease must be positive")
-
-
-def _insert_intent(database: Database, *, key: str, kind: str, recipient: str) -> None:
-    dialect = postgresql if database.dialect == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Delivery)
-        .values(key=key, kind=kind, recipient=recipient, status=DeliveryStatus.PENDING,
-                attempts=0)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    with database.uow() as uow:
-        uow.session.execute(statement)
-        uow.commit()
-
-
-def _locked_row(database: Database, session: Any, key: str) -> Delivery | None:
-    query = select(Delivery).where(Delivery.key == key)
-    if database.dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    row: Delivery | None = session.scalars(query).first()
-    return row
 
 
 def _check_same(row: Delivery, key: str, kind: str, recipient: str) -> None:
@@ -232,98 +298,3 @@ def _check_same(row: Delivery, key: str, kind: str, recipient: str) -> None:
         raise ValueError(
             f"delivery {key} exists as {row.kind} to {row.recipient}, not {kind} to {recipient}"
         )
-
-
-def _claim(
-    database: Database,
-    *,
-    key: str,
-    kind: str,
-    recipient: str,
-    now: datetime,
-    lease: timedelta,
-) -> _Claim | DeliveryResult:
-    stale = now - lease
-    with database.uow() as uow:
-        session = uow.session
-        row = _locked_row(database, session, key)
-        if row is None:
-            # PostgreSQL skipped a row another process holds locked while claiming it.
-            return DeliveryResult("in_progress", [])
-        _check_same(row, key, kind, recipient)
-        if row.status == DeliveryStatus.SENT:
-            return DeliveryResult("already_sent", [dict(r) for r in row.messages or ()])
-        if row.status == DeliveryStatus.SKIPPED:
-            return DeliveryResult("skipped", [], row.error)
-        if row.status == DeliveryStatus.PENDING and row.claimed_at is not None and (
-            row.claimed_at >= stale
-        ):
-            return DeliveryResult("in_progress", [dict(r) for r in row.messages or ()])
-        reclaimed = row.attempts > 0 or row.claimed_at is not None
-        created_at = row.created_at
-        claimable = or_(
-            Delivery.status == DeliveryStatus.FAILED,
-            and_(
-                Delivery.status == DeliveryStatus.PENDING,
-                or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < stale),
-            ),
-        )
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(Delivery)
-                .where(Delivery.key == key, claimable)
-                .values(
-                    status=DeliveryStatus.PENDING,
-                    claimed_at=now,
-                    attempts=Delivery.attempts + 1,
-                    error=None,
-                )
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount != 1:
-            return DeliveryResult("in_progress", [])
-        uow.commit()
-    return _Claim(created_at=created_at, reclaimed=reclaimed)
-
-
-def _earlier_parts(
-    gateway: SlackGateway, channel: str, key: str, oldest: datetime
-) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for message in gateway.metadata_messages(channel, DELIVERY_EVENT, oldest):
-        if message.payload.get("key") != key:
-            continue
-        try:
-            part = int(message.payload.get("part", 1))
-        except (TypeError, ValueError):
-            continue
-        # The oldest copy is the one the recipient saw first; keep it.
-        found.setdefault(part, message.ts)
-    return found
-
-
-def _refs(channel: str, sent: dict[int, str]) -> list[dict[str, str]]:
-    return [{"channel": channel, "ts": sent[part]} for part in sorted(sent)]
-
-
-def _finish(
-    database: Database,
-    key: str,
-    status: DeliveryStatus,
-    *,
-    channel: str,
-    refs: list[dict[str, str]],
-    now: datetime | None,
-    error: str | None,
-) -> None:
-    with database.uow() as uow:
-        uow.session.execute(
-            update(Delivery)
-            .where(Delivery.key == key, Delivery.status != DeliveryStatus.SENT)
-            .values(status=status, channel=channel, messages=refs, sent_at=now,
-                    error=None if error is None else error[:300])
-            .execution_options(synchronize_session=False)
-        )
-        uow.commit()

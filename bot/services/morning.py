@@ -24,7 +24,15 @@ from bot.services.call_lists import (
     render_list_messages,
     store_list,
 )
-from bot.services.deliveries import OutgoingMessage, call_list_key, deliver, mark_skipped
+from bot.services.deliveries import (
+    DeliveryResult,
+    OutgoingMessage,
+    call_list_key,
+    enqueue,
+    flush,
+    mark_skipped,
+)
+from bot.services.delivery_sender import pace_of
 from bot.settings import Settings
 from bot.slack.client import SlackError, SlackGateway
 from bot.views.call_list import render_manager_ooo_notice
@@ -103,9 +111,14 @@ def out_of_office(
 
 
 def run_call_lists(
-    database: Database, gateway: SlackGateway, settings: Settings, *, now: datetime
+    database: Database, gateway: SlackGateway, settings: Settings, *, now: datetime,
+    send: bool = True,
 ) -> CallListsReport:
-    """Send every collector whose morning it is their list, once; skip days past the cutoff."""
+    """Queue every collector whose morning it is their list, once; skip days past the cutoff.
+
+    With `send`, the lists queued are then sent at once from this thread (what `collectbot job`
+    does, to report them sent or failed); without, the sender pool sends them.
+    """
     report = CallListsReport()
     with database.uow() as uow:
         members = list(
@@ -155,18 +168,51 @@ def run_call_lists(
         stored = {c.planned.member.id: store_list(uow.session, c, policy_version=version).id
                   for c in computed}
         uow.commit()
+    queued: dict[str, _Queued] = {}
     for item in computed:
         member = item.planned.member
         with log_ids(collector=member.slack_user_id):
-            report.outcomes[member.slack_user_id] = _send_one(
-                database, gateway, settings=settings, item=item, call_list_id=stored[member.id],
-                by_id=by_id, now=now,
-            )
+            outcome = _queue_one(database, gateway, settings=settings, item=item,
+                                 call_list_id=stored[member.id], by_id=by_id, now=now)
+        if isinstance(outcome, str):
+            report.outcomes[member.slack_user_id] = outcome
+        else:
+            queued[member.slack_user_id] = outcome
+    _send_queued(database, gateway, settings, queued, report, now=now, send=send)
     logger.info(report.summary())
     return report
 
 
-def _send_one(
+@dataclass(frozen=True)
+class _Queued:
+    """A list queued: its key, the manager's notice queued with it, and whether a backup gets it."""
+
+    key: str
+    notice: str | None
+    to_backup: bool
+
+
+def _send_queued(  # noqa: PLR0913 (the job's state, passed on)
+    database: Database, gateway: SlackGateway, settings: Settings, queued: dict[str, _Queued],
+    report: CallListsReport, *, now: datetime, send: bool,
+) -> None:
+    if not send:
+        for collector in queued:
+            report.outcomes[collector] = "queued"
+        return
+    keys = [k for q in queued.values() for k in (q.notice, q.key) if k is not None]
+    results = flush(database, gateway, keys, now=now, pace=pace_of(settings))
+    for collector, item in queued.items():
+        report.outcomes[collector] = _outcome(results[item.key], to_backup=item.to_backup)
+
+
+def _outcome(result: DeliveryResult, *, to_backup: bool) -> str:
+    if to_backup and result.status == "sent":
+        return "sent to backup"
+    return result.status.replace("_", " ")
+
+
+def _queue_one(
     database: Database,
     gateway: SlackGateway,
     *,
@@ -175,7 +221,7 @@ def _send_one(
     call_list_id: int,
     by_id: dict[int, TeamMember],
     now: datetime,
-) -> str:
+) -> _Queued | str:
     member = item.planned.member
     key = call_list_key(member.slack_user_id, item.planned.list_date)
     away, status_text = out_of_office(gateway, member, settings)
@@ -183,54 +229,51 @@ def _send_one(
     if backup is not None and not backup.active:
         backup = None
     recipient = member.slack_user_id
+    notice = None
     if away:
-        _tell_manager(database, gateway, item=item, by_id=by_id, backup=backup,
-                      status_text=status_text, now=now)
+        notice = _tell_manager(database, item=item, by_id=by_id, backup=backup,
+                               status_text=status_text)
         if backup is None:
             mark_skipped(database, key, "call_list", member.slack_user_id,
                          f"out of office ({status_text}), no backup", now)
             return "out of office, no backup"
         recipient = backup.slack_user_id
-    with database.uow() as uow:
-        if recipient != member.slack_user_id:
-            # Record the backup as the recipient before rendering, so the list reads as theirs.
-            _claim_recipient(uow.session, key, recipient)
-            uow.commit()
-        messages = render_list_messages(uow.session, call_list_id, now=now)
     try:
-        result = deliver(
-            database, gateway, key=key, kind="call_list", recipient=recipient,
-            messages=[OutgoingMessage(m.text, m.blocks) for m in messages], now=now,
-        )
+        with database.uow() as uow:
+            if recipient != member.slack_user_id:
+                # Record the backup as the recipient before rendering: the list reads as theirs.
+                _claim_recipient(uow.session, key, recipient)
+            messages = render_list_messages(uow.session, call_list_id, now=now)
+            enqueue(uow.session, key=key, kind="call_list", recipient=recipient,
+                    messages=[OutgoingMessage(m.text, m.blocks) for m in messages])
+            uow.commit()
     except ValueError as exc:  # the key went to someone else on an earlier run
         logger.warning("call list %s not sent: %s", key, exc)
         return "conflict"
-    if away:
-        return "sent to backup" if result.status == "sent" else result.status.replace("_", " ")
-    return result.status.replace("_", " ")
+    return _Queued(key, notice, to_backup=away)
 
 
 def _claim_recipient(session: Session, key: str, recipient: str) -> None:
     if session.scalar(select(Delivery).where(Delivery.key == key)) is None:
         session.add(Delivery(key=key, kind="call_list", recipient=recipient))
+        session.flush()
 
 
 def _tell_manager(
     database: Database,
-    gateway: SlackGateway,
     *,
     item: ComputedList,
     by_id: dict[int, TeamMember],
     backup: TeamMember | None,
     status_text: str,
-    now: datetime,
-) -> None:
+) -> str | None:
+    """Queue the manager's notice that the collector is out; its key (None: no manager)."""
     member = item.planned.member
     manager = by_id.get(member.manager_id) if member.manager_id else None
     if manager is None or not manager.active:
         logger.warning("collector %s is out of office and has no manager to tell",
                        member.slack_user_id)
-        return
+        return None
     notice = render_manager_ooo_notice(
         absent_name=member.name,
         absent_slack_id=member.slack_user_id,
@@ -241,9 +284,9 @@ def _tell_manager(
         backup_slack_id=backup.slack_user_id if backup else None,
         status_text=status_text or None,
     )
-    deliver(
-        database, gateway,
-        key=f"ooo:{member.slack_user_id}:{item.planned.list_date.isoformat()}",
-        kind="ooo_notice", recipient=manager.slack_user_id,
-        messages=[OutgoingMessage(notice.text, notice.blocks)], now=now,
-    )
+    key = f"ooo:{member.slack_user_id}:{item.planned.list_date.isoformat()}"
+    with database.uow() as uow:
+        enqueue(uow.session, key=key, kind="ooo_notice", recipient=manager.slack_user_id,
+                messages=[OutgoingMessage(notice.text, notice.blocks)])
+        uow.commit()
+    return key

@@ -2,9 +2,9 @@
 
 Once: one delivery key per week (`recap:<week end>`) through the outbox, so a rerun, a second
 process or a restart sends nothing twice. A workspace that refuses the native chart gets the
-same post without it (the outbox retries the failed delivery under the same key). The PNG goes
-to the thread only from the run that sent the post; a failed upload is logged and never blocks
-or repeats the text.
+same post without it (the delivery's fallback). The PNG is a delivery of its own
+(`recap-chart:<week end>`) that waits for the post and goes to its thread; a failed upload is
+logged and never blocks or repeats the text.
 """
 
 from __future__ import annotations
@@ -20,23 +20,29 @@ from bot.db import Database
 from bot.db.models import Delivery
 from bot.domain.recap import Recap
 from bot.domain.vocabulary import DeliveryStatus
-from bot.services.deliveries import OutgoingMessage, deliver
+from bot.services.deliveries import OutgoingMessage, enqueue, enqueue_upload, flush
+from bot.services.delivery_sender import pace_of
 from bot.services.metrics import MetricsConfig
 from bot.services.recap import build_recap
 from bot.settings import Settings
 from bot.slack.blockkit import validate_message
-from bot.slack.client import SlackError, SlackGateway
+from bot.slack.client import SlackGateway
 from bot.views.recap import recap_thread, recap_top
 from bot.views.text import Message
 
 logger = logging.getLogger(__name__)
 
 KIND = "weekly_recap"
+CHART_KIND = "recap_chart"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def recap_key(week_end: date) -> str:
     return f"recap:{week_end.isoformat()}"
+
+
+def chart_key(week_end: date) -> str:
+    return f"recap-chart:{week_end.isoformat()}"
 
 
 def due_week(now: datetime, settings: Settings) -> date | None:
@@ -62,55 +68,73 @@ def _outgoing(messages: list[Message]) -> list[OutgoingMessage]:
     return [OutgoingMessage(m.text, m.blocks) for m in messages]
 
 
+def queue_recap(session: Session, channel: str, recap: Recap) -> None:
+    """Queue the post (its thread after the top message, a chartless fallback) and its PNG."""
+    from bot.views.recap_chart import recap_alt_text, recap_png  # matplotlib: only when posting
+
+    key = recap_key(recap.week_end)
+    thread = recap_thread(recap)
+    enqueue(session, key=key, kind=KIND, recipient=channel, thread=True,
+            messages=_outgoing([recap_top(recap), *thread]),
+            fallback=_outgoing([recap_top(recap, chart=False), *thread]))
+    enqueue_upload(session, key=chart_key(recap.week_end), kind=CHART_KIND, after=key,
+                   recipient=channel, filename=f"recap-{recap.week_end.isoformat()}.png",
+                   title="Weekly recap: DSO and aging", content=recap_png(recap),
+                   alt_txt=recap_alt_text(recap))
+
+
 def post_recap(database: Database, gateway: SlackGateway, settings: Settings, recap: Recap, *,
-               now: datetime) -> RecapPost:
-    """Post `recap` to the team channel once (its thread after the top message), then the PNG."""
+               now: datetime, send: bool = True) -> RecapPost:
+    """Queue `recap` for the team channel once, then (with `send`) post it and its PNG now."""
     channel = settings.team_channel
     if not channel:
         return RecapPost("weekly-recap: COLLECTBOT_TEAM_CHANNEL is not set; nothing posted", 1)
-    key = recap_key(recap.week_end)
-    thread = recap_thread(recap)
-    result = deliver(database, gateway, key=key, kind=KIND, recipient=channel, now=now,
-                     thread=True, messages=_outgoing([recap_top(recap), *thread]))
-    if result.status == "failed" and result.error == "invalid_blocks" and not result.messages:
-        logger.warning("recap %s: the chart block was refused; posting without it", key)
-        result = deliver(database, gateway, key=key, kind=KIND, recipient=channel, now=now,
-                         thread=True,
-                         messages=_outgoing([recap_top(recap, chart=False), *thread]))
+    with database.uow() as uow:
+        queue_recap(uow.session, channel, recap)
+        uow.commit()
+    return _send(database, gateway, settings, recap.week_end, now=now, send=send)
+
+
+def _send(database: Database, gateway: SlackGateway, settings: Settings, week_end: date, *,
+          now: datetime, send: bool) -> RecapPost:
+    key = recap_key(week_end)
+    if not send:
+        return RecapPost(f"weekly-recap: {key} queued with its chart")
+    pace = pace_of(settings)
+    result = flush(database, gateway, [key], now=now, pace=pace)[key]
     if result.status != "sent":
         failed = int(result.status == "failed")
         return RecapPost(f"weekly-recap: {key} {result.status.replace('_', ' ')}"
                          + (f" ({result.error})" if result.error else ""), failed)
-    from bot.views.recap_chart import recap_alt_text, recap_png  # matplotlib: only when posting
-
-    top = result.messages[0]
-    try:
-        gateway.upload_file(top["channel"], f"recap-{recap.week_end.isoformat()}.png",
-                            recap_png(recap), "Weekly recap: DSO and aging",
-                            thread_ts=top["ts"], alt_txt=recap_alt_text(recap))
-    except SlackError as exc:
-        logger.warning("recap %s: chart upload failed (%s); the text was posted", key, exc.code)
-        return RecapPost(f"weekly-recap: {key} posted; chart upload failed ({exc.code})")
+    chart = flush(database, gateway, [chart_key(week_end)], now=now, pace=pace)
+    upload = chart[chart_key(week_end)]
+    if upload.status in ("failed", "retrying"):
+        logger.warning("recap %s: chart upload failed (%s); the text was posted", key,
+                       upload.error)
+        return RecapPost(f"weekly-recap: {key} posted; chart upload failed ({upload.error})")
     return RecapPost(f"weekly-recap: {key} posted with its chart")
 
 
 def run_weekly_recap(database: Database, gateway: SlackGateway, settings: Settings, *,
-                     now: datetime) -> RecapPost:
-    """The job: post last week's recap if it is due and not posted yet."""
+                     now: datetime, send: bool = True) -> RecapPost:
+    """The job: queue last week's recap if it is due and not queued yet; with `send`, post it."""
     week_end = due_week(now, settings)
     if week_end is None:
         return RecapPost(f"weekly-recap: not due (posted {settings.recap_day} from "
                          f"{settings.recap_time:%H:%M})")
     with database.uow() as uow:
-        if _already_sent(uow.session, recap_key(week_end)):
+        status = _status(uow.session, recap_key(week_end))
+        if status == DeliveryStatus.SENT:
             return RecapPost(f"weekly-recap: {recap_key(week_end)} already sent")
-        recap = build_recap(uow.session, week_end, MetricsConfig.from_settings(settings))
-    return post_recap(database, gateway, settings, recap, now=now)
+        recap = None if status is not None else build_recap(
+            uow.session, week_end, MetricsConfig.from_settings(settings))
+    if recap is None:  # queued by an earlier run: send what it queued
+        return _send(database, gateway, settings, week_end, now=now, send=send)
+    return post_recap(database, gateway, settings, recap, now=now, send=send)
 
 
-def _already_sent(session: Session, key: str) -> bool:
-    return session.scalar(select(Delivery.status).where(Delivery.key == key)) == \
-        DeliveryStatus.SENT
+def _status(session: Session, key: str) -> DeliveryStatus | None:
+    return session.scalar(select(Delivery.status).where(Delivery.key == key))
 
 
 @dataclass(frozen=True)

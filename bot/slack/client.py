@@ -82,12 +82,15 @@ class SlackError(Exception):
     """A Web API call failed after its retries; `code` is Slack's error code (e.g. invalid_auth)."""
 
     def __init__(
-        self, method: str, code: str, *, status: int | None = None, details: Sequence[str] = ()
+        self, method: str, code: str, *, status: int | None = None, details: Sequence[str] = (),
+        retry_after: float | None = None,
     ) -> None:
         self.method = method
         self.code = code
         self.status = status
         self.details = list(details)
+        # A 429's Retry-After (seconds): how long this method must wait.
+        self.retry_after = retry_after
         super().__init__(f"Slack {method} failed: {code}")
 
     @classmethod
@@ -101,7 +104,20 @@ class SlackError(Exception):
             code = f"http_{status}"
         details = [str(e) for e in data.get("errors") or ()]
         details += [str(m) for m in (data.get("response_metadata") or {}).get("messages") or ()]
-        return cls(method, code, status=status, details=details)
+        retry_after = _retry_after(response.headers) if status == 429 else None
+        return cls(method, code, status=status, details=details, retry_after=retry_after)
+
+
+def _retry_after(headers: Mapping[str, Any] | None) -> float:
+    """Seconds from a Retry-After header (a value or a list of them); 1 when absent or odd."""
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after" and value:
+            first = value[0] if isinstance(value, list | tuple) else value
+            try:
+                return max(0.0, float(first))
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0
 
 
 class _SleepMixin:
@@ -125,15 +141,8 @@ class _RetryAfterHandler(_SleepMixin, RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        seconds = 1.0
-        for name, values in (response.headers if response is not None else {}).items():
-            if name.lower() == "retry-after" and values:
-                try:
-                    seconds = max(0.0, float(values[0]))
-                except ValueError:
-                    seconds = 1.0
         state.next_attempt_requested = True
-        self.sleep(seconds)
+        self.sleep(_retry_after(response.headers if response is not None else None))
         state.increment_current_attempt()
 
 
@@ -203,11 +212,17 @@ class _ServerErrorHandler(_BackoffMixin, ServerErrorRetryHandler):
 
 
 def retry_handlers(
-    *, max_retries: int = 4, backoff: float = 0.5, sleep: Sleep = time.sleep
+    *, max_retries: int = 4, backoff: float = 0.5, sleep: Sleep = time.sleep,
+    wait_rate_limits: bool = True,
 ) -> list[RetryHandler]:
-    """The retry policy: 429 after Retry-After, connect failures and 5xx with backoff."""
+    """The retry policy: 429 after Retry-After, connect failures and 5xx with backoff.
+
+    Without `wait_rate_limits` a 429 is raised at once (SlackError.retry_after says how long
+    the method must wait): the delivery pool's senders then pace that method for every sender
+    instead of one thread sleeping on it.
+    """
     return [
-        _RetryAfterHandler(max_retries, sleep),
+        _RetryAfterHandler(max_retries if wait_rate_limits else 0, sleep),
         _ConnectionRetryHandler(max_retries, backoff, sleep),
         _ServerErrorHandler(max_retries, backoff, sleep),
     ]
@@ -258,12 +273,14 @@ class SlackGateway:
         backoff: float = 0.5,
         sleep: Sleep = time.sleep,
         timeout: int = 30,
+        wait_rate_limits: bool = True,
     ) -> None:
         if not base_url.endswith("/"):
             raise ValueError(f"Slack API base URL must end with '/': {base_url!r}")
         self.base_url = base_url
         self._timeout = timeout
-        self._retry_handlers = retry_handlers(max_retries=max_retries, backoff=backoff, sleep=sleep)
+        self._retry_handlers = retry_handlers(max_retries=max_retries, backoff=backoff, sleep=sleep,
+                                              wait_rate_limits=wait_rate_limits)
         self._client = WebClient(
             token=token.get_secret_value(),
             base_url=base_url,

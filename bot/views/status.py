@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bot.domain.health import JobState, Problem, Status
+from bot.domain.health import FailedDelivery, JobState, Problem, Status
 
 
 def _when(moment: datetime | None) -> str:
@@ -73,10 +73,12 @@ def status_text(status: Status, found: list[Problem], code: int) -> str:
         f"deliveries: {_deliveries_line(status)}",
     ]
     if status.deliveries is not None:
-        lines.extend(
-            f"  failed {f.key} ({f.kind} to {f.recipient}, {f.attempts} attempt(s)): {f.error}"
-            for f in status.deliveries.failures
-        )
+        for state, listed in (("failed", status.deliveries.failures),
+                              ("retrying", status.deliveries.retries)):
+            lines.extend(
+                f"  {state} {f.key} ({f.kind} to {f.recipient}, {f.attempts} attempt(s)): {f.error}"
+                for f in listed
+            )
     return "\n".join([*lines, *_verdict(found, code)])
 
 
@@ -101,6 +103,15 @@ def status_json(status: Status, found: list[Problem], code: int) -> dict[str, An
     }
 
 
+def _deliveries_table(title: str, listed: tuple[FailedDelivery, ...]) -> Table:
+    table = Table(title=title)
+    for column in ("Key", "Kind", "To", "Attempts", "Last error"):
+        table.add_column(column)
+    for f in listed:
+        table.add_row(Text(f.key), f.kind, f.recipient, str(f.attempts), Text(f.error or ""))
+    return table
+
+
 def status_rich(status: Status, found: list[Problem], code: int) -> RenderableType:
     """Tables for a person at a terminal: the system, the jobs, the failures, the verdict."""
     system = Table(title=f"collectbot status at {_when(status.checked_at)}", show_header=False)
@@ -118,13 +129,11 @@ def status_rich(status: Status, found: list[Problem], code: int) -> RenderableTy
         jobs.add_row(job.name, _when(job.last_started), Text(job.result or "never", style=style),
                      job.trigger or "", Text(job.summary or ""), _when(job.next_run))
     parts: list[RenderableType] = [system, jobs]
-    if status.deliveries is not None and status.deliveries.failures:
-        failures = Table(title="Failed deliveries")
-        for column in ("Key", "Kind", "To", "Attempts", "Last error"):
-            failures.add_column(column)
-        for f in status.deliveries.failures:
-            failures.add_row(Text(f.key), f.kind, f.recipient, str(f.attempts), Text(f.error or ""))
-        parts.append(failures)
+    if status.deliveries is not None:
+        for title, listed in (("Failed deliveries", status.deliveries.failures),
+                              ("Deliveries waiting to retry", status.deliveries.retries)):
+            if listed:
+                parts.append(_deliveries_table(title, listed))
     verdict = _verdict(found, code)
     parts.append(Text("\n".join(verdict), style="bold green" if not found else "bold red"))
     return Group(*parts)
