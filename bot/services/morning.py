@@ -200,10 +200,12 @@ def _send_queued(  # noqa: PLR0913 (the job's state, passed on)
         for collector in queued:
             report.outcomes[collector] = "queued"
         return
-    keys = [k for q in queued.values() for k in (q.notice, q.key) if k is not None]
-    results = flush(database, gateway, keys, now=now, pace=pace_of(settings))
+    pace = pace_of(settings)
     for collector, item in queued.items():
-        report.outcomes[collector] = _outcome(results[item.key], to_backup=item.to_backup)
+        with log_ids(collector=collector):
+            keys = [k for k in (item.notice, item.key) if k is not None]
+            result = flush(database, gateway, keys, now=now, pace=pace)[item.key]
+        report.outcomes[collector] = _outcome(result, to_backup=item.to_backup)
 
 
 def _outcome(result: DeliveryResult, *, to_backup: bool) -> str:
