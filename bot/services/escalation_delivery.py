@@ -31,6 +31,7 @@ from bot.db.uow import UnitOfWork
 from bot.domain.calendar import holiday_calendar, in_working_hours, local_date
 from bot.domain.vocabulary import DeliveryStatus, EscalationStatus
 from bot.services.deliveries import OutgoingMessage, deliver, delivery_messages, mark_skipped
+from bot.services.delivery_sender import pace_of
 from bot.services.escalations import escalation_detail, past_due_of
 from bot.services.roster import member_zone
 from bot.settings import Settings
@@ -227,7 +228,7 @@ def send_planned(
             zone = hours.zone(recipient)
             message = render_message(uow.session, item.key, today=local_date(now, zone),
                                      zone=zone)
-        _send(database, gateway, item, message, now=now, report=report)
+        _send(database, gateway, settings, item, message, now=now, report=report)
     return report
 
 
@@ -237,17 +238,19 @@ def _recipient_for_key(session: Session, item: _Outgoing) -> Recipient:
     return Recipient(item.recipient, member)
 
 
-def _send(
-    database: Database, gateway: SlackGateway, item: _Outgoing, message: Message | None, *,
-    now: datetime, report: DeliveryReport,
+def _send(  # noqa: PLR0913 (the run's state, passed on)
+    database: Database, gateway: SlackGateway, settings: Settings, item: _Outgoing,
+    message: Message | None, *, now: datetime, report: DeliveryReport,
 ) -> None:
     digest = item.key.startswith(DIGEST_KIND + ":")
     kind = DIGEST_KIND if digest else KIND
     if message is None:
         mark_skipped(database, item.key, kind, item.recipient, "nothing left to show", now)
         return
+    # At the pool's pace: one message at a time per channel, within the workspace's cap.
     result = deliver(database, gateway, key=item.key, kind=kind, recipient=item.recipient,
-                     messages=[OutgoingMessage(message.text, message.blocks)], now=now)
+                     messages=[OutgoingMessage(message.text, message.blocks)], now=now,
+                     pace=pace_of(settings))
     if result.status == "sent":
         report.sent += 1
         report.digests += int(digest)
