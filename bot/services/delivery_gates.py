@@ -52,13 +52,14 @@ def ensure_gates(database: Database, names: Iterable[str]) -> None:
 
 def hold_channel(
     database: Database, session: Session, name: str, *, now: datetime, lease: timedelta,
-    holder: str, key: str,
+    holder: str, key: str, takeover: str | None = None,
 ) -> datetime | None:
     """Hold a channel's gate for delivery `key` if it is open (None); else when it opens.
 
     A gate reserved for a delivery between two of its parts (`reserved(key)`) opens only to
-    that delivery, until a lease past its time (its sender may have died). In the caller's
-    transaction: the hold commits with the claim it belongs to.
+    that delivery, until a lease past its time (its sender may have died). A gate held by
+    `takeover`, the sender whose expired claim on this delivery is being taken over, is this
+    delivery's already. In the caller's transaction: the hold commits with the claim.
     """
     query = select(SlackGate).where(SlackGate.name == name)
     if database.dialect == "postgresql":
@@ -66,7 +67,7 @@ def hold_channel(
     gate = session.scalars(query).first()
     if gate is None:
         return now + timedelta(milliseconds=50)  # another sender is taking it right now
-    opens = gate.next_at
+    opens = now if takeover is not None and gate.holder == takeover else gate.next_at
     if gate.holder is not None and gate.holder.startswith(RESERVED) and gate.holder != reserved(
             key):
         opens = max(opens, gate.next_at + lease)

@@ -172,7 +172,8 @@ def _claim_one(
         if row is None:
             return None  # another sender took it meanwhile
         if gates.hold_channel(database, uow.session, gates.channel_gate(row.recipient), now=now,
-                              lease=lease, holder=holder, key=row.key) is not None:
+                              lease=lease, holder=holder, key=row.key,
+                              takeover=row.claimed_by) is not None:
             return None
         claim = _take(uow.session, row, holder=holder, stamp=now, until=now + lease, gated=True)
         uow.commit()
@@ -204,7 +205,8 @@ def claim_key(
             return done or DeliveryResult("in_progress", [])
         if gated:
             opens = gates.hold_channel(database, uow.session, gates.channel_gate(row.recipient),
-                                       now=now, lease=lease, holder=holder, key=row.key)
+                                       now=now, lease=lease, holder=holder, key=row.key,
+                                       takeover=row.claimed_by)
             if opens is not None:
                 return opens
         if payload is not None:

@@ -173,7 +173,7 @@ def _unsent(session: Session) -> list[_Outgoing]:
         .outerjoin(Delivery, Delivery.key == Escalation.message_key)
         .where(Escalation.status == EscalationStatus.OPEN, Escalation.message_key.is_not(None),
                or_(Delivery.id.is_(None),
-                   Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED))))
+                   Delivery.status.not_in((DeliveryStatus.SENT, DeliveryStatus.SKIPPED))))
         .order_by(Escalation.message_key, Escalation.id)
     ).all()
     outgoing: dict[str, _Outgoing] = {}
