@@ -91,7 +91,7 @@ def escalations(context: JobContext, now: datetime) -> JobResult:
     if planned is None:
         return JobResult(f"{run.summary()}; nothing sent: SLACK_BOT_TOKEN is not set")
     report = deliver_escalations(context.database, context.gateway, context.settings, now=now,
-                                 planned=planned, closed=run.closed)
+                                 planned=planned, closed=run.closed, send=context.send_now)
     return JobResult(f"{run.summary()}; {report.summary()}", report.failed)
 
 

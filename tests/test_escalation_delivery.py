@@ -237,3 +237,31 @@ def test_two_runs_at_once_send_each_once(
     assert len(sandbox.dms("UMAX")) == 3
     with db.uow() as uow:
         assert len(uow.session.scalars(select(Escalation)).all()) == 3
+
+
+def test_in_the_scheduler_the_job_only_queues_and_a_sender_sends_once(
+    db: Database, db_url: str, sandbox: SlackSandbox
+) -> None:
+    from scheduler.senders import SenderPool
+
+    ledger = Ledger(db)
+    _stale(ledger, "ACME")
+    settings = _settings(db_url, sandbox)
+    context = JobContext(db, fast_gateway(sandbox.url), settings, send_now=False)
+    first = run_job("escalations", context, NOW)
+    assert "1 queued" in first.summary and first.failed == 0
+    assert sandbox.calls_to("chat.postMessage") == []  # the job sent nothing itself
+    again = run_job("escalations", context, NOW + timedelta(minutes=5))
+    assert "queued" not in again.summary  # already queued: not queued twice
+    pool = SenderPool(db, settings, gateway=fast_gateway(sandbox.url)).start()
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=120)
+        while not sandbox.dms("UMAX"):
+            assert datetime.now(UTC) < deadline, "the sender never sent the escalation"
+            threading.Event().wait(0.05)
+    finally:
+        pool.stop()
+    assert len(sandbox.dms("UMAX")) == 1
+    with db.uow() as uow:
+        delivery = uow.session.scalars(select(Delivery)).one()
+    assert delivery.status is DeliveryStatus.SENT

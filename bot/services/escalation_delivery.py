@@ -30,7 +30,13 @@ from bot.db.sql import key_in
 from bot.db.uow import UnitOfWork
 from bot.domain.calendar import holiday_calendar, in_working_hours, local_date
 from bot.domain.vocabulary import DeliveryStatus, EscalationStatus
-from bot.services.deliveries import OutgoingMessage, deliver, delivery_messages, mark_skipped
+from bot.services.deliveries import (
+    OutgoingMessage,
+    deliver,
+    delivery_messages,
+    enqueue,
+    mark_skipped,
+)
 from bot.services.delivery_sender import pace_of
 from bot.services.escalations import escalation_detail, past_due_of
 from bot.services.roster import member_zone
@@ -75,6 +81,7 @@ class DeliveryReport:
     """What the delivery part of one run did."""
 
     sent: int = 0
+    queued: int = 0  # for the sender pool (the scheduler's jobs only queue)
     digests: int = 0
     already_sent: int = 0
     updated: int = 0
@@ -85,6 +92,8 @@ class DeliveryReport:
 
     def summary(self) -> str:
         parts = [f"{self.sent} sent", f"{self.digests} digest(s)", f"{self.updated} updated"]
+        if self.queued:
+            parts.insert(1, f"{self.queued} queued")
         if self.already_sent:
             parts.append(f"{self.already_sent} already sent")
         if self.waiting:
@@ -213,9 +222,10 @@ def _zone_of(session: Session, recipient: str, settings: Settings) -> ZoneInfo:
 
 def send_planned(
     database: Database, gateway: SlackGateway, settings: Settings, *, now: datetime,
-    report: DeliveryReport,
+    report: DeliveryReport, send: bool = True,
 ) -> DeliveryReport:
-    """Deliver every planned message not yet sent whose recipient is at work now."""
+    """Deliver every planned message not yet sent whose recipient is at work now (without
+    `send`, queue it for the sender pool)."""
     with database.uow() as uow:
         outgoing = _unsent(uow.session)
     hours = WorkingHours(settings, now)
@@ -228,7 +238,10 @@ def send_planned(
             zone = hours.zone(recipient)
             message = render_message(uow.session, item.key, today=local_date(now, zone),
                                      zone=zone)
-        _send(database, gateway, settings, item, message, now=now, report=report)
+        if send or message is None:
+            _send(database, gateway, settings, item, message, now=now, report=report)
+        else:
+            _queue(database, item, message, report)
     return report
 
 
@@ -259,6 +272,19 @@ def _send(  # noqa: PLR0913 (the run's state, passed on)
     elif result.status == "failed":
         report.failed += 1
         report.errors.append(f"{item.key}: {result.error}")
+
+
+def _queue(database: Database, item: _Outgoing, message: Message,
+           report: DeliveryReport) -> None:
+    digest = item.key.startswith(DIGEST_KIND + ":")
+    with database.uow() as uow:
+        queued = enqueue(uow.session, key=item.key, kind=DIGEST_KIND if digest else KIND,
+                         recipient=item.recipient,
+                         messages=[OutgoingMessage(message.text, message.blocks)])
+        uow.commit()
+    if queued:
+        report.queued += 1
+        report.digests += int(digest)
 
 
 def update_closed(
@@ -307,10 +333,10 @@ def _update_one(
 
 def deliver_escalations(
     database: Database, gateway: SlackGateway, settings: Settings, *, now: datetime,
-    planned: DeliveryReport, closed: Sequence[int],
+    planned: DeliveryReport, closed: Sequence[int], send: bool = True,
 ) -> DeliveryReport:
     """After the job's commit: update the messages of the escalations it closed, then send
-    what is planned and unsent."""
+    (or, without `send`, queue for the sender pool) what is planned and unsent."""
     planned.updated += update_closed(database, gateway, settings, closed, now=now)
-    return send_planned(database, gateway, settings, now=now, report=planned)
+    return send_planned(database, gateway, settings, now=now, report=planned, send=send)
 
