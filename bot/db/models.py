@@ -324,6 +324,8 @@ class Escalation(Base):
     close_reason: Mapped[str | None] = mapped_column(String(300))
     # A snoozed escalation sleeps until this date: it stays open but nobody is told.
     snoozed_until: Mapped[date | None] = mapped_column(Date)
+    # Why a manager snoozed it (decision "snooze", with who and when in decided_*).
+    snooze_note: Mapped[str | None] = mapped_column(String(500))
     # How far up the roster it has gone: 1 the collector's manager, 2 that manager's manager...
     # A delivery key is per (escalation, step).
     step: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

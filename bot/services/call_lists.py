@@ -25,6 +25,7 @@ from bot.db.models import (
 from bot.domain.accounts import CallListItem
 from bot.domain.aging import Bucket
 from bot.domain.calendar import local_date
+from bot.domain.escalation_decisions import OFF_LISTS
 from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
 from bot.domain.policy import Policy
 from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
@@ -275,7 +276,9 @@ def call_list_view(session: Session, call_list_id: int, *, now: datetime) -> Cal
     rows = session.execute(
         select(CallListEntry, Customer)
         .join(Customer, Customer.id == CallListEntry.customer_id)
-        .where(CallListEntry.call_list_id == call_list_id)
+        # An account sent to an agency or legal (or closed) since the list was made leaves it.
+        .where(CallListEntry.call_list_id == call_list_id,
+               Customer.status.not_in(sorted(OFF_LISTS)))
         .order_by(CallListEntry.position)
     ).all()
     customer_ids = [entry.customer_id for entry, _ in rows]

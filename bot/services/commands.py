@@ -185,7 +185,9 @@ def escalations(session: Session, actor: Actor) -> OpenEscalations:
     lines = [
         EscalationLine(
             escalation.level, _ref(customer), escalation.reason, collector_name,
-            local_date(escalation.created_at, actor.zone),
+            local_date(escalation.created_at, actor.zone), escalation.id,
+            escalation.snoozed_until if escalation.snoozed_until
+            and escalation.snoozed_until > actor.today else None,
         )
         for escalation, customer, collector_name in rows[:MAX_LINES]
     ]

@@ -42,13 +42,15 @@ from bot.services.escalations import escalation_detail, past_due_of
 from bot.services.roster import member_zone
 from bot.settings import Settings
 from bot.slack.client import SlackError, SlackGateway
+from bot.views.escalation_actions import decision_actions
 from bot.views.escalations import (
     DIGEST_SHOWN,
     DigestTotals,
+    EscalationDetail,
     escalation_digest,
     escalation_message,
 )
-from bot.views.text import Message
+from bot.views.text import Block, Message
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +202,8 @@ def render_message(
     if not members:
         return None
     if not key.startswith(DIGEST_KIND + ":"):
-        return escalation_message(
-            escalation_detail(session, members[0], today=today, zone=zone))
+        detail = escalation_detail(session, members[0], today=today, zone=zone)
+        return escalation_message(detail, actions=detail_actions(detail))
     # Full details for the top ones only: one aggregate ranks every member by past due.
     balances = past_due_of(session, [e.customer_id for e in members], today)
     ranked = sorted(members, key=lambda e: (-balances.get(e.customer_id, ZERO), e.id))
@@ -211,13 +213,20 @@ def render_message(
         open_count=sum(1 for e in members if e.status is EscalationStatus.OPEN),
         past_due=sum((balances.get(e.customer_id, ZERO) for e in members), ZERO),
     )
-    return escalation_digest(top, totals)
+    return escalation_digest(top, totals, actions_for=detail_actions)
 
 
-def _zone_of(session: Session, recipient: str, settings: Settings) -> ZoneInfo:
+def detail_actions(detail: EscalationDetail) -> list[Block]:
+    """The decision buttons under one escalation."""
+    return decision_actions(detail.escalation_id, customer_name=detail.customer_name)
+
+
+def _zone_of(session: Session, recipient: str, default_tz: str | ZoneInfo) -> ZoneInfo:
     member = session.scalars(
         select(TeamMember).where(TeamMember.slack_user_id == recipient)).first()
-    return member_zone(member, settings.zone) if member is not None else settings.zone
+    if member is not None:
+        return member_zone(member, default_tz)
+    return default_tz if isinstance(default_tz, ZoneInfo) else ZoneInfo(default_tz)
 
 
 def send_planned(
@@ -292,22 +301,33 @@ def update_closed(
     now: datetime,
 ) -> int:
     """Re-render, in place, every sent message that shows an escalation just closed."""
-    if not closed:
+    return update_escalation_messages(database, gateway, closed, now=now,
+                                      default_tz=settings.zone)
+
+
+def update_escalation_messages(
+    database: Database, gateway: SlackGateway, escalation_ids: Sequence[int], *,
+    now: datetime, default_tz: str | ZoneInfo,
+) -> int:
+    """Re-render, in place, every sent message that shows one of these escalations (after it
+    closed, or a manager decided); how many were updated."""
+    if not escalation_ids:
         return 0
-    with database.uow() as uow:
+    with database.uow(read_only=True) as uow:
         connection = uow.session.connection()
         keys = sorted({key for key, in uow.session.execute(
             select(Escalation.message_key).where(
-                key_in(connection, Escalation.id, list(closed)),
+                key_in(connection, Escalation.id, list(escalation_ids)),
                 Escalation.message_key.is_not(None)))})
     updated = 0
     for key in keys:
-        updated += _update_one(database, gateway, settings, key, now=now)
+        updated += _update_one(database, gateway, default_tz, key, now=now)
     return updated
 
 
 def _update_one(
-    database: Database, gateway: SlackGateway, settings: Settings, key: str, *, now: datetime
+    database: Database, gateway: SlackGateway, default_tz: str | ZoneInfo, key: str, *,
+    now: datetime,
 ) -> int:
     refs = delivery_messages(database, key)
     if not refs:
@@ -315,7 +335,7 @@ def _update_one(
     with database.uow() as uow:
         recipient = uow.session.scalars(
             select(Escalation.recipient).where(Escalation.message_key == key)).first()
-        zone = _zone_of(uow.session, recipient or "", settings)
+        zone = _zone_of(uow.session, recipient or "", default_tz)
         message = render_message(uow.session, key, today=local_date(now, zone), zone=zone)
     if message is None:
         return 0

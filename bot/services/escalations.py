@@ -31,6 +31,7 @@ from bot.db.sql import date_value, key_in, money_value, xact_lock
 from bot.db.uow import UnitOfWork
 from bot.domain.aging import days_past_due
 from bot.domain.calendar import local_date
+from bot.domain.escalation_decisions import Decision, decision_words
 from bot.domain.escalations import (
     EscalationFacts,
     OpenEscalation,
@@ -352,4 +353,15 @@ def escalation_detail(
         close_reason=escalation.close_reason,
         closed_at=escalation.closed_at,
         zone=zone,
+        snoozed=_snoozed(session, escalation, today),
     )
+
+
+def _snoozed(session: Session, escalation: Escalation, today: date) -> str | None:
+    """The snooze that holds, in words ("snoozed until 14 Dec by Mia: …"), or None."""
+    until = escalation.snoozed_until
+    if until is None or until <= today or escalation.decision != Decision.SNOOZE.value:
+        return None
+    by = session.get(TeamMember, escalation.decided_by_id) if escalation.decided_by_id else None
+    return decision_words(Decision.SNOOZE, by=by.name if by else "a manager", until=until,
+                          text=escalation.snooze_note)

@@ -84,6 +84,8 @@ def open_escalations(
                 reason=escalation.reason,
                 opened_on=local_date(escalation.created_at, zone),
                 collector_name=collector_name,
+                snoozed_until=escalation.snoozed_until
+                if escalation.snoozed_until and escalation.snoozed_until > today else None,
             )
         )
     return summaries

@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import CallList, CallListEntry, Customer, TeamMember
+from bot.db.models import CallList, CallListEntry, Customer, Escalation, TeamMember
+from bot.domain.vocabulary import EscalationStatus
 from bot.services import roster
 from bot.services.call_lists import refresh_call_list_messages, todays_call_list_for
+from bot.services.escalation_delivery import update_escalation_messages
 from bot.services.home import publish_home
 from bot.services.metrics import MetricsConfig
 from bot.services.objectives import goals_message
@@ -49,6 +51,17 @@ def lists_showing(
         ) is not None:
             found.add(call_list.id)
     return found
+
+
+def _escalations_showing(session: Session, customer_ids: Iterable[int]) -> set[int]:
+    """The open escalations of these accounts whose manager's message was sent (it shows
+    the account's last attempts)."""
+    wanted = sorted(set(customer_ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Escalation.id).where(
+        Escalation.customer_id.in_(wanted), Escalation.status == EscalationStatus.OPEN,
+        Escalation.message_key.is_not(None))))
 
 
 def _homes(session: Session, call_list_ids: set[int], actor_slack_id: str | None) -> set[str]:
@@ -97,9 +110,11 @@ def refresh_after_change(
     objectives_changed: bool = False,
     metrics: MetricsConfig | None = None,
     goals_reply: GoalsReply | None = None,
+    escalation_ids: Iterable[int] = (),
 ) -> None:
     """Re-render the lists (given, and today's lists having the accounts) and the App Homes
-    of their collectors, of the actor and of `homes`; after a change to the objectives or the
+    of their collectors, of the actor and of `homes`; the managers' messages of the given
+    escalations and of the accounts' open ones; after a change to the objectives or the
     call targets (`objectives_changed`), every manager's Home and the `/collect goals` message
     the change came from.
 
@@ -114,6 +129,7 @@ def refresh_after_change(
             homes = _homes(uow.session, lists, actor_slack_id) | set(homes)
             if objectives_changed:
                 homes |= _managers(uow.session)
+            escalations = set(escalation_ids) | _escalations_showing(uow.session, customer_ids)
     except Exception:
         logger.exception("after a change: what to refresh could not be read")
         return
@@ -128,6 +144,12 @@ def refresh_after_change(
                          after_change=True, metrics=metrics)
         except Exception:
             logger.exception("app home of %s not refreshed after a change", slack_id)
+    try:
+        update_escalation_messages(database, gateway, sorted(escalations), now=now,
+                                   default_tz=default_tz)
+    except Exception:
+        logger.exception("escalation messages %s not refreshed after a change",
+                         sorted(escalations))
     if goals_reply is not None:
         try:
             _refresh_goals(database, gateway, goals_reply, now=now,

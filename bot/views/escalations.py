@@ -67,6 +67,7 @@ class EscalationDetail:
     close_reason: str | None = None
     closed_at: datetime | None = None
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    snoozed: str | None = None  # "snoozed until 14 Dec by Mia: …" while a snooze holds
 
 
 def _title(detail: EscalationDetail) -> str:
@@ -132,8 +133,11 @@ def escalation_blocks(
     state = _state_line(detail)
     if state is not None:
         blocks.append({"type": "section", "text": mrkdwn(state)})
-    elif actions:
-        blocks.extend(actions)
+        return blocks
+    if detail.snoozed:
+        blocks.append({"type": "context", "elements": [
+            mrkdwn(f":zzz: {inline(detail.snoozed, REASON_CHARS)}")]})
+    blocks.extend(actions)
     return blocks
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bot.domain.vocabulary import EscalationLevel
 from bot.slack.blockkit import MAX_BLOCKS_VIEW
 from bot.views.call_list import NAME_CHARS, REASON_CHARS, REF_CHARS, CallListView, row_blocks
+from bot.views.escalation_actions import decision_actions
 from bot.views.text import (
     Block,
     escape_mrkdwn,
@@ -85,6 +86,7 @@ class EscalationSummary:
     reason: str
     opened_on: date
     collector_name: str | None = None
+    snoozed_until: date | None = None  # a manager snoozed it until then
 
 
 def progress_bar(done: int, target: int) -> str:
@@ -223,10 +225,13 @@ def manager_home(
     ordered = sorted(escalations, key=lambda e: (e.opened_on, e.escalation_id))
     for index, escalation in enumerate(ordered):
         left = len(ordered) - index
-        if len(blocks) + (1 if left == 1 else 2) > MAX_BLOCKS_VIEW:
+        # Its text and its buttons, and room for the "…and N more" line after them.
+        if len(blocks) + (2 if left == 1 else 3) > MAX_BLOCKS_VIEW:
             blocks.append(_more(left, "each is in your escalation DMs"))
             break
         blocks.append({"type": "section", "text": mrkdwn(_escalation_text(escalation))})
+        blocks.extend(decision_actions(escalation.escalation_id,
+                                       customer_name=escalation.customer_name))
     return {"type": "home", "blocks": blocks}
 
 
@@ -238,4 +243,6 @@ def _escalation_text(escalation: EscalationSummary) -> str:
         f"*{money(escalation.past_due)}* past due · {plural(escalation.days_past_due, 'day')}"
         f" · to {escalation.level.value} since {short_date(escalation.opened_on)}{owner}\n"
         f"_{inline(escalation.reason, REASON_CHARS)}_"
+        + (f"\n:zzz: snoozed until {short_date(escalation.snoozed_until)}"
+           if escalation.snoozed_until else "")
     )

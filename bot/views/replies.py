@@ -17,6 +17,7 @@ from bot.domain.calendar import local_date
 from bot.domain.vocabulary import OUTCOME_LABELS, EscalationLevel, Outcome
 from bot.slack.blockkit import MAX_BLOCKS_MESSAGE
 from bot.views.call_list import CallListView, render_call_list
+from bot.views.escalation_actions import decision_actions
 from bot.views.home import CollectorProgress, MyStats, PeriodStats, progress_bar
 from bot.views.modals import (
     DISPUTE_REASONS,
@@ -134,6 +135,8 @@ class EscalationLine:
     reason: str
     collector_name: str | None
     since: date
+    escalation_id: int = 0  # 0: listed without its decision buttons
+    snoozed_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,14 +334,25 @@ def escalations_reply(open_escalations: OpenEscalations) -> CommandReply:
     if not open_escalations.lines:
         return CommandReply("No open escalations.")
     lines = ["*Open escalations*"]
-    lines.extend(
-        f"• {e.level.value} · {_label(e.account)} · {inline(e.reason, 120)} · "
-        f"{inline(e.collector_name or 'unassigned', PERSON_CHARS)} · since {short_date(e.since)}"
-        for e in open_escalations.lines
-    )
+    lines.extend(_escalation_line(e) for e in open_escalations.lines)
+    more = "…and more; the App Home lists them all."
     if open_escalations.more:
-        lines.append("…and more; the App Home lists them all.")
-    return CommandReply("\n".join(lines))
+        lines.append(more)
+    blocks: list[Block] = [{"type": "section", "text": mrkdwn("*Open escalations*")}]
+    for line in open_escalations.lines:
+        blocks.append({"type": "section", "text": mrkdwn(_escalation_line(line))})
+        if line.escalation_id:
+            blocks.extend(decision_actions(line.escalation_id, customer_name=line.account.name))
+    if open_escalations.more:
+        blocks.append({"type": "context", "elements": [mrkdwn(more)]})
+    return CommandReply("\n".join(lines), blocks)
+
+
+def _escalation_line(e: EscalationLine) -> str:
+    snoozed = f" · :zzz: until {short_date(e.snoozed_until)}" if e.snoozed_until else ""
+    return (f"• {e.level.value} · {_label(e.account)} · {inline(e.reason, 120)} · "
+            f"{inline(e.collector_name or 'unassigned', PERSON_CHARS)} · since "
+            f"{short_date(e.since)}{snoozed}")
 
 
 # --- buttons and modals ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.actions import forms, goals, outcomes, undo
+from handlers.actions import escalations, forms, goals, outcomes, undo
 from handlers.context import HandlerContext
 
 
@@ -13,3 +13,4 @@ def register(app: App, context: HandlerContext) -> None:
     forms.register(app, context)
     undo.register(app, context)
     goals.register(app, context)
+    escalations.register(app, context)

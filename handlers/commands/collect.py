@@ -21,12 +21,14 @@ from bot.db.uow import UnitOfWork
 from bot.services import commands, roster
 from bot.services.commands import Actor
 from bot.services.errors import InvalidInput, NotOnRoster, ServiceError
+from bot.services.escalation_clicks import ReplyRenderer
 from bot.services.metrics import MetricsConfig
 from bot.services.objectives import goals_message
 from bot.services.refresh import refresh_after_change
 from bot.slack.client import SlackError, SlackGateway
 from bot.views import replies
 from bot.views.replies import CommandReply, Recorded
+from bot.views.text import Message
 from handlers.commands.collect_parser import (
     Account,
     Assign,
@@ -210,6 +212,18 @@ def run_collect(
             customer_ids=[answer.changed], actor_slack_id=user_id,
         )
     return answer.reply
+
+
+def escalations_answer(context: HandlerContext) -> ReplyRenderer:
+    """Renders `/collect escalations` as a user sees it now (to replace the answer a decision
+    was clicked on)."""
+
+    def render(database: Database, user_id: str, now: datetime) -> Message:
+        reply = answer_collect(database, user_id=user_id, command=Escalations(), now=now,
+                               default_tz=context.default_tz).reply
+        return Message(reply.text, list(reply.blocks or []))
+
+    return render
 
 
 def register(app: App, context: HandlerContext) -> None:
