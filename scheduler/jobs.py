@@ -82,17 +82,27 @@ def escalations(context: JobContext, now: datetime) -> JobResult:
     sent in each manager's working hours and closed ones' messages updated (each once)."""
     from bot.services.escalation_delivery import deliver_escalations, plan_deliveries
     from bot.services.escalations import run_escalations
+    from bot.services.handoffs import run_handoffs, tell_collectors
+    from bot.services.refresh import refresh_after_change
 
     sending = context.slack_gateway is not None
     with context.database.uow() as uow:
         run = run_escalations(uow, now=now, team_zone=context.settings.zone)
+        handed = run_handoffs(uow, run.handoffs, now=now, team_zone=context.settings.zone)
         planned = plan_deliveries(uow, context.settings, now=now) if sending else None
         uow.commit()
+    moved = f"; {handed.summary()}" if handed.moves else ""
     if planned is None:
-        return JobResult(f"{run.summary()}; nothing sent: SLACK_BOT_TOKEN is not set")
+        return JobResult(f"{run.summary()}{moved}; nothing sent: SLACK_BOT_TOKEN is not set")
+    if handed.moves:
+        tell_collectors(context.database, context.gateway, handed)
+        refresh_after_change(
+            context.database, context.gateway, now=now, default_tz=context.settings.zone,
+            call_list_ids=[i for move in handed.moves for i in move.call_list_ids],
+            customer_ids=[move.customer_id for move in handed.moves])
     report = deliver_escalations(context.database, context.gateway, context.settings, now=now,
                                  planned=planned, closed=run.closed, send=context.send_now)
-    return JobResult(f"{run.summary()}; {report.summary()}", report.failed)
+    return JobResult(f"{run.summary()}{moved}; {report.summary()}", report.failed)
 
 
 def weekly_recap(context: JobContext, now: datetime) -> JobResult:

@@ -26,6 +26,7 @@ from bot.domain.accounts import CallListItem
 from bot.domain.aging import Bucket
 from bot.domain.calendar import local_date
 from bot.domain.escalation_decisions import OFF_LISTS
+from bot.domain.handoff import SHOW_DAYS, handed_from
 from bot.domain.likelihood import LikelihoodCurve, default_curve, learn_curve
 from bot.domain.policy import Policy
 from bot.domain.priority import FOCUS, OVERDUE_MAX, CallListResult, build_call_list
@@ -50,6 +51,8 @@ from bot.views.call_list import (
 from bot.views.text import Message
 
 logger = logging.getLogger(__name__)
+
+REASON_MAX = 300  # call_list_entries.reason
 
 UNDOABLE_SOURCES = frozenset({"button", "modal"})
 ZERO = Decimal("0.00")
@@ -220,6 +223,8 @@ def store_list(session: Session, computed: ComputedList, *, policy_version: int 
     existing = find_list(session, plan.member.id, plan.list_date)
     if existing is not None:
         return existing
+    handed = handover_reasons(session, [item.customer_id for item in computed.result.items],
+                              list_date=plan.list_date)
     call_list = CallList(
         collector_id=plan.member.id,
         list_date=plan.list_date,
@@ -231,7 +236,7 @@ def store_list(session: Session, computed: ComputedList, *, policy_version: int 
                 position=item.position,
                 customer_id=item.customer_id,
                 score=item.score.quantize(Decimal("0.01")),
-                reason=item.reason,
+                reason=_with_handover(item.reason, handed.get(item.customer_id)),
                 past_due=item.past_due,
                 days_past_due=item.days_past_due,
             )
@@ -247,6 +252,25 @@ def store_list(session: Session, computed: ComputedList, *, policy_version: int 
             raise
         return stored
     return call_list
+
+
+def handover_reasons(session: Session, customer_ids: list[int], *, list_date: date
+                     ) -> dict[int, str]:
+    """Where each account handed over in the week before `list_date` came from, in words
+    ("handed over from Ben after 6 attempts")."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, TeamMember.name, Customer.handover_attempts, Customer.handed_over_at)
+        .join(TeamMember, TeamMember.id == Customer.handed_over_from_id)
+        .where(Customer.id.in_(customer_ids), Customer.handed_over_at.is_not(None))).all()
+    earliest = list_date - timedelta(days=SHOW_DAYS)
+    return {customer: handed_from(name, attempts or 0) for customer, name, attempts, at in rows
+            if at is not None and at.date() >= earliest}
+
+
+def _with_handover(reason: str, handed: str | None) -> str:
+    return reason if handed is None else f"{handed} · {reason}"[:REASON_MAX]
 
 
 def find_list(session: Session, collector_id: int, list_date: date) -> CallList | None:

@@ -43,8 +43,15 @@ from bot.domain.escalations import (
     reasons_text,
     segment_of,
 )
+from bot.domain.handoff import handoff_due
 from bot.domain.policy import Policy, Segment
-from bot.domain.vocabulary import CALL_OUTCOMES, EscalationLevel, EscalationStatus, PromiseStatus
+from bot.domain.vocabulary import (
+    CALL_OUTCOMES,
+    CustomerStatus,
+    EscalationLevel,
+    EscalationStatus,
+    PromiseStatus,
+)
 from bot.services.accounts import account_summary
 from bot.services.call_list_queries import past_due_totals
 from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
@@ -69,6 +76,9 @@ class EscalationRun:
     merged: list[int] = field(default_factory=list)  # a new rule joined an open escalation
     closed: list[int] = field(default_factory=list)
     open_now: int = 0
+    # Active accounts whose segment hands them off, with their attempts without result since
+    # the last right-party contact and the segment's `handoff_after` (bot.services.handoffs).
+    handoffs: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"escalations: {self.checked} account(s) checked, {len(self.opened)} opened, "
@@ -107,7 +117,7 @@ def run_escalations(
         broken_window_days=max(s.escalate.broken_promise_days for s in policy.segments),
         include=[row.customer_id for row in open_rows],
     )
-    findings = _findings(loaded, policy, calendar)
+    findings, handoffs = _findings(loaded, policy, calendar)
     merged, closed = [], []
     for row in open_rows:
         finding = findings.pop(row.customer_id, None)
@@ -120,20 +130,25 @@ def run_escalations(
         closed.append(row.id)
     opened = _open_new(uow, findings, now=now, actor=actor)
     open_now = len(open_rows) - len(closed) + len(opened)
-    run = EscalationRun(len(loaded.facts), opened, merged, closed, open_now)
+    run = EscalationRun(len(loaded.facts), opened, merged, closed, open_now, handoffs)
     logger.info("%s", run.summary())
     return run
 
 
-def _findings(loaded: LoadedFacts, policy: Policy, calendar: Calendar) -> dict[int, _Finding]:
-    findings = {}
+def _findings(
+    loaded: LoadedFacts, policy: Policy, calendar: Calendar
+) -> tuple[dict[int, _Finding], dict[int, tuple[int, int]]]:
+    findings, handoffs = {}, {}
     for customer_id, facts in loaded.facts.items():
         today = calendar.today(loaded.collectors[customer_id])
         segment = segment_of(facts, policy, today)
         reasons = escalation_reasons(facts, segment, today)
         if reasons:
             findings[customer_id] = _Finding(segment, today, reasons)
-    return findings
+        if facts.status is CustomerStatus.ACTIVE and segment.handoff_after is not None and \
+                handoff_due(facts.unreached_attempts, segment.handoff_after):
+            handoffs[customer_id] = (facts.unreached_attempts, segment.handoff_after)
+    return findings, handoffs
 
 
 def _evidence(reasons: Sequence[Reason]) -> dict[str, str]:

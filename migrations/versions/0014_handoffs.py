@@ -1,0 +1,37 @@
+"""customers: the last hand-off to another collector
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-30 01:15:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import bot.db.models
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("handed_over_at", bot.db.models.UTCDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column("handed_over_from_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("handover_attempts", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key("fk_customers_handed_over_from_id_team_members",
+                                    "team_members", ["handed_over_from_id"], ["id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_customers_handed_over_from_id_team_members",
+                                 type_="foreignkey")
+        batch_op.drop_column("handover_attempts")
+        batch_op.drop_column("handed_over_from_id")
+        batch_op.drop_column("handed_over_at")
