@@ -153,14 +153,15 @@ class Customer(Base):
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"), index=True)
     # A snooze set by a manager or a collector: left off lists until this date.
     snoozed_until: Mapped[date | None] = mapped_column(Date)
-    # The last hand-off (bot.domain.handoff): when, from whom, after how many attempts.
+    # The last hand-off (bot.domain.handoff): when, from whom (a team member's id; no foreign
+    # key, which would make SQLite rebuild this table), after how many attempts.
     handed_over_at: Mapped[datetime | None] = mapped_column()
-    handed_over_from_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    handed_over_from_id: Mapped[int | None] = mapped_column(Integer)
     handover_attempts: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    collector: Mapped[TeamMember | None] = relationship(foreign_keys=[collector_id])
+    collector: Mapped[TeamMember | None] = relationship()
 
 
 class Invoice(Base):

@@ -1,7 +1,7 @@
 """customers: the last hand-off to another collector
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30 01:15:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import bot.db.models
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -24,14 +24,10 @@ def upgrade() -> None:
                                       nullable=True))
         batch_op.add_column(sa.Column("handed_over_from_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("handover_attempts", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key("fk_customers_handed_over_from_id_team_members",
-                                    "team_members", ["handed_over_from_id"], ["id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_customers_handed_over_from_id_team_members",
-                                 type_="foreignkey")
         batch_op.drop_column("handover_attempts")
         batch_op.drop_column("handed_over_from_id")
         batch_op.drop_column("handed_over_at")
