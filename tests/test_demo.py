@@ -176,7 +176,7 @@ def test_demo_sends_each_morning_list_once_and_plays_a_morning(
     for name in ("Ana Torres", "Ben Whitaker", "Chloe Park"):
         assert f"── DM to {name}" in morning
     assert "The job run again later that morning: call-lists: 3 already sent" in morning
-    played = output[output.index("4. Ana Torres's morning"):]
+    played = output[output.index("4. Ana Torres's morning"):output.index("5. Metrics")]
     assert played.count(": HTTP 200") == 4
     assert "Promise to pay recorded for" in played
     assert "4 outcomes in the ledger" in played
@@ -191,7 +191,7 @@ def test_demo_recap_is_the_metrics_codes_with_its_png(
     from bot.services.recap import build_recap
 
     demo, out = demo_run
-    assert "6. Weekly recap" in out
+    assert "7. Weekly recap" in out
     assert "\n61-90 days (since" in out and "held out" in out
     png = demo.files.team.parent / "recap.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
@@ -212,3 +212,33 @@ def test_demo_recap_is_the_metrics_codes_with_its_png(
     assert recap.calls.made == week.calls_made > 0
     assert recap.trend[0].dso == first.dso
     assert sum(c.calls for c in recap.collectors) == week.calls_made
+
+
+def test_demo_escalates_to_the_manager_and_a_decision_empties_the_next_list(
+    demo_run: tuple[DemoResult, str],
+) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import AuditEvent, Customer, Escalation
+    from bot.domain.vocabulary import EscalationStatus
+
+    result, output = demo_run
+    assert output.index("5. Metrics") < output.index("6. Escalations to the manager") \
+        < output.index("7. Weekly recap")
+    step = output[output.index("6. Escalations"):output.index("7. Weekly recap")]
+    assert "── DM to Maya Okafor (U0DEMOMAYA) ──" in step
+    assert "[Send to agency]" in step and "HTTP 200" in step
+    assert "sent to a collection agency by Maya Okafor" in step and "*" not in step.split(
+        "HTTP 200")[1]
+    ref = step.split("clicks [Send to agency] on ")[1].split("(")[1].split(")")[0]
+    assert f"({ref}) is not on it: it is with the agency." in step
+    with result.database.uow() as uow:
+        escalation = uow.session.scalars(
+            select(Escalation).join(Customer, Customer.id == Escalation.customer_id)
+            .where(Customer.external_ref == ref)).one()
+        assert escalation.status is EscalationStatus.DECIDED
+        audit = uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "customer.status_changed",
+            AuditEvent.entity_id == str(escalation.customer_id))).one()
+        assert audit.actor == "U0DEMOMAYA" and audit.detail is not None
+        assert audit.detail["status"] == "agency"

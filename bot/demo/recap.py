@@ -1,4 +1,4 @@
-"""6. Weekly recap: twelve weeks of simulated calls under a focus strategy with a holdout, then
+"""7. Weekly recap: twelve weeks of simulated calls under a focus strategy with a holdout, then
 the recap as Monday's post would say it, and its chart as a PNG."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def store_focus_policy(result: DemoResult) -> None:
 
 def step_recap(result: DemoResult, workdir: Path, out: TextIO) -> Path:
     """Simulate the calls, store the strategy, print the recap and write its PNG."""
-    write_banner(out, "6. Weekly recap")
+    write_banner(out, "7. Weekly recap")
     calls = simulate_calls(result)
     store_focus_policy(result)
     out.write(f"Simulated {calls:,} calls over {WEEKS} weeks; policy: {FOCUS!r} with a 10% "

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db import Database
 from bot.demo.clicks import step_collector_morning
+from bot.demo.escalation import step_escalations
 from bot.demo.ledger import DemoFiles, generate_demo_ledger
 from bot.demo.morning import demo_slack, step_morning
 from bot.demo.objective import step_objective
@@ -103,7 +104,8 @@ def run_demo(workdir: Path, *, today: date, out: TextIO, seed: int = 7, customer
             slack = demo_slack(result, sandbox)
             step_morning(result, slack, out)
             step_collector_morning(result, slack, out)
-        step_objective(result, out)
+            step_objective(result, out)
+            step_escalations(result, slack, out)
         step_recap(result, workdir, out)
     except BaseException:
         result.database.dispose()
