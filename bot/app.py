@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import logging
+import math
 import queue
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware import Middleware
 from slack_bolt.request import BoltRequest
 
 from bot.db import Database
@@ -51,6 +55,11 @@ WORK_THREADS = 4
 # Opening a modal must beat its trigger_id's 3 s, so it never queues behind recording work.
 FORM_THREADS = 4
 SEEN_EVENTS = 10_000
+# Deferred work starts once this process has answered every request in hand and none came for
+# this long (a burst's requests follow each other closer than that)...
+ANSWERING_LULL_SECONDS = 0.01
+# ...or once it waited this long, so a steady stream of requests never starves it.
+ANSWERING_MAX_WAIT_SECONDS = 0.5
 
 
 class Stoppable(Protocol):
@@ -88,6 +97,8 @@ class ListenerExecutor(ThreadPoolExecutor):
     ) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix=name)
         self.pending = pending
+        # The requests being answered, which the recording work waits for (create_app's).
+        self.answering = Answering()
         pending.pools.append(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -106,17 +117,71 @@ class ListenerExecutor(ThreadPoolExecutor):
         return self.pending.wait_idle(timeout)
 
 
+class Answering:
+    """The requests this process is answering, so that deferred work lets them go first.
+
+    A burst of clicks otherwise has each click's work (a unit of work, re-renders, Web API
+    calls: tens of milliseconds of CPU each) compete for the cores and the GIL with the acks
+    still to send, and the last acks wait for the first clicks' work.
+    """
+
+    def __init__(
+        self,
+        lull: float = ANSWERING_LULL_SECONDS,
+        max_wait: float = ANSWERING_MAX_WAIT_SECONDS,
+    ) -> None:
+        self._lull = lull
+        self._max_wait = max_wait
+        self._count = 0
+        self._last_answered = -math.inf
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        """Around the handling of one request, up to its answer."""
+        with self._changed:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._count -= 1
+                self._last_answered = time.monotonic()
+                if self._count == 0:
+                    self._changed.notify_all()
+
+    def wait_for_lull(self, queued_at: float) -> None:
+        """Return once no request is being answered and none was for the lull, or once
+        `max_wait` passed since `queued_at` (time.monotonic())."""
+        deadline = queued_at + self._max_wait
+        with self._changed:
+            while (now := time.monotonic()) < deadline:
+                if self._count == 0:
+                    calm = self._last_answered + self._lull - now
+                    if calm <= 0:
+                        return
+                    self._changed.wait(min(calm, deadline - now))
+                else:
+                    self._changed.wait(deadline - now)
+
+
 class WorkPool:
-    """Threads taking deferred tasks from a queue, in order.
+    """Threads taking deferred tasks from a queue, in order; with `answering`, each task waits
+    for a lull in the requests (see Answering).
 
     Not a ThreadPoolExecutor: its submit() waits on a condition with timeout 0 when every
     thread is busy, which hands the GIL to those busy threads, and the request thread that only
     wanted to queue a task and answer Slack waits up to a switch interval (5 ms) to get it back.
     """
 
-    def __init__(self, pending: PendingWork, threads: int, name: str) -> None:
+    def __init__(
+        self, pending: PendingWork, threads: int, name: str, answering: Answering | None = None
+    ) -> None:
         self.pending = pending
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._answering = answering
+        self._queue: queue.SimpleQueue[tuple[float, Callable[[], None]] | None] = (
+            queue.SimpleQueue()
+        )
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
             for n in range(threads)
@@ -128,11 +193,16 @@ class WorkPool:
     def submit(self, task: Callable[[], None]) -> None:
         """Queue a task; returns at once."""
         self.pending.add()
-        self._queue.put(functools.partial(contextvars.copy_context().run, task))
+        self._queue.put(
+            (time.monotonic(), functools.partial(contextvars.copy_context().run, task))
+        )
 
     def _work(self) -> None:
-        while (task := self._queue.get()) is not None:
+        while (queued := self._queue.get()) is not None:
+            queued_at, task = queued
             try:
+                if self._answering is not None:
+                    self._answering.wait_for_lull(queued_at)
                 _run_logged(task)
             finally:
                 self.pending.done()
@@ -154,20 +224,23 @@ def _run_logged(work: Callable[[], None]) -> None:
         logger.exception("deferred work failed")
 
 
-def bind_log_ids(
-    req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
-) -> BoltResponse:
-    """Every log line of this request, and of the work it defers, names its user and Slack's id
-    for it (the event id, else the trigger id)."""
+@contextlib.contextmanager
+def request_log_ids(body: Mapping[str, Any]) -> Iterator[None]:
+    """Every log line of a request's dispatch, and of the work it defers, names its user and
+    Slack's id for it (the event id, else the trigger id).
+
+    Around Bolt's dispatch, not in a middleware: Bolt runs the listeners after every middleware
+    has returned, so ids bound inside one would be gone before the listener runs.
+    """
     user = body.get("user")
     user_id = user.get("id") if isinstance(user, dict) else body.get("user_id")
     request_id = body.get("event_id") or body.get("trigger_id")
     with log_ids(collector=loggable(user_id, 40) if user_id else None,
                  slack_request_id=loggable(request_id, 80) if request_id else None):
-        return next()
+        yield
 
 
-class EventRetryFilter:
+class EventRetryFilter(Middleware):
     """Drops Slack's retries of an event this process already took (x-slack-retry-num).
 
     Slack retries an event when it thinks the first delivery failed; the first one may well have
@@ -190,9 +263,12 @@ class EventRetryFilter:
                 self._seen.popitem(last=False)
             return True
 
-    def __call__(
-        self, req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
+    # A Middleware subclass, not a function: Bolt calls it as it is, without inspecting a
+    # signature to build its arguments on every request.
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if isinstance(event_id, str) and not self.first_time(event_id):
             retry = (req.headers.get("x-slack-retry-num") or ["?"])[0]
@@ -217,7 +293,9 @@ def create_app(
     client = bolt_web_client(settings.slack_bot_token, settings.slack_api_url)
     pending = PendingWork()
     listeners = ListenerExecutor(pending)
-    work = WorkPool(pending, WORK_THREADS, "work")
+    # Recording work lets a burst's acks go first; opening a form does not wait (its trigger
+    # expires in 3 s, and it is one views.open).
+    work = WorkPool(pending, WORK_THREADS, "work", answering=listeners.answering)
     forms = WorkPool(pending, FORM_THREADS, "forms")
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -230,7 +308,6 @@ def create_app(
         listener_executor=listeners,
         logger=logging.getLogger(BOLT_LOGGER),
     )
-    app.use(bind_log_ids)
     app.use(EventRetryFilter())
     context = HandlerContext(
         settings=settings,

@@ -82,20 +82,6 @@ def slack_signature(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
 
 
-def bolt_readable(body: bytes) -> bytes:
-    """The same form, spelled so Bolt's parser reads it as it is.
-
-    Bolt takes any form body containing the word "payload" for an interaction and finds no
-    payload field in, say, `/collect note C-1 payload arrives Friday`: the command would be lost.
-    Writing the word's "a" as %61 changes no decoded value.
-    """
-    if b"payload" not in body or body.lstrip().startswith(b"{"):
-        return body
-    if any(name == "payload" for name, _ in parse_qsl(body.decode("utf-8", "replace"))):
-        return body
-    return body.replace(b"payload", b"p%61yload")
-
-
 class MalformedPayload(ValueError):
     """A signed request whose body is not a payload the app can act on."""
 
@@ -149,12 +135,13 @@ def _check_command(fields: Mapping[str, Any]) -> None:
     _require_str(fields.get("user_id"), "user_id", _USER_ID_RE)
 
 
-def check_payload(body: bytes, content_type: str) -> None:
-    """Raise MalformedPayload unless the body parses as the payload Bolt will read it as.
+def check_payload(body: bytes, content_type: str) -> dict[str, Any]:
+    """The payload a signed body carries, parsed once; MalformedPayload unless it is sound.
 
-    The same reading Bolt's parser makes (JSON, a form with a JSON `payload`, or a plain form
-    for slash commands), and the fields every listener relies on, so nothing after this point
-    meets a body it cannot parse.
+    JSON (events), a form whose `payload` field is JSON (interactions), or a plain form (slash
+    commands: a form with no `payload` field, whatever its text says), with the fields every
+    listener relies on, so nothing after this point meets a body it cannot use. Bolt is handed
+    this dict as it is (as Socket Mode hands it an envelope's): it never parses the body again.
     """
     try:
         text = body.decode("utf-8")
@@ -164,14 +151,17 @@ def check_payload(body: bytes, content_type: str) -> None:
         raise MalformedPayload("empty body")
     media_type = content_type.split(";", maxsplit=1)[0].strip()
     if media_type == "application/json" or text.startswith("{"):
-        _check_event(_json_object(text, "body"))
-        return
+        event = _json_object(text, "body")
+        _check_event(event)
+        return event
     form = dict(parse_qsl(text, keep_blank_values=True))
     raw = form.get("payload")
     if raw is not None:
-        _check_interaction(_json_object(raw, "payload"))
-        return
+        interaction = _json_object(raw, "payload")
+        _check_interaction(interaction)
+        return interaction
     _check_command(form)
+    return form
 
 
 def check_envelope(kind: object, payload: object) -> None:
@@ -193,7 +183,7 @@ def check_envelope(kind: object, payload: object) -> None:
     check(payload)
 
 
-def _json_object(text: str, what: str) -> Mapping[str, Any]:
+def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):

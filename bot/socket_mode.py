@@ -20,7 +20,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.app import create_app, finish_listeners, listener_executor
+from bot.app import create_app, finish_listeners, listener_executor, request_log_ids
 from bot.db import Database
 from bot.request_guard import MalformedPayload, check_envelope
 from bot.settings import Settings
@@ -55,7 +55,8 @@ class _CheckedHandler(SocketModeHandler):
             logger.warning("envelope %s ignored: %s", req.envelope_id, exc)
             client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
-        super().handle(client, req)
+        with listener_executor(self.app).answering.request(), request_log_ids(req.payload):
+            super().handle(client, req)
 
 
 class SocketModeApp:

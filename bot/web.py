@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 import waitress
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.app import create_app, finish_listeners, listener_executor
+from bot.app import create_app, finish_listeners, listener_executor, request_log_ids
 from bot.db import Database
 from bot.request_guard import (
     MAX_BODY_BYTES,
     MalformedPayload,
     Refused,
-    bolt_readable,
     check_payload,
     loggable,
     read_signed_body,
-    slack_signature,
 )
 from bot.settings import Settings
 from bot.slack.client import SlackGateway
@@ -76,32 +75,30 @@ def make_wsgi_app(
 ) -> WSGIApp:
     """Slack's verified requests go to Bolt; /healthz checks the database; anything else is 404.
 
-    Bolt parses a body before it checks the signature, so every request is checked here first
-    (size, timestamp, signature, then the payload's shape) and only a sound one reaches Bolt.
+    Every request is checked here first (size, timestamp, signature, then the payload's shape)
+    and parsed once; only a sound one reaches Bolt, as the parsed payload.
     """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    answering = listener_executor(app).answering
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with answering.request():
+            return answer(environ, start_response)
+
+    def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         body = read_signed_body(environ, signing_secret, clock)
         if isinstance(body, Refused):
             logger.warning("request refused with %d: %s (from %s)", body.status, body.reason,
                            loggable(environ.get("REMOTE_ADDR"), 45))
             return _json(start_response, _STATUS[body.status], {"error": "invalid request"})
         try:
-            check_payload(body, str(environ.get("CONTENT_TYPE") or ""))
+            payload = check_payload(body, str(environ.get("CONTENT_TYPE") or ""))
         except MalformedPayload as exc:
             # Signed by Slack yet unusable: answering an error would only make Slack retry it.
             logger.warning("signed request ignored: %s (%d bytes)", exc, len(body))
             start_response("200 OK", [("Content-Length", "0")])
             return [b""]
-        readable = bolt_readable(body)
-        if readable != body:
-            # Verified above; Bolt verifies again, so the respelled body is signed the same way.
-            stamp = str(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]).strip()
-            environ["HTTP_X_SLACK_SIGNATURE"] = slack_signature(signing_secret, stamp, readable)
-            environ["CONTENT_LENGTH"] = str(len(readable))
-        environ["wsgi.input"] = io.BytesIO(readable)
-        return slack(environ, start_response)
+        return _respond(dispatch_verified(app, payload, environ), start_response)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -115,6 +112,45 @@ def make_wsgi_app(
         return slack(environ, start_response)
 
     return application
+
+
+def dispatch_verified(
+    app: App, payload: dict[str, Any], environ: Mapping[str, Any]
+) -> BoltResponse:
+    """Bolt's dispatch of a payload read_signed_body verified and check_payload parsed.
+
+    Bolt takes it already parsed, as it takes a Socket Mode envelope's ("socket_mode" is Bolt's
+    name for that; its only other effect is to skip Bolt's own signature check, made above):
+    Bolt's parser would read the body a second time, and misread a slash command whose text
+    holds the word "payload".
+    """
+    headers: dict[str, str | Sequence[str]] = {
+        name: str(environ[key]) for key, name in _BOLT_HEADERS if key in environ
+    }
+    request = BoltRequest(body=payload, headers=headers, mode="socket_mode")
+    with request_log_ids(payload):
+        return app.dispatch(request)
+
+
+# The headers a listener or middleware reads (the retry filter reads x-slack-retry-num).
+_BOLT_HEADERS = (
+    ("CONTENT_TYPE", "content-type"),
+    ("HTTP_X_SLACK_RETRY_NUM", "x-slack-retry-num"),
+    ("HTTP_X_SLACK_RETRY_REASON", "x-slack-retry-reason"),
+    ("HTTP_X_SLACK_REQUEST_TIMESTAMP", "x-slack-request-timestamp"),
+)
+
+
+def _respond(response: BoltResponse, start_response: StartResponse) -> list[bytes]:
+    body = response.body.encode("utf-8")
+    headers = [
+        (name, value) for name, values in response.headers.items()
+        if name.lower() != "content-length" for value in values
+    ]
+    headers.append(("Content-Length", str(len(body))))
+    status = HTTPStatus(response.status)
+    start_response(f"{status.value} {status.phrase}", headers)
+    return [body]
 
 
 _STATUS = {

@@ -3,6 +3,7 @@ concurrency, undo, who may click, the forms behind them."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.domain.vocabulary import Outcome
+from bot.logs import ContextIdsFilter
 from bot.sandbox.sender import Reply
 from tests.e2e.conftest import ADMIN, ANA, BEN, E2E, MANAGER, START, STRANGER, over_both_transports
 
@@ -182,6 +184,24 @@ def test_a_malformed_button_value_is_refused_politely(e2e: E2E) -> None:
     assert e2e.attempts() == []
     texts = [e["text"] for e in e2e.sandbox.ephemerals(ANA)]
     assert texts == ["That button is not valid any more; open today's list again."] * 2
+
+
+@over_both_transports
+def test_a_listeners_log_line_names_the_user_and_the_trigger(e2e: E2E) -> None:
+    seen: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = seen.append  # type: ignore[method-assign]
+    capture.addFilter(ContextIdsFilter())  # as the app's handlers copy the ids
+    listener_log = logging.getLogger("handlers.actions.outcomes")
+    listener_log.addHandler(capture)
+    try:
+        _click(e2e, ANA, "outcome:bogus", _row(e2e, ANA))
+        e2e.settle()
+    finally:
+        listener_log.removeHandler(capture)
+    [refused] = [r for r in seen if "refused" in r.getMessage()]
+    assert getattr(refused, "collector", None) == ANA
+    assert str(getattr(refused, "slack_request_id", "")).startswith("trigger-")
 
 
 @over_both_transports
