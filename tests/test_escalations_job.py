@@ -148,8 +148,9 @@ def test_each_rule_opens_one_escalation_with_its_words(ledger: Ledger) -> None:
         fine: [],
         small: [],
     }
-    # A rerun an hour later changes nothing.
+    # A rerun an hour later changes nothing (not even a row rewritten the same).
     assert ledger.run(NOW + timedelta(hours=1)) == (0, 0, 0)
+    assert all(e.updated_at is None for c in reasons for e in ledger.escalations(c))
     # The next day the silent account reaches 21 days.
     assert ledger.run(NOW + timedelta(days=1)) == (1, 0, 0)
     assert [e.reason for e in ledger.escalations(silent)] == [
@@ -308,3 +309,30 @@ def test_the_listing_and_the_cli(ledger: Ledger, db_url: str, monkeypatch: pytes
         mine = open_escalations(uow.session, today=TODAY, member=manager)
     assert [e.external_ref for e in mine] == ["A"]
     assert mine[0].days_past_due == 40
+
+
+def test_past_due_is_read_on_each_collectors_own_today(ledger: Ledger) -> None:
+    """At 20:00 UTC it is already tomorrow in Tokyo: an invoice due today there is past due for
+    a Tokyo collector's account and not yet for one in Los Angeles."""
+    from decimal import Decimal
+
+    from bot.services.escalation_facts import load_facts
+    from bot.services.escalations import team_calendar
+
+    tokyo = ledger.account("TOKYO", "500.00", 0)
+    la = ledger.account("LA", "700.00", 0)
+    with ledger.db.uow() as uow:
+        leo = TeamMember(slack_user_id="ULEO", name="Leo", role=Role.COLLECTOR,
+                         timezone="America/Los_Angeles", manager_id=ledger.manager)
+        uow.session.add(leo)
+        uow.session.flush()
+        uow.session.get_one(Customer, la).collector_id = leo.id
+        uow.session.get_one(TeamMember, ledger.ana).timezone = "Asia/Tokyo"
+        uow.commit()
+    evening = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+    with ledger.db.uow() as uow:
+        calendar = team_calendar(uow.session, evening, "UTC")
+        facts = load_facts(uow.session, calendar, min_balance=Decimal(0),
+                           broken_window_days=60, include=[la]).facts
+    assert (facts[tokyo].past_due, facts[tokyo].oldest_due) == (Decimal("500.00"), TODAY)
+    assert (facts[la].past_due, facts[la].oldest_due) == (Decimal("0.00"), None)

@@ -37,9 +37,12 @@ NEVER_ESCALATE: Mapping[CustomerStatus, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EscalationFacts:
-    """What the rules read about one account; dates are local dates of its collector."""
+    """What the rules read about one account; dates are local dates of its collector.
+
+    Not frozen: a run builds one per account of the book, and a frozen dataclass is several
+    times slower to build (the rules never change one)."""
 
     customer_id: int
     status: CustomerStatus
@@ -152,15 +155,18 @@ def _attempts(facts: EscalationFacts, segment: Segment) -> Reason | None:
 
 
 def _recent_breaks(facts: EscalationFacts, rules: EscalationRules, today: date) -> list[date]:
-    return sorted(d for d in facts.broken_on if (today - d).days < rules.broken_promise_days)
+    window = rules.broken_promise_days
+    return sorted(d for d in facts.broken_on if (today - d).days < window)
 
 
 def _broken_promises(
     facts: EscalationFacts, rules: EscalationRules, today: date
 ) -> Reason | None:
     limit = rules.broken_promises
+    if limit is None or len(facts.broken_on) < limit or facts.past_due <= 0:
+        return None
     recent = _recent_breaks(facts, rules, today)
-    if limit is None or facts.past_due <= 0 or len(recent) < limit:
+    if len(recent) < limit:
         return None
     last = recent[-1]
     if any(d is not None and d >= last for d in (facts.last_promise_on, facts.last_paid_on)):

@@ -9,14 +9,14 @@ recent promises and open disputes. Never one query per account.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.db.models import ContactAttempt, Customer, Dispute, Invoice, Payment, PromiseToPay
@@ -36,28 +36,27 @@ ZERO = Decimal("0.00")
 UNREACHED_OUTCOMES = sorted(CALL_OUTCOMES - RIGHT_PARTY_OUTCOMES)
 
 
-@dataclass(frozen=True)
 class Calendar:
     """Each collector's local today; unassigned accounts use the team's zone."""
 
-    now: datetime
-    team_zone: ZoneInfo
-    zones: dict[int, ZoneInfo] = field(default_factory=dict)
+    def __init__(self, now: datetime, team_zone: ZoneInfo,
+                 zones: dict[int, ZoneInfo] | None = None) -> None:
+        self.now, self.team_zone, self.zones = now, team_zone, dict(zones or {})
+        self._team_today = local_date(now, team_zone)
+        self._todays = {member: local_date(now, zone) for member, zone in self.zones.items()}
+        days = [self._team_today, *self._todays.values()]
+        self.days = (min(days), max(days))  # the earliest and the latest local today
 
     def zone(self, collector_id: int | None) -> ZoneInfo:
         return self.zones.get(collector_id, self.team_zone) if collector_id else self.team_zone
 
     def today(self, collector_id: int | None) -> date:
-        return local_date(self.now, self.zone(collector_id))
+        if collector_id is None:
+            return self._team_today
+        return self._todays.get(collector_id, self._team_today)
 
     def local(self, moment: datetime | None, collector_id: int | None) -> date | None:
         return None if moment is None else local_date(moment, self.zone(collector_id))
-
-    @property
-    def days(self) -> tuple[date, date]:
-        """The earliest and the latest local today among the zones."""
-        days = [local_date(self.now, zone) for zone in (self.team_zone, *self.zones.values())]
-        return min(days), max(days)
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,13 @@ class LoadedFacts:
 
     facts: dict[int, EscalationFacts]
     collectors: dict[int, int | None]
+
+
+def raw(column: Any) -> Any:
+    """A date or timestamp column read as the driver gives it: SQLAlchemy's SQLite parsing of
+    each value costs more than the query over a large book; date_value and moment_value read
+    both the text (SQLite) and the objects (PostgreSQL)."""
+    return type_coerce(column, String)
 
 
 def invoice_totals(first: date, last: date) -> Any:
@@ -79,12 +85,12 @@ def invoice_totals(first: date, last: date) -> Any:
     columns = [
         Invoice.customer_id,
         func.sum(balance).filter(late & clear),
-        func.min(Invoice.due_date).filter(late & clear),
+        raw(func.min(Invoice.due_date).filter(late & clear)),
         func.sum(balance).filter(Invoice.disputed.is_(True) & (Invoice.due_date < last)),
     ]
     if first < last:  # collectors' todays differ: the day between needs its own sums
         columns += [func.sum(balance).filter(edge & clear),
-                    func.min(Invoice.due_date).filter(edge & clear)]
+                    raw(func.min(Invoice.due_date).filter(edge & clear))]
     return (
         select(*columns)
         .where(Invoice.status == InvoiceStatus.OPEN, Invoice.due_date < last)
@@ -103,22 +109,35 @@ def load_facts(
     """Facts of every active account owing at least `min_balance` past due (disputes included),
     and of every account in `include` whatever its status or balance."""
     first, last = calendar.days
-    totals = invoice_totals(first, last + timedelta(days=1)).subquery()
-    owed = func.coalesce(totals.c[1], 0) + func.coalesce(totals.c[3], 0)
-    if first < last:
-        owed = owed + func.coalesce(totals.c[4], 0)
-    base = select(Customer.id, Customer.status, Customer.tier, Customer.collector_id,
-                  *totals.c[1:]).join_from(Customer, totals, totals.c[0] == Customer.id,
-                                           isouter=True)
     connection = session.connection()
-    rows = list(connection.execute(base.where(
-        Customer.status == CustomerStatus.ACTIVE, totals.c[0].is_not(None), owed > 0,
-        owed >= min_balance)).all())
+    # The aggregate alone (the floor's shape), then the customers: joined here, not in SQL.
+    totals = {row[0]: tuple(row[1:]) for row in connection.execute(
+        invoice_totals(first, last))}
+    empty = (None,) * (len(next(iter(totals.values()))) if totals else 3)
+    rows = []
+    for customer in connection.execute(
+        select(Customer.id, Customer.status, Customer.tier, Customer.collector_id)
+        .where(Customer.status == CustomerStatus.ACTIVE)
+    ):
+        sums = totals.get(customer[0])
+        if sums is None:
+            continue
+        owed = _owed(sums)
+        if owed > 0 and owed >= min_balance:
+            rows.append((*customer, *sums))
     seen = {row[0] for row in rows}
     extra = [customer for customer in include if customer not in seen]
     if extra:
-        rows += connection.execute(base.where(key_in(connection, Customer.id, extra))).all()
+        rows += [(*customer, *totals.get(customer[0], empty)) for customer in connection.execute(
+            select(Customer.id, Customer.status, Customer.tier, Customer.collector_id)
+            .where(key_in(connection, Customer.id, extra)))]
     return _assemble(session, calendar, rows, broken_window_days)
+
+
+def _owed(sums: tuple[Any, ...]) -> Decimal:
+    """Past due, disputed included, on the latest today (what the minimum balance reads)."""
+    owed = money_value(sums[0]) + money_value(sums[2])
+    return owed + money_value(sums[3]) if len(sums) > 3 else owed
 
 
 def _assemble(
@@ -126,7 +145,7 @@ def _assemble(
 ) -> LoadedFacts:
     if not rows:
         return LoadedFacts({}, {})
-    loaded = key_in(session.connection(), Customer.id, [row[0] for row in rows])
+    loaded = _scope(session, [row[0] for row in rows])
     collectors = {row[0]: row[3] for row in rows}
     contacts = _contacts(session, loaded)
     paid = _last_payments(session, loaded)
@@ -163,6 +182,20 @@ def _assemble(
     return LoadedFacts(facts, collectors)
 
 
+Scope = Callable[[Any], ColumnElement[bool]]
+# Above this many accounts the side aggregates read every row (as the floor does) rather than
+# filter by a list of ids the size of the book; rows of other accounts are ignored.
+SCOPED_MAX = 5_000
+
+
+def _scope(session: Session, customer_ids: list[int]) -> Scope:
+    """A filter on a table's customer id column: the loaded accounts, or all when many."""
+    if len(customer_ids) > SCOPED_MAX:
+        return lambda column: true()
+    connection = session.connection()
+    return lambda column: key_in(connection, column, customer_ids)
+
+
 def _past_due(row: Any, today: date, first: date) -> tuple[Decimal, date | None]:
     """The account's past due and oldest due date on its collector's today: the sums due
     before the earliest today, plus those due on the day between when today is later."""
@@ -175,29 +208,28 @@ def _past_due(row: Any, today: date, first: date) -> tuple[Decimal, date | None]
 
 
 def _contacts(
-    session: Session, loaded: ColumnElement[bool]
+    session: Session, loaded: Scope
 ) -> dict[int, tuple[datetime | None, datetime | None]]:
     """Per customer: the last call and the last right-party contact (any time)."""
     rows = session.execute(
         select(
             ContactAttempt.customer_id,
-            func.max(ContactAttempt.at).filter(ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES))),
-            func.max(ContactAttempt.at).filter(
-                ContactAttempt.outcome.in_(sorted(RIGHT_PARTY_OUTCOMES))),
+            raw(func.max(ContactAttempt.at).filter(
+                ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))),
+            raw(func.max(ContactAttempt.at).filter(
+                ContactAttempt.outcome.in_(sorted(RIGHT_PARTY_OUTCOMES)))),
         )
-        .join(Customer, Customer.id == ContactAttempt.customer_id)
-        .where(loaded)
+        .where(loaded(ContactAttempt.customer_id))
         .group_by(ContactAttempt.customer_id)
     ).all()
     return {customer: (moment_value(call), moment_value(reach)) for customer, call, reach in rows}
 
 
-def _last_payments(session: Session, loaded: ColumnElement[bool]) -> dict[int, date]:
+def _last_payments(session: Session, loaded: Scope) -> dict[int, date]:
     """Per customer: the day of the last payment received (a reversal is not one)."""
     rows = session.execute(
-        select(Payment.customer_id, func.max(Payment.paid_on))
-        .join(Customer, Customer.id == Payment.customer_id)
-        .where(loaded, Payment.amount > 0)
+        select(Payment.customer_id, raw(func.max(Payment.paid_on)))
+        .where(loaded(Payment.customer_id), Payment.amount > 0)
         .group_by(Payment.customer_id)
     ).all()
     return {customer: day for customer, paid_on in rows if (day := date_value(paid_on))}
@@ -205,7 +237,7 @@ def _last_payments(session: Session, loaded: ColumnElement[bool]) -> dict[int, d
 
 def _unreached(
     session: Session,
-    loaded: ColumnElement[bool],
+    loaded: Scope,
     paid: dict[int, date],
     calendar: Calendar,
     collectors: dict[int, int | None],
@@ -218,23 +250,23 @@ def _unreached(
         .subquery()
     )
     rows = session.execute(
-        select(ContactAttempt.customer_id, ContactAttempt.at)
-        .join(Customer, Customer.id == ContactAttempt.customer_id)
+        select(ContactAttempt.customer_id, raw(ContactAttempt.at))
         .outerjoin(reach, reach.c.customer_id == ContactAttempt.customer_id)
-        .where(loaded, ContactAttempt.outcome.in_(UNREACHED_OUTCOMES),
+        .where(loaded(ContactAttempt.customer_id), ContactAttempt.outcome.in_(UNREACHED_OUTCOMES),
                or_(reach.c.at.is_(None), ContactAttempt.at > reach.c.at))
     ).all()
     counts: dict[int, int] = defaultdict(int)
-    for customer, at in rows:
+    for customer, raw_at in rows:
         paid_on = paid.get(customer)
-        if paid_on is None or (calendar.local(at, collectors.get(customer)) or paid_on) > paid_on:
+        if paid_on is None or (
+            calendar.local(moment_value(raw_at), collectors.get(customer)) or paid_on) > paid_on:
             counts[customer] += 1
     return counts
 
 
 def _promises(
     session: Session,
-    loaded: ColumnElement[bool],
+    loaded: Scope,
     start: datetime,
     calendar: Calendar,
     collectors: dict[int, int | None],
@@ -243,9 +275,8 @@ def _promises(
     promise was made."""
     rows = session.execute(
         select(PromiseToPay.customer_id, PromiseToPay.id, PromiseToPay.status,
-               PromiseToPay.resolved_on, PromiseToPay.created_at)
-        .join(Customer, Customer.id == PromiseToPay.customer_id)
-        .where(loaded, or_(
+               raw(PromiseToPay.resolved_on), raw(PromiseToPay.created_at))
+        .where(loaded(PromiseToPay.customer_id), or_(
             and_(PromiseToPay.status == PromiseStatus.BROKEN,
                  PromiseToPay.resolved_on >= start.date()),
             PromiseToPay.created_at >= start,
@@ -254,7 +285,8 @@ def _promises(
     ).all()
     broken: dict[int, list[tuple[date, int]]] = defaultdict(list)
     made: dict[int, date] = {}
-    for customer, promise_id, status, resolved_on, created_at in rows:
+    for customer, promise_id, status, raw_resolved, raw_created in rows:
+        resolved_on, created_at = date_value(raw_resolved), moment_value(raw_created)
         if status is PromiseStatus.BROKEN and resolved_on is not None and \
                 resolved_on >= start.date():
             broken[customer].append((resolved_on, promise_id))
@@ -270,16 +302,16 @@ def _promises(
 
 
 def _disputes(
-    session: Session, loaded: ColumnElement[bool]
+    session: Session, loaded: Scope
 ) -> dict[int, tuple[datetime, int]]:
     """Per customer: the oldest open dispute (when it was opened, its id)."""
     result: dict[int, tuple[datetime, int]] = {}
     for customer, dispute_id, opened_at in session.execute(
-        select(Dispute.customer_id, Dispute.id, Dispute.opened_at)
-        .join(Customer, Customer.id == Dispute.customer_id)
-        .where(loaded, Dispute.status == DisputeStatus.OPEN)
+        select(Dispute.customer_id, Dispute.id, raw(Dispute.opened_at))
+        .where(loaded(Dispute.customer_id), Dispute.status == DisputeStatus.OPEN)
         .order_by(Dispute.customer_id, Dispute.opened_at.desc(), Dispute.id.desc())
     ):
-        result[customer] = (opened_at, dispute_id)  # the last row per customer is the oldest
+        # The last row per customer is the oldest.
+        result[customer] = (moment_value(opened_at) or datetime.min, dispute_id)
     return result
 

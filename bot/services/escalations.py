@@ -9,17 +9,20 @@ take turns, and it is idempotent: a rerun with nothing changed changes nothing.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, cast, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import (
+    AuditEvent,
     ContactAttempt,
     Customer,
     Escalation,
@@ -48,7 +51,6 @@ from bot.domain.policy import Policy, Segment
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
     CustomerStatus,
-    EscalationLevel,
     EscalationStatus,
     PromiseStatus,
 )
@@ -86,6 +88,21 @@ class EscalationRun:
 
 
 @dataclass(frozen=True)
+class _Open:
+    """An open escalation as the run reads it (plain columns: a book may have thousands)."""
+
+    id: int
+    customer_id: int
+    reason: str
+    evidence_json: str | None
+
+    @property
+    def held(self) -> dict[str, str]:
+        """The rules that held at the last run, with their evidence."""
+        return dict(json.loads(self.evidence_json)) if self.evidence_json else {}
+
+
+@dataclass(frozen=True)
 class _Finding:
     segment: Segment
     today: date
@@ -109,8 +126,11 @@ def run_escalations(
     xact_lock(session.connection(), ESCALATION_LOCK_KEY)
     _, policy = current_policy(session)
     calendar = team_calendar(session, now, team_zone)
-    open_rows = list(session.scalars(
-        select(Escalation).where(Escalation.status == EscalationStatus.OPEN)))
+    # The evidence as its stored JSON text: compared, not decoded, unless it changed.
+    open_rows = [_Open(*row) for row in session.execute(
+        select(Escalation.id, Escalation.customer_id, Escalation.reason,
+               cast(Escalation.evidence, Text))
+        .where(Escalation.status == EscalationStatus.OPEN))]
     loaded = load_facts(
         session, calendar,
         min_balance=min(s.escalate.min_balance for s in policy.segments),
@@ -118,16 +138,21 @@ def run_escalations(
         include=[row.customer_id for row in open_rows],
     )
     findings, handoffs = _findings(loaded, policy, calendar)
-    merged, closed = [], []
+    merged, changes, gone = [], [], []
     for row in open_rows:
         finding = findings.pop(row.customer_id, None)
-        if finding is not None:
-            if _merge(row, finding.reasons, now):
-                merged.append(row.id)
+        if finding is None:
+            gone.append(row)
             continue
-        close_escalation(uow, row, status=EscalationStatus.CLOSED, now=now, actor=actor,
-                         reason=_why_closed(row, loaded, policy, calendar))
-        closed.append(row.id)
+        change = _merge(row, finding.reasons, now)
+        if change is not None:
+            changes.append(change)
+            if set(change["evidence"]) - set(row.held):
+                merged.append(row.id)  # a rule joined it
+    if changes:
+        session.execute(update(Escalation), changes)  # by primary key, in one statement
+    closed = _close_gone(uow, gone, now=now, actor=actor,
+                         why=lambda row: _why_closed(row, loaded, policy, calendar))
     opened = _open_new(uow, findings, now=now, actor=actor)
     open_now = len(open_rows) - len(closed) + len(opened)
     run = EscalationRun(len(loaded.facts), opened, merged, closed, open_now, handoffs)
@@ -155,52 +180,76 @@ def _evidence(reasons: Sequence[Reason]) -> dict[str, str]:
     return {reason.rule: reason.evidence for reason in reasons}
 
 
-def _merge(row: Escalation, reasons: list[Reason], now: datetime) -> bool:
-    """Bring an open escalation's reasons up to date; True when a rule joined it."""
+def _merge(row: _Open, reasons: list[Reason], now: datetime) -> dict[str, Any] | None:
+    """The update that brings an open escalation's reasons up to date (None: they are)."""
     evidence = _evidence(reasons)
     text = reasons_text(reasons)[:REASON_CHARS]
-    joined = bool(set(evidence) - set(row.evidence or {}))
-    if text != row.reason or evidence != row.evidence:
-        row.reason, row.evidence, row.updated_at = text, evidence, now
-    return joined
+    # The column's JSON is json.dumps' (SQLAlchemy's serializer): equal text, equal evidence.
+    if text == row.reason and json.dumps(evidence) == row.evidence_json:
+        return None
+    return {"id": row.id, "reason": text, "evidence": evidence, "updated_at": now}
 
 
-def _why_closed(
-    row: Escalation, loaded: LoadedFacts, policy: Policy, calendar: Calendar
-) -> str:
+def _why_closed(row: _Open, loaded: LoadedFacts, policy: Policy, calendar: Calendar) -> str:
     facts: EscalationFacts | None = loaded.facts.get(row.customer_id)
     if facts is None:
         return account_gone_reason(None)
     today = calendar.today(loaded.collectors[row.customer_id])
-    return close_reason(facts, segment_of(facts, policy, today), row.evidence or {}, today)
+    return close_reason(facts, segment_of(facts, policy, today), row.held, today)
+
+
+def _close_gone(
+    uow: UnitOfWork, gone: list[_Open], *, now: datetime, actor: str,
+    why: Callable[[_Open], str],
+) -> list[int]:
+    """Close the open escalations no rule holds for any more, each with its reason."""
+    if not gone:
+        return []
+    reasons = {row.id: why(row) for row in gone}
+    connection = uow.session.connection()
+    rows = uow.session.scalars(
+        select(Escalation).where(key_in(connection, Escalation.id, list(reasons))))
+    for escalation in rows:
+        close_escalation(uow, escalation, status=EscalationStatus.CLOSED, now=now, actor=actor,
+                         reason=reasons[escalation.id])
+    return sorted(reasons)
 
 
 def _open_new(
     uow: UnitOfWork, findings: dict[int, _Finding], *, now: datetime, actor: str
 ) -> list[int]:
-    """One escalation per account the rules name, unless a decision already settled its causes."""
+    """One escalation per account the rules name, unless a decision already settled its causes.
+
+    Written in bulk (one INSERT ... RETURNING, one INSERT of audit events): a first run on a
+    large book opens thousands.
+    """
     if not findings:
         return []
     settled = _settled(uow.session, list(findings))
-    rows = []
-    for customer_id, finding in findings.items():
-        if is_settled(finding.reasons, settled.get(customer_id, {})):
-            continue
-        rows.append(Escalation(
-            customer_id=customer_id,
-            reason=reasons_text(finding.reasons)[:REASON_CHARS],
-            level=finding.segment.escalation_path[0] if finding.segment.escalation_path
-            else EscalationLevel.MANAGER,
-            status=EscalationStatus.OPEN,
-            evidence=_evidence(finding.reasons),
-            created_at=now,
-        ))
-    uow.session.add_all(rows)
-    uow.session.flush()
-    for row in rows:
-        uow.audit(actor, "escalation.opened", "escalation", row.id,
-                  customer_id=row.customer_id, reason=row.reason)
-    return [row.id for row in rows]
+    rows = [
+        {
+            "customer_id": customer_id,
+            "reason": reasons_text(finding.reasons)[:REASON_CHARS],
+            "level": finding.segment.escalation_path[0],
+            "status": EscalationStatus.OPEN,
+            "evidence": _evidence(finding.reasons),
+            "created_at": now,
+            "step": 1,
+        }
+        for customer_id, finding in findings.items()
+        if not is_settled(finding.reasons, settled.get(customer_id, {}))
+    ]
+    if not rows:
+        return []
+    ids = list(uow.session.scalars(
+        insert(Escalation).returning(Escalation.id, sort_by_parameter_order=True), rows))
+    uow.session.execute(insert(AuditEvent), [
+        {"at": now, "actor": actor, "action": "escalation.opened", "entity": "escalation",
+         "entity_id": str(escalation_id),
+         "detail": {"customer_id": row["customer_id"], "reason": row["reason"]}}
+        for escalation_id, row in zip(ids, rows, strict=True)
+    ])
+    return ids
 
 
 def _settled(session: Session, customer_ids: list[int]) -> dict[int, dict[str, str]]:
