@@ -26,9 +26,10 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/python tests/check_layers.py
 
-# One pytest worker per core (each with its own SQLite copies and PostgreSQL schema); PYTEST_WORKERS=0
+# Two pytest workers per core (each with its own SQLite copies and PostgreSQL schema): most tests
+# wait on another process (the sandbox, a subprocess), so a core has room for two. PYTEST_WORKERS=0
 # runs them in this process.
-PYTEST_WORKERS ?= auto
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
 unit: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
