@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import ContactAttempt, Customer, Invoice, PromiseToPay, TeamMember
+from bot.db.models import ContactAttempt, Customer, Invoice, Payment, PromiseToPay, TeamMember
 from bot.domain.aging import Bucket
 from bot.domain.likelihood import default_curve
 from bot.domain.policy import Policy, default_policy, parse_policy
@@ -368,3 +368,54 @@ def test_a_full_compute_counts_every_account_left_off_and_over_the_target(
         _, computed = compute_lists(uow.session, planned, now=NOW, full=True)
     assert {c.planned.member.slack_user_id: c.result for c in computed} == expected
     assert all(r.overflow > 0 and r.excluded for r in expected.values())
+
+
+def _evening_call_ledger(db: Database, *, call_local: datetime) -> None:
+    """A New York collector's account: a promise broken on the 22nd, a payment on the 21st,
+    and one call at `call_local` (New York time)."""
+    with db.uow() as uow:
+        s = uow.session
+        member = TeamMember(slack_user_id="UNY", name="Nora", daily_call_target=5,
+                            timezone="America/New_York")
+        s.add(member)
+        s.flush()
+        customer = Customer(external_ref="R-EVE", name="Evening Co", collector_id=member.id)
+        s.add(customer)
+        s.flush()
+        s.add(Invoice(number="I-EVE", customer_id=customer.id, issue_date=TODAY - timedelta(60),
+                      due_date=TODAY - timedelta(30), amount=Decimal("900.00")))
+        s.add(Payment(external_ref="P-EVE", customer_id=customer.id, amount=Decimal("100.00"),
+                      paid_on=date(2026, 11, 21)))
+        s.add(PromiseToPay(customer_id=customer.id, collector_id=member.id,
+                           amount=Decimal("800.00"), status=PromiseStatus.BROKEN,
+                           promised_date=date(2026, 11, 21), resolved_on=date(2026, 11, 22)))
+        s.add(ContactAttempt(customer_id=customer.id, collector_id=member.id,
+                             at=call_local.astimezone(UTC), outcome=Outcome.NO_ANSWER,
+                             source="button"))
+        uow.commit()
+
+
+@pytest.mark.parametrize(("call_local", "followed_up", "attempts"), [
+    # 20:30 on the 21st in New York is 01:30 on the 22nd in UTC: the promise broke on the 22nd
+    # and the payment came on the 21st, so this call neither followed it up nor came after it.
+    (datetime(2026, 11, 21, 20, 30, tzinfo=ZoneInfo("America/New_York")), False, 0),
+    # The morning of the 22nd: after both.
+    (datetime(2026, 11, 22, 9, 0, tzinfo=ZoneInfo("America/New_York")), True, 1),
+])
+def test_a_call_is_dated_on_its_collectors_own_day(
+    db: Database, call_local: datetime, followed_up: bool, attempts: int
+) -> None:
+    _evening_call_ledger(db, call_local=call_local)
+    with db.uow() as uow:
+        member = uow.session.query(TeamMember).one()
+        zone = ZoneInfo("America/New_York")
+        loaded = load_account_states(uow.session, collector_ids=[member.id], today=TODAY,
+                                     now=NOW, zones={member.id: zone})
+        (state,) = loaded.by_collector[member.id]
+        assert (state.broken_promise is None) is followed_up
+        assert state.attempts == attempts
+        _, (computed,) = compute_lists(uow.session, [Planned(member, zone, TODAY)], now=NOW)
+    reasons = [item.reason for item in computed.result.items]
+    # Not followed up: first on the list for it. Followed up yesterday: too recent to call.
+    assert reasons == ([] if followed_up else [reasons[0]])
+    assert followed_up or "broken" in reasons[0], reasons

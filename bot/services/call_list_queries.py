@@ -39,6 +39,7 @@ from bot.db.sql import date_value as _as_date
 from bot.db.sql import money_value as _money
 from bot.domain.accounts import AccountState, PromiseState
 from bot.domain.aging import Bucket
+from bot.domain.calendar import local_date
 from bot.domain.priority import EXCLUDED_STATUS
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
@@ -50,6 +51,7 @@ from bot.domain.vocabulary import (
 from bot.services.report import bucket_case
 
 ZERO = Decimal("0.00")
+_UTC = ZoneInfo("UTC")
 # How far back contact history is read: longer than any re-contact interval a policy sets.
 HISTORY_DAYS = 120
 # A broken promise stays a reason to call for this long unless someone calls first.
@@ -137,8 +139,13 @@ def load_account_states(
     today: date,
     now: datetime,
     prune: Pruning | None = None,
+    zones: Mapping[int, ZoneInfo] | None = None,
 ) -> LoadedAccounts:
     """AccountState of every customer with something past due, grouped by collector id.
+
+    A call's day is its collector's local day (`zones`: collector id -> zone; UTC for one not
+    given), the day payments and broken promises are dated in: a call at 20:30 in New York is
+    not a call on the next day because it is past midnight in UTC.
 
     With `prune`, each collector's accounts are ranked: first those the rules may list today
     (active, not snoozed, not called since their bucket's instant), then by the score bound.
@@ -204,10 +211,12 @@ def load_account_states(
         attempts = 0
         broken = broken_promises.get(customer_id)
         if seen is not None:
+            zone = (zones or {}).get(collector_id, _UTC)
             paid_on = last_paid.get(customer_id)
-            attempts = sum(1 for at in seen.attempts if paid_on is None or at.date() > paid_on)
+            attempts = sum(1 for at in seen.attempts
+                           if paid_on is None or local_date(at, zone) > paid_on)
             if broken is not None and seen.last_at is not None and broken.broken_on is not None \
-                    and seen.last_at.date() >= broken.broken_on:
+                    and local_date(seen.last_at, zone) >= broken.broken_on:
                 broken = None  # someone already called after it broke
         by_collector[collector_id].append(
             AccountState(

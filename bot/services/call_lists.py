@@ -122,9 +122,9 @@ def compute_lists(
             bound=bound,
             recontact=recontact_cutoffs(bounding, day, {p.tz for p in todays}),
         )
+        zones = {p.member.id: p.tz for p in todays}
         loaded = load_account_states(
-            session, collector_ids=[p.member.id for p in todays], today=day, now=now,
-            prune=prune,
+            session, collector_ids=list(zones), today=day, now=now, prune=prune, zones=zones,
         )
         results = {plan.member.id: build(plan, loaded) for plan in todays}
         inconclusive = [
@@ -137,7 +137,8 @@ def compute_lists(
             logger.info("call lists for %s: candidates inconclusive, full load",
                         ", ".join(p.member.slack_user_id for p in inconclusive))
             everything = load_account_states(
-                session, collector_ids=[p.member.id for p in inconclusive], today=day, now=now
+                session, collector_ids=[p.member.id for p in inconclusive], today=day, now=now,
+                zones=zones,
             )
             results.update((plan.member.id, build(plan, everything)) for plan in inconclusive)
         computed.extend(
