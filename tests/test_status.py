@@ -205,3 +205,33 @@ def test_an_unreachable_postgresql_exits_3_without_its_password(
     assert "database:   postgresql+psycopg://ops:***@127.0.0.1:1/ledger · unreachable: " in out
     assert "s3cret" not in out
     assert "leader:     unknown (database unreachable)" in out
+
+
+def test_a_jobs_runs_older_than_ninety_days_are_forgotten_as_it_starts_again(
+    db: Database,
+) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import JobRun
+    from bot.services.job_runs import KEEP_DAYS, last_runs
+
+    now = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+    ages = (KEEP_DAYS + 30, KEEP_DAYS + 1, KEEP_DAYS - 1, 2)
+    with db.uow() as uow:
+        uow.session.add_all(
+            JobRun(job=job, trigger="scheduler", started_at=now - timedelta(days=days),
+                   finished_at=now - timedelta(days=days), result="ok", summary=f"{job} {days}")
+            for days in ages for job in ("escalations", "snapshots"))
+        uow.commit()
+    with db.uow() as uow:
+        run = start_run(uow, "escalations", trigger="cli", started_at=now)
+        uow.commit()
+    with db.uow() as uow:
+        kept = uow.session.execute(
+            select(JobRun.job, JobRun.summary).order_by(JobRun.job, JobRun.id)).all()
+        latest = last_runs(uow.session)
+    # Only the job that started again forgets; the other keeps its old runs until it does.
+    assert kept == [("escalations", f"escalations {KEEP_DAYS - 1}"),
+                    ("escalations", "escalations 2"), ("escalations", None),
+                    *[("snapshots", f"snapshots {d}") for d in ages]]
+    assert latest["escalations"].run_id == run

@@ -1,17 +1,22 @@
-"""Job runs: each run of a scheduled job is a row, so `collectbot status` can tell the last one."""
+"""Job runs: each run of a scheduled job is a row, so `collectbot status` can tell the last one.
+
+Runs older than KEEP_DAYS are deleted as a job starts again (an hourly job adds 8,760 rows a
+year); a job's latest run is always kept, however old, so `status` can still tell it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import JobRun
 from bot.db.uow import UnitOfWork
 
 SUMMARY_LENGTH = 300
+KEEP_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,12 @@ class LastRun:
 
 
 def start_run(uow: UnitOfWork, job: str, *, trigger: str, started_at: datetime) -> int:
-    """Record that `job` starts; returns the run's id (the caller commits)."""
+    """Record that `job` starts, forgetting its runs older than KEEP_DAYS; returns the run's id
+    (the caller commits)."""
+    uow.session.execute(
+        delete(JobRun).where(
+            JobRun.job == job, JobRun.started_at < started_at - timedelta(days=KEEP_DAYS))
+    )
     run = JobRun(job=job, trigger=trigger, started_at=started_at, result="running")
     uow.session.add(run)
     uow.session.flush()
