@@ -233,6 +233,8 @@ def test_two_runs_at_once_send_each_once(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    # Both runs ended: the second waited for the channel the first held, not for its lease.
+    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert len(sandbox.dms("UMAX")) == 3
     with db.uow() as uow:

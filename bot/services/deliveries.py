@@ -62,6 +62,9 @@ logger = logging.getLogger(__name__)
 # poll (other processes find it at theirs).
 queued = threading.Event()
 
+# Seconds between two looks at a channel another sender holds (see _send_now).
+HELD_CHANNEL_POLL = 0.5
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -222,9 +225,10 @@ def _send_now(
                 logger.info("delivery %s not sent: %s", key, claim.status,
                             extra={"delivery_key": key})
             return claim
-        # Its channel is busy with another message: wait for it (a held channel opens at the
-        # latest when that sender's lease ends).
-        how.wait(max(0.01, (claim - how.clock()).total_seconds()))
+        # Its channel is busy with another message: wait for it. A held channel opens at the
+        # latest when that sender's lease ends (minutes), but usually as soon as its message is
+        # sent: look again every HELD_CHANNEL_POLL rather than sleep the whole lease.
+        how.wait(min(HELD_CHANNEL_POLL, max(0.01, (claim - how.clock()).total_seconds())))
 
 
 def mark_skipped(  # noqa: PLR0917 (the positional signature other modules call)
