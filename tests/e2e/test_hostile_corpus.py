@@ -29,7 +29,7 @@ from bot.services.morning import run_call_lists
 from bot.settings import Settings
 from bot.slack.blockkit import validate_message, validate_view
 from bot.web import RunningApp
-from tests.conftest import _truncate_pg
+from tests.conftest import _empty_pg
 from tests.e2e.conftest import (
     ANA,
     BEN,
@@ -89,7 +89,7 @@ def stage(
         finally:
             running.stop()
             if request.param == "postgresql":
-                _truncate_pg(database)
+                _empty_pg(database)
             database.dispose()
 
 
