@@ -242,3 +242,36 @@ def test_demo_escalates_to_the_manager_and_a_decision_empties_the_next_list(
             AuditEvent.entity_id == str(escalation.customer_id))).one()
         assert audit.actor == "U0DEMOMAYA" and audit.detail is not None
         assert audit.detail["status"] == "agency"
+
+
+def test_demo_calls_that_end_in_a_promise_record_one_and_the_job_judges_it(
+    demo_run: tuple[DemoResult, str],
+) -> None:
+    """Every simulated promise-to-pay call has its promise (as the modal records one); each
+    promise whose date passed is kept or broken by the promises job, against the payments."""
+    from bot.db.models import ContactAttempt, PromiseToPay
+    from bot.domain.vocabulary import Outcome, PromiseStatus
+
+    result, output = demo_run
+    with result.database.uow() as uow:
+        s = uow.session
+        promised_calls = s.scalars(select(func.count()).select_from(ContactAttempt).where(
+            ContactAttempt.source == "demo",
+            ContactAttempt.outcome == Outcome.PROMISE_TO_PAY)).one()
+        # Not the promise Ana records from the modal this morning (step 4).
+        promises = [p for p in s.scalars(select(PromiseToPay)) if p.created_at.date() < TODAY]
+        received = {p.customer_id: list(s.scalars(select(Payment.paid_on).where(
+            Payment.customer_id == p.customer_id))) for p in promises}
+    assert promised_calls == len(promises) > 0
+    due = [p for p in promises if p.promised_date < TODAY - timedelta(days=1)]
+    assert due and all(p.status is not PromiseStatus.OPEN for p in due)
+    for promise in due:
+        made = promise.created_at.date()
+        paid_in_time = any(made <= day <= promise.promised_date
+                           for day in received[promise.customer_id])
+        assert (promise.status is PromiseStatus.BROKEN) is not paid_in_time, promise.id
+    kept = sum(p.status is PromiseStatus.KEPT for p in promises)
+    broken = sum(p.status is PromiseStatus.BROKEN for p in promises)
+    assert kept and broken
+    recap = output[output.index("Per collector, last week"):]
+    assert "promises 0 made, 0 kept, 0 broken" not in recap
