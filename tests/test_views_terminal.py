@@ -49,8 +49,8 @@ def test_call_list_reads_like_the_dm() -> None:
             "1 call · $48,200 past due in your book",
             "  Done 0 of 1",
             "─" * 40,
-            "*1. Acme & Co <HQ>* · C-1",
-            "*$12,400* past due · 64 days · _promise of $5,000 broken 3 days ago_",
+            "1. Acme & Co <HQ> · C-1",
+            "$12,400 past due · 64 days · promise of $5,000 broken 3 days ago",
             "📞 Jane · +1 555 0100",
             "[Reached] [Voicemail] [No answer] [Promise to pay…] [Paid] [Dispute…]"
             " [⋯ Details / Snooze / Callback / Note]",
@@ -67,6 +67,14 @@ def test_mentions_and_links_read_as_names() -> None:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "ping <!here>"}]},
     ]
     assert blocks_to_text(blocks) == "@U0ANA see the ledger\n  ping @here"
+    named = blocks_to_text(blocks, {"U0ANA": "Ana Torres"})
+    assert named == "@Ana Torres see the ledger\n  ping @here"
+
+
+def test_emphasis_markers_go_and_emoji_codes_are_drawn() -> None:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text":
+               ":warning: *no contact* for _12 days_ · 2*3 :unknown_code: `C-1`"}}]
+    assert blocks_to_text(blocks) == "⚠️ no contact for 12 days · 2*3 :unknown_code: C-1"
 
 
 def test_modal_inputs_read_as_fields() -> None:

@@ -60,12 +60,14 @@ def step_escalations(result: DemoResult, slack: DemoSlack, out: TextIO) -> None:
             TeamMember.slack_user_id.in_(sorted({e for e, in uow.session.execute(
                 select(Escalation.recipient).where(Escalation.recipient.is_not(None)))})))
         ).first()
+        names = dict(uow.session.execute(
+            select(TeamMember.slack_user_id, TeamMember.name)).tuples().all())
     messages = slack.sandbox.dms(manager.slack_user_id) if manager is not None else []
     if manager is None or not messages:
         out.write("No escalation reached a manager in her working hours.\n")
         return
     message = messages[0]
-    text = blocks_to_text(message.get("blocks") or []).splitlines()
+    text = blocks_to_text(message.get("blocks") or [], names).splitlines()
     out.write(f"── DM to {manager.name} ({manager.slack_user_id}) ──\n\n"
               + "\n".join(text[:LINES_SHOWN]) + ("\n…\n\n" if len(text) > LINES_SHOWN else "\n\n"))
     chosen = _on_a_list(result, slack, _buttons(message))

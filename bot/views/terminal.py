@@ -55,25 +55,42 @@ def mrkdwn_rich(text: str, names: Mapping[str, str] | None = None) -> Text:
     return out
 
 
-def _text_of(obj: Any) -> str:
-    if not isinstance(obj, Mapping):
-        return ""
-    text = obj.get("text", "")
-    if not isinstance(text, str):
-        return ""
-    return _mrkdwn_to_text(text) if obj.get("type") == "mrkdwn" else text
+# The emoji codes the views use, as Slack draws them; any other code is left as written.
+_EMOJI = {":warning:": "⚠️", ":white_check_mark:": "✅", ":x:": "❌", ":zzz:": "💤",
+          ":red_circle:": "🔴", ":large_green_circle:": "🟢", ":white_circle:": "⚪"}
+_EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:")
+
+Read = Callable[[Any], str]
+
+
+def _reader(names: Mapping[str, str] | None) -> Read:
+    """A text object's words as Slack shows them: mrkdwn without its markers (emphasis is for
+    a terminal's styles, `mrkdwn_rich`), mentions by the names given, emoji drawn."""
+
+    def read(obj: Any) -> str:
+        if not isinstance(obj, Mapping):
+            return ""
+        text = obj.get("text", "")
+        if not isinstance(text, str):
+            return ""
+        if obj.get("type") != "mrkdwn":
+            return text
+        plain = mrkdwn_rich(text, names).plain
+        return _EMOJI_CODE.sub(lambda m: _EMOJI.get(m.group(), m.group()), plain)
+
+    return read
 
 
 # A table: one return per Block Kit element type, in the order the reference lists them.
-def _element_text(element: Mapping[str, Any]) -> str:  # noqa: PLR0911
+def _element_text(element: Mapping[str, Any], read: Read) -> str:  # noqa: PLR0911
     kind = element.get("type")
     if kind == "button":
-        return f"[{_text_of(element.get('text'))}]"
+        return f"[{read(element.get('text'))}]"
     if kind == "overflow":
-        labels = [_text_of(option.get("text")) for option in element.get("options", [])]
+        labels = [read(option.get("text")) for option in element.get("options", [])]
         return "[⋯ " + " / ".join(labels) + "]"
     if kind in ("static_select", "multi_static_select"):
-        return f"[{_text_of(element.get('placeholder')) or 'Select'} ▾]"
+        return f"[{read(element.get('placeholder')) or 'Select'} ▾]"
     if kind == "datepicker":
         return f"[📅 {element.get('initial_date', 'date')}]"
     if kind == "timepicker":
@@ -84,63 +101,67 @@ def _element_text(element: Mapping[str, Any]) -> str:  # noqa: PLR0911
     return f"[{kind}]"
 
 
-def blocks_to_text(blocks: Sequence[Mapping[str, Any]]) -> str:
-    """How the blocks read to a person: headers, text, context lines and [Buttons]."""
+def blocks_to_text(
+    blocks: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None
+) -> str:
+    """How the blocks read to a person: headers, text, context lines and [Buttons]; `names`
+    (Slack user id -> name) shows mentions as Slack does, by name."""
+    read = _reader(names)
     lines: list[str] = []
     for block in blocks:
         show = _BLOCK_LINES.get(str(block.get("type")))
         if show is not None:
-            lines.extend(show(block))
+            lines.extend(show(block, read))
     return "\n".join(lines)
 
 
-def _header_lines(block: Mapping[str, Any]) -> list[str]:
-    title = _text_of(block.get("text"))
+def _header_lines(block: Mapping[str, Any], read: Read) -> list[str]:
+    title = read(block.get("text"))
     return [title, "=" * display_width(title)]
 
 
-def _section_lines(block: Mapping[str, Any]) -> list[str]:
-    lines = [_text_of(block["text"])] if "text" in block else []
-    lines.extend(_text_of(field) for field in block.get("fields", []))
+def _section_lines(block: Mapping[str, Any], read: Read) -> list[str]:
+    lines = [read(block["text"])] if "text" in block else []
+    lines.extend(read(field) for field in block.get("fields", []))
     accessory = block.get("accessory")
     if isinstance(accessory, Mapping) and accessory.get("type") != "image":
-        lines.append(_element_text(accessory))
+        lines.append(_element_text(accessory, read))
     return lines
 
 
-def _context_lines(block: Mapping[str, Any]) -> list[str]:
+def _context_lines(block: Mapping[str, Any], read: Read) -> list[str]:
     parts = [
-        _text_of(element)
+        read(element)
         for element in block.get("elements", [])
         if isinstance(element, Mapping) and element.get("type") != "image"
     ]
     return ["  " + " · ".join(parts)]
 
 
-def _actions_lines(block: Mapping[str, Any]) -> list[str]:
-    return [" ".join(_element_text(element) for element in block.get("elements", [])
+def _actions_lines(block: Mapping[str, Any], read: Read) -> list[str]:
+    return [" ".join(_element_text(element, read) for element in block.get("elements", [])
                      if isinstance(element, Mapping))]
 
 
-def _input_lines(block: Mapping[str, Any]) -> list[str]:
+def _input_lines(block: Mapping[str, Any], read: Read) -> list[str]:
     element = block.get("element")
-    shown = _element_text(element) if isinstance(element, Mapping) else ""
+    shown = _element_text(element, read) if isinstance(element, Mapping) else ""
     optional = " (optional)" if block.get("optional") else ""
-    lines = [f"{_text_of(block.get('label'))}{optional}: {shown}"]
+    lines = [f"{read(block.get('label'))}{optional}: {shown}"]
     if "hint" in block:
-        lines.append(f"  {_text_of(block['hint'])}")
+        lines.append(f"  {read(block['hint'])}")
     return lines
 
 
 # Per Block Kit block type, its lines; a type not listed shows nothing.
-_BLOCK_LINES: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+_BLOCK_LINES: dict[str, Callable[[Mapping[str, Any], Read], list[str]]] = {
     "header": _header_lines,
     "section": _section_lines,
     "context": _context_lines,
     "actions": _actions_lines,
-    "divider": lambda _block: ["─" * 40],
+    "divider": lambda _block, _read: ["─" * 40],
     "input": _input_lines,
-    "image": lambda block: [f"[image: {block.get('alt_text', '')}]"],
+    "image": lambda block, _read: [f"[image: {block.get('alt_text', '')}]"],
 }
 
 
