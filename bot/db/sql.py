@@ -20,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
 CENT = Decimal("0.01")
@@ -70,3 +71,14 @@ def moment_value(value: object) -> datetime | None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def scan_key(dialect: Dialect, column: ColumnElement[Any] | InstrumentedAttribute[Any]
+             ) -> ColumnElement[Any]:
+    """A join key SQLite's planner may not search by its index (`column + 0`, SQLite's own
+    idiom), so a join over most of a large table scans it once and looks the other side up by
+    primary key, rather than walking the small side's index into the large one row by row.
+    PostgreSQL plans joins by its statistics: the column as it is."""
+    if dialect.name == "sqlite":
+        return column + 0
+    return column  # type: ignore[return-value]
