@@ -96,6 +96,30 @@ def test_every_number_is_the_metrics_codes(ledger: Database) -> None:
         assert validate_message(message.text, message.blocks) == []
 
 
+def test_the_recap_from_the_stored_history_is_the_recap_from_the_ledger(ledger: Database) -> None:
+    """The stored days are read (a row changed by hand shows), and they equal the ledger's."""
+    from sqlalchemy import select
+
+    from bot.db.models import ARSnapshot
+    from bot.services.snapshots import store_snapshots
+
+    config = MetricsConfig.from_settings(_settings())
+    with ledger.uow() as uow:
+        cold = build_recap(uow.session, AS_OF, config)
+    with ledger.uow() as uow:
+        store_snapshots(uow.session, AS_OF - timedelta(weeks=12), AS_OF, config)
+        uow.commit()
+    with ledger.uow() as uow:
+        assert build_recap(uow.session, AS_OF, config) == cold
+        row = uow.session.scalars(select(ARSnapshot).where(
+            ARSnapshot.snapshot_date == AS_OF, ARSnapshot.scope == "team")).one()
+        row.metrics = {**row.metrics, "dso": "1.25"}
+        uow.commit()
+    with ledger.uow() as uow:
+        kpis = {k.key: k for k in build_recap(uow.session, AS_OF, config).kpis}
+    assert kpis["dso"].value == Decimal("1.25") != cold.kpis[0].value
+
+
 def test_due_only_on_the_recap_day_from_its_time() -> None:
     settings = _settings()
     assert due_week(NOW, settings) == AS_OF

@@ -1,7 +1,8 @@
 """The weekly recap filled from the metrics, the objectives and the outcome queries.
 
-Every figure comes from the metrics code (`metrics_as_of` for the week, `metrics_series` for the
-12-week trend) or the objectives' progress, so the recap never disagrees with `collectbot report`
+Every figure comes from the metrics code (the stored daily history or `metrics_series` for the
+12-week trend, the 7-day flows of `metrics_as_of` for the week; see `recap_history`) or the
+objectives' progress, so the recap never disagrees with `collectbot report`
 or `/collect goals`. The few queries of its own (per-collector counts, escalations, effort against
 yield, contact gaps) are set-based: one statement each, whatever the size of the book.
 """
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
@@ -66,7 +67,7 @@ from bot.domain.vocabulary import (
 from bot.services.ledger import balance_given_applied
 from bot.services.metrics import MetricsConfig
 from bot.services.objectives import objectives_progress
-from bot.services.snapshots import metrics_series
+from bot.services.recap_history import flows_as_of, team_stocks
 
 WEEKS = 12
 GAP_WINDOW_DAYS = 84  # contacts whose 30-day outcome is known, over the last 12 weeks
@@ -267,32 +268,58 @@ class AccountDay:
 def accounts_on(session: Session, day: date) -> list[AccountDay]:
     """Every account with something past due on `day`, how much of it was collected in the next
     30 days and how much rolled to the next bucket (buckets are 30 days wide, so what is unpaid
-    30 days on is a bucket older): one grouped statement over invoices and two allocation sums."""
-    before = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
-              .where(PaymentAllocation.applied_on <= day)
-              .group_by(PaymentAllocation.invoice_id).subquery())
-    within = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
-              .where(PaymentAllocation.applied_on > day,
-                     PaymentAllocation.applied_on <= day + timedelta(days=PAID_WITHIN_DAYS))
-              .group_by(PaymentAllocation.invoice_id).subquery())
-    balance = balance_given_applied(func.coalesce(before.c.a, 0))
-    later = func.coalesce(within.c.a, 0)
-    collected = case((later > balance, balance), (later < 0, 0), else_=later)
-    can_roll = Invoice.due_date >= day - timedelta(days=LAST_ROLLING_DAY)
+    30 days on is a bucket older)."""
+    return accounts_on_days(session, [day])[day]
+
+
+def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[AccountDay]]:
+    """`accounts_on` for several days from one grouped statement: each day's sums are columns
+    of one pass over the invoices and one over the allocations (accounts in id order)."""
+    days = sorted(set(days))
+    if not days:
+        return {}
+    horizon = days[-1] + timedelta(days=PAID_WITHIN_DAYS)
+    amount, applied_on = PaymentAllocation.amount, PaymentAllocation.applied_on
+    paid = (
+        select(PaymentAllocation.invoice_id.label("invoice_id"), *[
+            column for n, day in enumerate(days) for column in (
+                func.sum(case((applied_on <= day, amount), else_=0)).label(f"before_{n}"),
+                func.sum(case((and_(applied_on > day,
+                                    applied_on <= day + timedelta(days=PAID_WITHIN_DAYS)),
+                               amount), else_=0)).label(f"within_{n}"))])
+        .where(applied_on <= horizon)
+        .group_by(PaymentAllocation.invoice_id).subquery())
+    sums: list[ColumnElement[Any]] = []
+    for n, day in enumerate(days):
+        balance = balance_given_applied(func.coalesce(paid.c[f"before_{n}"], 0))
+        later = func.coalesce(paid.c[f"within_{n}"], 0)
+        collected = case((later > balance, balance), (later < 0, 0), else_=later)
+        past_due = and_(Invoice.issue_date <= day, Invoice.due_date < day, balance > 0)
+        can_roll = and_(past_due, Invoice.due_date >= day - timedelta(days=LAST_ROLLING_DAY))
+        sums += [func.sum(case((past_due, balance))).label(f"past_due_{n}"),
+                 func.min(case((past_due, Invoice.due_date))).label(f"oldest_{n}"),
+                 func.sum(case((past_due, collected))).label(f"collected_{n}"),
+                 func.sum(case((can_roll, balance), else_=0)).label(f"rolling_{n}"),
+                 func.sum(case((can_roll, balance - collected), else_=0)).label(f"rolled_{n}")]
+    per_customer = (
+        select(Invoice.customer_id.label("customer_id"), *sums)
+        .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= days[-1],
+               Invoice.due_date < days[-1])
+        .group_by(Invoice.customer_id).subquery())
     rows = session.execute(
-        select(Customer.external_ref, Customer.tier, func.sum(balance),
-               func.min(Invoice.due_date), func.sum(collected),
-               func.sum(case((can_roll, balance), else_=0)),
-               func.sum(case((can_roll, balance - collected), else_=0)))
-        .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(before, before.c.invoice_id == Invoice.id)
-        .outerjoin(within, within.c.invoice_id == Invoice.id)
-        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= day,
-               Invoice.due_date < day, balance > 0)
-        .group_by(Customer.id, Customer.external_ref, Customer.tier)).tuples()
-    return [AccountDay(ref, tier, Decimal(total), due, Decimal(got), Decimal(rolling),
-                       Decimal(rolled))
-            for ref, tier, total, due, got, rolling, rolled in rows]
+        select(Customer.external_ref, Customer.tier, *[per_customer.c[c.name] for c in sums])
+        .join(per_customer, per_customer.c.customer_id == Customer.id)
+        .order_by(Customer.id)).tuples()
+    out: dict[date, list[AccountDay]] = {day: [] for day in days}
+    width = len(sums) // len(days)
+    for ref, tier, *values in rows:
+        for n, day in enumerate(days):
+            total, due, got, rolling, rolled = values[n * width:(n + 1) * width]
+            if due is not None:
+                out[day].append(AccountDay(ref, tier, Decimal(total), due, Decimal(got),
+                                           Decimal(rolling), Decimal(rolled)))
+    return out
 
 
 def _sample_days(window: Window) -> list[date]:
@@ -341,22 +368,22 @@ def strategies(session: Session, as_of: date, config: MetricsConfig
     versions = strategy_versions(history)
     newest = history[-1][1]
     first_version = history[0][0]
-    observed: dict[date, list[AccountDay]] = {}
-    out = []
+    plans: list[tuple[Segment, int, date, tuple[Window, Window] | None]] = []
     for segment in newest.segments:
         version = versions[segment.name]
         if not (segment.focus or segment.holdout is not None or version != first_version):
             continue
         changed_on = created[version]
-        windows = did_windows(changed_on, as_of)
+        plans.append((segment, version, changed_on, did_windows(changed_on, as_of)))
+    # Every strategy's sample days observed in one statement.
+    observed = accounts_on_days(session, {day for *_, windows in plans if windows is not None
+                                          for window in windows for day in _sample_days(window)})
+    out = []
+    for segment, version, changed_on, windows in plans:
         if windows is None:
             out.append(StrategyAssessment(segment.name, changed_on, OUTCOME,
                                           holdout_share=segment.holdout))
             continue
-        for window in windows:
-            for day in _sample_days(window):
-                if day not in observed:
-                    observed[day] = accounts_on(session, day)
         did, roll, holdout = assess(newest, segment, version, windows, observed)
         out.append(StrategyAssessment(segment.name, changed_on, OUTCOME, did=did, roll=roll,
                                       holdout=holdout, holdout_share=segment.holdout))
@@ -366,15 +393,14 @@ def strategies(session: Session, as_of: date, config: MetricsConfig
 def build_recap(session: Session, as_of: date, config: MetricsConfig) -> Recap:
     """The recap of the week ending on `as_of` (inclusive)."""
     first, last = week_of(as_of)
-    series = metrics_series(session, as_of - timedelta(weeks=WEEKS - 1), as_of, config)
-    now, before = series[as_of].team, series[as_of - timedelta(days=7)].team
-    # The week's flows (cash, calls, cost): the 7-day metrics of this and last week, one pass.
-    weeks = metrics_series(session, as_of - timedelta(days=7), as_of, config, period_days=7)
-    week, last_week = weeks[as_of], weeks[as_of - timedelta(days=7)].team
-    trend = tuple(
-        WeekPoint(day, series[day].team.dso, dict(series[day].team.buckets))
-        for day in (as_of - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1))
-    )
+    ends = [as_of - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+    # The stocks (AR, DSO, CEI) of each week's end from the daily history; the week's flows
+    # (cash, calls, cost) from the 7-day metrics of this and last week.
+    stocks = team_stocks(session, ends, config)
+    now, before = stocks[as_of], stocks[as_of - timedelta(days=7)]
+    week = flows_as_of(session, as_of, config, period_days=7)
+    last_week = flows_as_of(session, as_of - timedelta(days=7), config, period_days=7).team
+    trend = tuple(WeekPoint(day, stocks[day].dso, dict(stocks[day].buckets)) for day in ends)
     objectives = tuple(objectives_progress(session, as_of, config))
     planned = next((o.plan for o in objectives if o.plan.money_needed is not None), None)
     dso_target = next((o.target for o in objectives if o.metric == "dso"), None)
