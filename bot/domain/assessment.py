@@ -152,10 +152,16 @@ class AccountOutcome:
 
 def difference_in_differences(outcomes: Iterable[AccountOutcome]) -> DiffInDiff:
     """Sum each group's and window's outcome, then difference them."""
-    sums = {(s, a): Ratio(_ZERO, _ZERO) for s in (True, False) for a in (True, False)}
+    # Plain running sums per group (the same additions, in the same order, as adding Ratios).
+    keys = [(s, a) for s in (True, False) for a in (True, False)]
+    numerators, denominators = dict.fromkeys(keys, _ZERO), dict.fromkeys(keys, _ZERO)
+    counts = dict.fromkeys(keys, 0)
     for outcome in outcomes:
         key = (outcome.in_segment, outcome.after)
-        sums[key] = sums[key] + Ratio(outcome.numerator, outcome.denominator, 1)
+        numerators[key] += outcome.numerator
+        denominators[key] += outcome.denominator
+        counts[key] += 1
+    sums = {key: Ratio(numerators[key], denominators[key], counts[key]) for key in keys}
     return DiffInDiff(
         segment_before=sums[(True, False)],
         segment_after=sums[(True, True)],

@@ -166,8 +166,10 @@ def past_due_by_customer(session: Session, day: date, customers: Any
                          ) -> dict[int, tuple[Decimal, date]]:
     """For the customers selected by `customers` (a subquery of ids): their past-due balance on
     `day` and oldest past-due due date, in one grouped statement."""
+    # Only those customers' allocations: a week's active accounts are a small part of the book.
     applied = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
-               .where(PaymentAllocation.applied_on <= day)
+               .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+               .where(PaymentAllocation.applied_on <= day, Invoice.customer_id.in_(customers))
                .group_by(PaymentAllocation.invoice_id).subquery())
     balance = balance_given_applied(func.coalesce(applied.c.a, 0))
     rows = session.execute(
@@ -302,7 +304,9 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
                 func.sum(case((applied_on <= day, amount), else_=0)).label(f"before_{n}"),
                 func.sum(case((and_(applied_on > day,
                                     applied_on <= day + timedelta(days=PAID_WITHIN_DAYS)),
-                               amount), else_=0)).label(f"within_{n}"))])
+                               amount), else_=0)).label(f"within_{n}"))],
+            func.min(case((and_(applied_on > days[0], applied_on <= days[-1], amount < 0),
+                           amount))).label("reversal"))
         .where(applied_on <= horizon)
         .group_by(PaymentAllocation.invoice_id).subquery())
     # Each invoice's balance and collected sum per day, once: the grouping below reads them as
@@ -319,7 +323,11 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
                *per_day)
         .outerjoin(paid, paid.c.invoice_id == Invoice.id)
         .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= days[-1],
-               Invoice.due_date < days[-1])
+               Invoice.due_date < days[-1],
+               # Paid off by the first day and nothing reversed until the last: its balance is
+               # nil on every day and it adds nothing to any sum (most of a book's invoices).
+               or_(paid.c.invoice_id.is_(None), paid.c.before_0 < Invoice.amount,
+                   paid.c.reversal.is_not(None)))
         .offset(0).subquery())
     c = per_invoice.c
     sums: list[ColumnElement[Any]] = []
@@ -354,22 +362,30 @@ def _sample_days(window: Window) -> list[date]:
             for n in range(0, window.days, SAMPLE_EVERY_DAYS)]
 
 
+def segments_of(policy: Policy, day: date, accounts: Iterable[AccountDay]) -> list[str]:
+    """The segment each account observed on `day` was in (the same for every strategy)."""
+    return [policy.segment_for(bucket_for(account.oldest_due, day), account.past_due,
+                               account.tier).name for account in accounts]
+
+
 def assess(policy: Policy, segment: Segment, version: int, windows: tuple[Window, Window],
-           observed: Mapping[date, list[AccountDay]]
+           observed: Mapping[date, list[AccountDay]], *,
+           segments: dict[date, list[str]] | None = None,
            ) -> tuple[DiffInDiff, DiffInDiff, HoldoutComparison | None]:
     """The segment against the rest before and after (share collected, share rolled); treated
-    against held out after."""
+    against held out after. `segments` caches `segments_of` per day across strategies."""
     outcomes: list[AccountOutcome] = []
     rolls: list[AccountOutcome] = []
     treated: list[Decimal] = []
     held: list[Decimal] = []
     key = strategy_key(segment.name, version)
+    segments = {} if segments is None else segments
     for after, window in enumerate(windows):
         for day in _sample_days(window):
-            for account in observed[day]:
-                bucket = bucket_for(account.oldest_due, day)
-                inside = policy.segment_for(bucket, account.past_due, account.tier).name == \
-                    segment.name
+            if day not in segments:
+                segments[day] = segments_of(policy, day, observed[day])
+            for account, name in zip(observed[day], segments[day], strict=True):
+                inside = name == segment.name
                 outcomes.append(AccountOutcome(inside, bool(after), account.collected,
                                                account.past_due))
                 rolls.append(AccountOutcome(inside, bool(after), account.rolled,
@@ -405,13 +421,15 @@ def strategies(session: Session, as_of: date, config: MetricsConfig
     # Every strategy's sample days observed in one statement.
     observed = accounts_on_days(session, {day for *_, windows in plans if windows is not None
                                           for window in windows for day in _sample_days(window)})
+    segments: dict[date, list[str]] = {}
     out = []
     for segment, version, changed_on, windows in plans:
         if windows is None:
             out.append(StrategyAssessment(segment.name, changed_on, OUTCOME,
                                           holdout_share=segment.holdout))
             continue
-        did, roll, holdout = assess(newest, segment, version, windows, observed)
+        did, roll, holdout = assess(newest, segment, version, windows, observed,
+                                    segments=segments)
         out.append(StrategyAssessment(segment.name, changed_on, OUTCOME, did=did, roll=roll,
                                       holdout=holdout, holdout_share=segment.holdout))
     return tuple(out)
