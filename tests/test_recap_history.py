@@ -175,3 +175,19 @@ def test_accounts_of_several_days_at_once_are_each_days(db: Database, invoices: 
         assert sorted(observed) == sorted(set(days))
         for day in days:
             assert observed[day] == _accounts_on_one_day(uow.session, day), day
+
+
+def test_a_payment_reversed_after_the_first_day_reopens_the_balance(db: Database) -> None:
+    """Paid off before the first day, then a quarter reversed: owed again on the second day."""
+    _clear(db)
+    # Issued day 0, due day 30, paid in full on day 40, a quarter bounced on day 100.
+    _build(db, [Spec(customer=0, issued=0, terms=30, cents=40_000, void=False,
+                     allocations=[(40, 100), (100, -25)], currency="USD")])
+    days = [START + timedelta(days=60), START + timedelta(days=110)]
+    with db.uow() as uow:
+        observed = accounts_on_days(uow.session, days)
+        assert observed[days[0]] == []
+        [account] = observed[days[1]]
+        assert account.past_due == Decimal("100.00")
+        for day in days:
+            assert observed[day] == _accounts_on_one_day(uow.session, day)
