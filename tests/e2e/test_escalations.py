@@ -20,8 +20,11 @@ from tests.slack_fixtures import fast_gateway
 @pytest.fixture
 def escalated(e2e: E2E, db_url: str) -> E2E:
     """Every seeded account is 45+ days past due and never called: the hourly job escalates
-    them, one message each to the collector's manager."""
-    settings = app_settings(db_url, e2e.sandbox, COLLECTBOT_ESCALATIONS_PER_RUN="10")
+    them, one message each to the collector's manager. No pace between two messages to one
+    manager (8 to one DM at the default second apart were most of each test's time): pacing is
+    tests/test_delivery_pool.py's."""
+    settings = app_settings(db_url, e2e.sandbox, COLLECTBOT_ESCALATIONS_PER_RUN="10",
+                            COLLECTBOT_CHANNEL_INTERVAL="0")
     context = JobContext(e2e.database, fast_gateway(e2e.sandbox.url), settings)
     result = run_job("escalations", context, e2e.clock.now)
     assert "8 sent" in result.summary or "12 sent" in result.summary, result.summary
