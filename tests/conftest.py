@@ -23,6 +23,12 @@ from bot.db.scratch import scratch_schema
 pytest_plugins = ["tests.slack_fixtures"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run first, the rest in file order: xdist hands the long ones out while
+    every worker is busy, so no worker is still on one at the end while the others idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL runs skipped (.ci/run sets it)"
 
 

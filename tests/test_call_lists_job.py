@@ -178,6 +178,7 @@ def _run_in_process(db_url: str, api_url: str, now: str, start: Any) -> None:
     database.dispose()
 
 
+@pytest.mark.slow
 def test_two_processes_at_once_send_each_list_once(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, seeded: Settings
 ) -> None:
@@ -223,6 +224,7 @@ def test_a_failed_send_is_retried_by_the_next_run_without_duplicates(
     assert len(slack_sandbox.dms("UANA")) == 1
 
 
+@pytest.mark.slow
 def test_a_long_list_becomes_several_valid_messages_and_updates_in_place(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, slack_gateway: SlackGateway
 ) -> None:

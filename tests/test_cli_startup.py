@@ -9,9 +9,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("numpy", "matplotlib", "pandas")
 
 
+@pytest.mark.slow
 def test_building_the_cli_parser_imports_nothing_heavy() -> None:
     probe = (
         "import sys\n"

@@ -331,6 +331,7 @@ ARGUMENTS = st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=12)), ma
     " ".join)
 
 
+@pytest.mark.slow
 @given(text=st.one_of(st.text(max_size=60), ARGUMENTS))
 def test_parse_never_raises(text: str) -> None:
     result = parse_collect(text)

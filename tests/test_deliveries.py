@@ -271,6 +271,7 @@ def deliver_in_process(db_url: str, api_url: str, barrier: Any, results: Any) ->
         database.dispose()
 
 
+@pytest.mark.slow
 def test_two_processes_same_key_send_once(
     db_url: str, db: Database, slack_sandbox: SlackSandbox, collector: str
 ) -> None:

@@ -78,6 +78,7 @@ def pools() -> Iterator[list[SenderPool]]:
         pool.stop()
 
 
+@pytest.mark.slow
 def test_two_senders_drain_500_deliveries_once_each_at_the_channels_pace(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, pools: list[SenderPool]
 ) -> None:
@@ -182,6 +183,7 @@ def test_5xx_retried_with_backoff_then_given_up_with_the_reason(
     assert slack_sandbox.messages(channel) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["scheduler", "senders"])
 def test_sigterm_finishes_the_message_in_flight_and_a_restart_resumes(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, tmp_path: Path, command: str

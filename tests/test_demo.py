@@ -148,6 +148,7 @@ def test_demo_prints_each_step(demo_run: tuple[DemoResult, str]) -> None:
     assert "Unassigned" not in output
 
 
+@pytest.mark.slow
 def test_demo_command_replaces_an_old_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -248,6 +248,7 @@ def test_a_decision_settles_its_causes_and_a_later_broken_promise_opens_a_new_on
     assert escalations[1].reason == "3 promises broken in 60 days (policy: 2)"
 
 
+@pytest.mark.slow
 def test_thirty_days_of_hourly_runs_open_each_cause_once(ledger: Ledger) -> None:
     """Hourly for 30 days while the collector calls one account every 10 days: each silence
     escalates once, closes when the call comes, and never twice at a time."""

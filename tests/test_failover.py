@@ -25,6 +25,7 @@ def _runs(db: Database) -> Counter[str]:
         return Counter(uow.session.scalars(select(JobRun.job)))
 
 
+@pytest.mark.slow
 def test_a_killed_leader_is_replaced_within_a_minute_and_no_job_runs_twice(
     db: Database, db_url: str, slack_sandbox: SlackSandbox, tmp_path: Path
 ) -> None:

@@ -108,6 +108,7 @@ def held(db: Database, tmp_path: Path) -> Iterator[HeldImport]:
         held.finish()
 
 
+@pytest.mark.slow
 def test_a_report_answers_with_the_figures_from_before_a_running_import(
     db: Database, db_url: str, held: HeldImport
 ) -> None:
@@ -121,6 +122,7 @@ def test_a_report_answers_with_the_figures_from_before_a_running_import(
     assert _figures(db)["total_ar"] == "51000.00"
 
 
+@pytest.mark.slow
 def test_a_second_import_says_it_waits_then_runs_after_the_first(
     db: Database, db_url: str, held: HeldImport, tmp_path: Path
 ) -> None:

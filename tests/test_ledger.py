@@ -208,6 +208,7 @@ I2,C1,2026-01-15,2026-02-14,500.00,100,
     assert _report(db, DAY1)["total_ar"] == "400.00"
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(

@@ -112,6 +112,7 @@ def test_the_app_starts_without_a_warning(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
+@pytest.mark.slow
 def test_log_format_json_from_the_command_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/l.sqlite3",
            "COLLECTBOT_LOG_FORMAT": "json"}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
@@ -90,6 +91,7 @@ def _metrics(facts: LedgerFacts | None, period_days: int) -> object:
     return compute_metrics(facts or LedgerFacts(), ActivityFacts(), period_days=period_days)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(invoices=st.lists(invoice, max_size=14), period_days=st.sampled_from([1, 30, 45, 90]),

@@ -342,6 +342,7 @@ def _group(reason: str) -> int:
 
 
 # Generation is slow on a busy 2-core machine; that is not a property failing.
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(book=books, target=st.integers(min_value=0, max_value=30), seed=st.integers(0, 1000))
 def test_call_list_properties(book: tuple[AccountState, ...], target: int, seed: int) -> None:

@@ -136,6 +136,7 @@ def _post(db_url: str, sandbox: SlackSandbox, gateway: SlackGateway) -> str:
         database.dispose()
 
 
+@pytest.mark.slow
 def test_posted_once_with_thread_and_chart_even_twice_and_concurrently(
         db_url: str, ledger: Database, slack_sandbox: SlackSandbox,
         slack_gateway: SlackGateway) -> None:

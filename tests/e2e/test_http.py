@@ -136,6 +136,7 @@ def _serve_env(slack_sandbox: SlackSandbox, database: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_collectbot_serve_process_answers_and_stops_on_sigterm(
     slack_sandbox: SlackSandbox, tmp_path: Path, workers: int
@@ -193,6 +194,7 @@ _WITH_A_THREAD = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("start", [["-m", "bot.cli"], ["-c", _WITH_A_THREAD]],
                          ids=["plain", "another-thread"])
 def test_sigterm_while_workers_start_is_a_clean_stop(
@@ -247,6 +249,7 @@ def test_an_unexpected_failure_is_logged_and_the_user_told_nothing_was_saved(
     assert all(SIGNING_SECRET not in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow
 def test_serve_with_scheduler_runs_the_jobs_in_the_same_process(
     slack_sandbox: SlackSandbox, tmp_path: Path
 ) -> None:

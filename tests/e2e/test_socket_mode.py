@@ -173,6 +173,7 @@ def test_stop_finishes_acked_work_and_closes_the_link(e2e: E2E) -> None:
 # --- `collectbot serve` with SLACK_APP_TOKEN, as a process --------------------------------
 
 
+@pytest.mark.slow
 def test_collectbot_serve_connects_over_socket_mode_and_stops_on_sigterm(
     slack_sandbox: SlackSandbox, tmp_path: Path
 ) -> None:
