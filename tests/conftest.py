@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.db import Database
@@ -23,13 +22,14 @@ from bot.db.scratch import scratch_schema
 pytest_plugins = ["tests.slack_fixtures"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL runs skipped (.ci/run sets it)"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `slow` run first, the rest in file order: xdist hands the long ones out while
-    every worker is busy, so no worker is still on one at the end while the others idle."""
+    """Tests marked `slow` run first, the rest in file order: with `--dist loadgroup` (make test)
+    xdist hands the long ones out while every worker is busy, so no worker is still on one at the
+    end while the others idle."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-PG_SKIP_REASON = "TEST_DATABASE_URL is not set: PostgreSQL runs skipped (.ci/run sets it)"
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +47,7 @@ def pg_schema_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
     url, drop = scratch_schema(PG_URL)
-    # A commit does not wait for its WAL to reach the disk (the server may lose the last commits
-    # if the machine crashes, which no test does); what other sessions see is unchanged.
-    parsed = make_url(url)
-    options = f"{parsed.query['options']} -csynchronous_commit=off"
-    yield parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    yield url
     drop()
 
 
