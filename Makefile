@@ -28,10 +28,12 @@ layers: $(STAMP)
 
 # Two pytest workers per core (each with its own SQLite copies and PostgreSQL schema): most tests
 # wait on another process (the sandbox, a subprocess), so a core has room for two. PYTEST_WORKERS=0
-# runs them in this process.
+# runs them in this process. --dist loadgroup hands out one test (or one xdist_group) at a time,
+# slow ones first (tests/conftest.py), so no worker is left with a queue of long tests at the end
+# (the default `load` hands each worker a run of consecutive tests up front).
 PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
 unit: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck layers unit
 
