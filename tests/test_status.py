@@ -235,3 +235,36 @@ def test_a_jobs_runs_older_than_ninety_days_are_forgotten_as_it_starts_again(
                     ("escalations", "escalations 2"), ("escalations", None),
                     *[("snapshots", f"snapshots {d}") for d in ages]]
     assert latest["escalations"].run_id == run
+
+
+def test_invoices_in_another_currency_than_the_ledgers_exit_3(
+    probe_env: SlackSandbox, leader: Leadership, db: Database,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ledger imported in USD, then COLLECTBOT_CURRENCY set to EUR: every figure would leave
+    those invoices out; status says so (a void invoice is no matter)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from bot.db.models import Customer, Invoice
+    from bot.domain.vocabulary import InvoiceStatus
+
+    with db.uow() as uow:
+        customer = Customer(external_ref="C-1", name="Acme")
+        uow.session.add(customer)
+        uow.session.flush()
+        uow.session.add_all(
+            Invoice(number=f"I-{n}", customer_id=customer.id, issue_date=date(2026, 10, 1),
+                    due_date=date(2026, 10, 31), amount=Decimal("100.00"), currency=code,
+                    status=InvoiceStatus.VOID if n == 4 else InvoiceStatus.OPEN)
+            for n, code in enumerate(["USD", "USD", "GBP", "EUR", "CHF"]))
+        uow.commit()
+    monkeypatch.setenv("COLLECTBOT_CURRENCY", "EUR")
+    code, out = _status(capsys)
+    assert code == 3, out
+    assert ("the ledger is EUR (COLLECTBOT_CURRENCY) but holds invoices 1 in GBP, 2 in USD: "
+            "amounts in unlike currencies are never added") in out
+    monkeypatch.setenv("COLLECTBOT_CURRENCY", "USD")
+    code, report = _status_json(capsys)
+    assert report["database"]["foreign_invoices"] == [["EUR", 1], ["GBP", 1]]  # type: ignore[index]
+    assert code == 3

@@ -1,8 +1,9 @@
 """`collectbot status [--json]`: jobs, leader, delivery queue, database, Slack; a probe.
 
 Exit codes (bot.domain.health.Attention): 0 all well; 1 a delivery failed or a job's last run
-failed; 3 the database is unreachable or not migrated to the code's head; 4 Slack refused or
-could not be reached (or no bot token); 5 no scheduler leads, or a job is overdue. With several
+failed; 3 the database is unreachable, not migrated to the code's head, or holds invoices in a
+currency other than COLLECTBOT_CURRENCY; 4 Slack refused or could not be reached (or no bot
+token); 5 no scheduler leads, or a job is overdue. With several
 problems, the most fundamental one's code (3, 4, 5, then 1). 2 is a usage or settings error.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,6 +73,8 @@ def gather(settings: Settings, now: datetime) -> Status:
         state = _database_state(settings, database)
         migrated = state.reachable and state.revision == state.head
         jobs, queue = _jobs_and_queue(settings, database, now, readable=migrated)
+        if migrated:
+            state = replace(state, foreign_invoices=_foreign(settings, database))
         leader: LeaderState | None = None
         known = state.reachable or database.dialect == "sqlite"
         if known:
@@ -94,7 +98,14 @@ def _database_state(settings: Settings, database: Database) -> DatabaseState:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
         return DatabaseState(url, reachable=False, error=reason)
     return DatabaseState(url, reachable=True, revision=revision,
-                         head=head_revision(database.engine))
+                         head=head_revision(database.engine), currency=settings.currency)
+
+
+def _foreign(settings: Settings, database: Database) -> tuple[tuple[str, int], ...]:
+    from bot.services.status import foreign_invoices
+
+    with database.uow(read_only=True) as uow:
+        return foreign_invoices(uow.session, settings.currency)
 
 
 def _jobs_and_queue(

@@ -15,7 +15,9 @@ class Attention(IntEnum):
 
     OK = 0
     WORK_FAILED = 1  # a delivery failed, or a job's last run failed or raised
-    DATABASE = 3  # unreachable, or its schema is not at the code's migration head
+    # unreachable, its schema not at the code's migration head, or invoices in a currency
+    # other than the ledger's
+    DATABASE = 3
     SLACK = 4  # no bot token, or auth.test refused or unreachable
     SCHEDULER = 5  # no process leads the scheduler, or a job is overdue
 
@@ -33,6 +35,9 @@ class DatabaseState:
     revision: str | None = None
     head: str | None = None
     error: str | None = None
+    currency: str | None = None  # the ledger's (COLLECTBOT_CURRENCY)
+    # Invoices (not void) in other currencies, by currency: a ledger is one currency.
+    foreign_invoices: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,13 @@ def _database_problems(database: DatabaseState) -> list[Problem]:
         return [Problem(Attention.DATABASE,
                         f"database at migration {database.revision or 'none'}, code at "
                         f"{database.head}: run `collectbot db upgrade`")]
+    if database.foreign_invoices:
+        held = ", ".join(f"{count:,} in {code}" for code, count in database.foreign_invoices)
+        return [Problem(Attention.DATABASE,
+                        f"the ledger is {database.currency} (COLLECTBOT_CURRENCY) but holds "
+                        f"invoices {held}: amounts in unlike currencies are never added, so "
+                        "reports leave them out; set COLLECTBOT_CURRENCY to the ledger's "
+                        "currency, or void them and import them into a ledger of their own")]
     return []
 
 

@@ -1,13 +1,14 @@
-"""What `collectbot status` reads from the database: the delivery queue and each job's last run."""
+"""What `collectbot status` reads from the database: the delivery queue, invoices in a currency
+other than the ledger's."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Delivery
+from bot.db.models import Delivery, Invoice
 from bot.domain.health import FailedDelivery, QueueState
-from bot.domain.vocabulary import DeliveryStatus
+from bot.domain.vocabulary import DeliveryStatus, InvoiceStatus
 
 LISTED_FAILURES = 10
 
@@ -57,3 +58,14 @@ def _latest(session: Session, status: DeliveryStatus) -> tuple[FailedDelivery, .
             .order_by(Delivery.id.desc()).limit(LISTED_FAILURES)
         )
     )
+
+
+def foreign_invoices(session: Session, currency: str) -> tuple[tuple[str, int], ...]:
+    """Invoices (not void) in a currency other than the ledger's, counted by currency."""
+    rows = session.execute(
+        select(Invoice.currency, func.count())
+        .where(Invoice.currency != currency, Invoice.status != InvoiceStatus.VOID)
+        .group_by(Invoice.currency)
+        .order_by(Invoice.currency)
+    ).tuples()
+    return tuple((code, int(count)) for code, count in rows)
