@@ -76,21 +76,6 @@ def _disputes(url: str, customers: int) -> None:
     database.dispose()
 
 
-def _loaded(url: str, customers: int, invoices: int, *, history: bool) -> None:
-    """bench/call_lists.py's bulk load; its database-wide ANALYZE may deadlock with other
-    schemas' DDL on a shared server: the rows are committed by then, so analyze ours alone."""
-    try:
-        _load(url, customers, invoices, history=history)
-    except Exception as exc:  # noqa: BLE001 - psycopg's DeadlockDetected, named below
-        if "deadlock detected" not in str(exc):
-            raise
-        database = Database(url)
-        with database.engine.begin() as connection:
-            connection.execute(text(
-                "ANALYZE team_members, customers, invoices, contact_attempts, promises_to_pay"))
-        database.dispose()
-
-
 def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = run()
@@ -155,7 +140,7 @@ def main() -> int:
                 continue
             try:
                 for history in (False, True):
-                    _loaded(url, args.customers, args.invoices, history=history)
+                    _load(url, args.customers, args.invoices, history=history)
                 _disputes(url, args.customers)
                 r = bench(url, args.repeat)
                 print(f"{engine:<11} {r['floor']:>19.3f} s {r['first']:>8.3f} s"
