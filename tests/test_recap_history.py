@@ -191,3 +191,19 @@ def test_a_payment_reversed_after_the_first_day_reopens_the_balance(db: Database
         assert account.past_due == Decimal("100.00")
         for day in days:
             assert observed[day] == _accounts_on_one_day(uow.session, day)
+
+
+def test_the_assessment_statement_leaves_the_transactions_settings(db: Database) -> None:
+    """PostgreSQL runs it without JIT and with more memory, then the transaction's own come back."""
+    from sqlalchemy import text
+
+    _clear(db)
+    with db.uow() as uow:
+        if uow.session.get_bind().dialect.name != "postgresql":
+            accounts_on_days(uow.session, [START])
+            return
+        uow.session.execute(text("SET LOCAL work_mem = '5MB'"))
+        uow.session.execute(text("SET LOCAL jit = on"))
+        accounts_on_days(uow.session, [START, START + timedelta(days=40)])
+        assert uow.session.scalar(text("SELECT current_setting('work_mem')")) == "5MB"
+        assert uow.session.scalar(text("SELECT current_setting('jit')")) == "on"
