@@ -678,18 +678,28 @@ def _conversations_open(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, A
     return {"channel": {"id": channel, "is_im": True, "user": user.id}}
 
 
-def _conversations_history(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
-    channel = sb._channel(params.get("channel"))
+def _is_reply(message: dict[str, Any]) -> bool:
+    return "thread_ts" in message and message["thread_ts"] != message["ts"]
+
+
+def _bounds(params: dict[str, Any]) -> tuple[Decimal, Decimal | None, bool]:
     oldest = Decimal(str(params.get("oldest") or 0))
     latest = Decimal(str(params["latest"])) if params.get("latest") else None
+    return oldest, latest, _truthy(params.get("inclusive", "0"))
+
+
+def _within(message: dict[str, Any], bounds: tuple[Decimal, Decimal | None, bool]) -> bool:
+    oldest, latest, inclusive = bounds
+    ts = Decimal(message["ts"])
+    if inclusive:
+        return ts >= oldest and (latest is None or ts <= latest)
+    return ts > oldest and (latest is None or ts < latest)
+
+
+def _page(found: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     limit = max(1, min(int(params.get("limit") or 100), 999))
     offset = int(params.get("cursor") or 0)
     with_metadata = _truthy(params.get("include_all_metadata", "0"))
-    found = [
-        m
-        for m in reversed(sb._state.messages[channel])
-        if Decimal(m["ts"]) > oldest and (latest is None or Decimal(m["ts"]) < latest)
-    ]
     page = found[offset : offset + limit]
     more = offset + limit < len(found)
     messages = []
@@ -704,6 +714,34 @@ def _conversations_history(sb: SlackSandbox, params: dict[str, Any]) -> dict[str
         "has_more": more,
         "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
     }
+
+
+def _conversations_history(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
+    # As Slack's: the channel's top-level messages, newest first; replies stay in their thread.
+    channel = sb._channel(params.get("channel"))
+    bounds = _bounds(params)
+    found = [m for m in reversed(sb._state.messages[channel])
+             if not _is_reply(m) and _within(m, bounds)]
+    return _page(found, params)
+
+
+def _conversations_replies(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
+    # As Slack's: the thread's parent first (whatever the bounds), then its replies oldest
+    # first; a reply's ts names its whole thread.
+    channel = sb._channel(params.get("channel"))
+    ts = str(params.get("ts") or "")
+    if not ts:
+        raise SandboxError("invalid_arguments")
+    messages = sb._state.messages[channel]
+    target = next((m for m in messages if m["ts"] == ts), None)
+    if target is None:
+        raise SandboxError("thread_not_found")
+    parent_ts = target.get("thread_ts", ts)
+    parent = next(m for m in messages if m["ts"] == parent_ts)
+    bounds = _bounds(params)
+    replies = [m for m in messages if _is_reply(m) and m["thread_ts"] == parent_ts
+               and _within(m, bounds)]
+    return _page([parent, *replies], params)
 
 
 def _chat_post_message(sb: SlackSandbox, params: dict[str, Any]) -> dict[str, Any]:
@@ -878,9 +916,11 @@ def _thread_of(sb: SlackSandbox, channel: str, thread_ts: Any) -> str | None:
     if not thread_ts:
         return None
     ts = str(thread_ts)
-    if not any(m["ts"] == ts for m in sb._state.messages[channel]):
+    target = next((m for m in sb._state.messages[channel] if m["ts"] == ts), None)
+    if target is None:
         raise SandboxError("thread_not_found")
-    return ts
+    # A reply to a reply joins its parent's thread, as in Slack.
+    return str(target.get("thread_ts", ts))
 
 
 def _refused(state: _State, blocks: list[Any]) -> list[str]:
@@ -898,6 +938,7 @@ _METHODS: dict[str, Callable[[SlackSandbox, dict[str, Any]], dict[str, Any]]] = 
     "users.profile.get": _users_profile_get,
     "conversations.open": _conversations_open,
     "conversations.history": _conversations_history,
+    "conversations.replies": _conversations_replies,
     "chat.postMessage": _chat_post_message,
     "chat.update": _chat_update,
     "chat.getPermalink": _chat_get_permalink,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 import time
 import uuid
@@ -65,6 +66,8 @@ queued = threading.Event()
 # Seconds between two looks at a channel another sender holds (see _send_now).
 HELD_CHANNEL_POLL = 0.5
 
+_SLACK_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -80,12 +83,19 @@ def call_list_key(slack_user_id: str, list_date: date) -> str:
 
 
 def _payload(messages: Sequence[OutgoingMessage], *, thread: bool,
-             fallback: Sequence[OutgoingMessage] | None) -> dict[str, Any]:
+             fallback: Sequence[OutgoingMessage] | None,
+             thread_ts: str | None = None) -> dict[str, Any]:
     def plain(found: Sequence[OutgoingMessage]) -> list[dict[str, Any]]:
         return [{"text": m.text, "blocks": m.blocks} for m in found]
 
-    return {"messages": plain(messages), "thread": thread,
-            "fallback": plain(fallback) if fallback else None}
+    payload = {"messages": plain(messages), "thread": thread,
+               "fallback": plain(fallback) if fallback else None}
+    if thread_ts is not None:
+        if thread or _SLACK_TS.fullmatch(thread_ts) is None:
+            raise ValueError(f"thread_ts must be a Slack message ts (and no thread of its own): "
+                             f"{thread_ts!r}")
+        payload["thread_ts"] = thread_ts
+    return payload
 
 
 def enqueue(
@@ -97,16 +107,20 @@ def enqueue(
     messages: Sequence[OutgoingMessage],
     thread: bool = False,
     fallback: Sequence[OutgoingMessage] | None = None,
+    thread_ts: str | None = None,
 ) -> bool:
     """Queue `messages` for `recipient` (a user's DM or a channel) once per `key`, ever, in the
-    caller's unit of work. With `thread` every message after the first is a reply to it;
-    `fallback` is sent instead if Slack refuses a block before anything was posted.
+    caller's unit of work. With `thread` every message after the first is a reply to it; with
+    `thread_ts` every message is a reply in that message's thread (in the recipient's DM or
+    channel, where that message is); `fallback` is sent instead if Slack refuses a block
+    before anything was posted.
 
     True when queued now; False when the key was queued (or sent) before. The caller commits.
     """
     _check_arguments(key=key, kind=kind, recipient=recipient, messages=messages)
     return _insert(session, key=key, kind=kind, recipient=recipient,
-                   payload=_payload(messages, thread=thread, fallback=fallback))
+                   payload=_payload(messages, thread=thread, fallback=fallback,
+                                    thread_ts=thread_ts))
 
 
 def enqueue_upload(
@@ -188,15 +202,17 @@ def deliver(
     lease: timedelta = DEFAULT_LEASE,
     thread: bool = False,
     pace: Pace | None = None,
+    thread_ts: str | None = None,
 ) -> DeliveryResult:
     """Send `messages` to `recipient` (a user's DM or a channel) once per `key`, ever, now;
-    with `thread`, every message after the first is a reply in the first one's thread.
+    with `thread`, every message after the first is a reply in the first one's thread; with
+    `thread_ts`, every message is a reply in that message's thread.
 
     Its own short transactions: never call it inside a unit of work.
     """
     _check_arguments(key=key, kind=kind, recipient=recipient, messages=messages)
     _check_time(now, lease)
-    payload = _payload(messages, thread=thread, fallback=None)
+    payload = _payload(messages, thread=thread, fallback=None, thread_ts=thread_ts)
     with database.uow() as uow:
         _insert(uow.session, key=key, kind=kind, recipient=recipient, payload=payload)
         uow.commit()

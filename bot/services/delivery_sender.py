@@ -5,8 +5,9 @@ LOCKED`, so two senders never wait on, nor take, the same row) goes to `sending`
 sender's name, and its channel's gate is held by the same transaction. Slack is called with no
 transaction open; each part sent is recorded at once, so a sender stopped between two parts
 hands the rest to the next one. A claim whose sender died is taken back after the lease, and
-the new sender first looks in the channel's history for parts a lost answer may have posted
-(their metadata carries the delivery key), so nothing is sent twice.
+the new sender first looks for parts a lost answer may have posted (their metadata carries the
+delivery key): in the channel's history, and for replies in their thread (conversations.replies:
+Slack's history leaves replies out), so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.domain.pacing import RATE_LIMITED, Pace, is_transient, retry_delay
 from bot.domain.vocabulary import DeliveryStatus
 from bot.services import delivery_gates as gates
 from bot.settings import Settings
-from bot.slack.client import SlackError, SlackGateway
+from bot.slack.client import MetadataMessage, SlackError, SlackGateway
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ def methods_of(kind_payload: dict[str, Any] | None, recipient: str) -> list[str]
     if kind_payload is not None and "upload" in kind_payload:
         return [UPLOAD_METHOD]
     methods = ["chat.postMessage", "conversations.history"]
+    if kind_payload is not None and (kind_payload.get("thread_ts") or kind_payload.get("thread")):
+        methods.append("conversations.replies")
     return [*methods, "conversations.open"] if is_user_id(recipient) else methods
 
 
@@ -333,6 +336,7 @@ def _post_missing(
 ) -> None:
     assert claim.channel is not None
     thread = bool(claim.payload.get("thread"))
+    in_thread = claim.payload.get("thread_ts")
     posted = 0  # by this claim: a resumed one was paced already
     for part, message in enumerate(messages, start=1):
         if part in claim.sent:
@@ -344,7 +348,8 @@ def _post_missing(
                 raise _Stopped  # between two parts: the next sender posts the rest
         _wait_for_workspace(database, how)
         # Replies go under the first message; plain posts keep the plain call.
-        reply = {"thread_ts": claim.sent[1]} if thread and part > 1 and 1 in claim.sent else {}
+        reply = ({"thread_ts": in_thread} if in_thread else
+                 {"thread_ts": claim.sent[1]} if thread and part > 1 and 1 in claim.sent else {})
         claim.sent[part] = gateway.post_message(
             claim.channel, message["text"], message.get("blocks"), **reply,
             metadata={"event_type": DELIVERY_EVENT,
@@ -376,10 +381,33 @@ def _upload(database: Database, gateway: SlackGateway, claim: Claim, how: Sendin
 
 
 def _find_earlier_parts(gateway: SlackGateway, claim: Claim) -> None:
+    """Parts a lost answer may have posted, found by their metadata: in the channel's history,
+    and in the thread they are replies in (Slack's history leaves replies out)."""
     assert claim.channel is not None
     oldest = claim.created_at - HISTORY_MARGIN
+    in_thread = claim.payload.get("thread_ts")
+    if in_thread:
+        found = _parts_of(claim, gateway.thread_metadata_messages(
+            claim.channel, str(in_thread), DELIVERY_EVENT, oldest))
+    else:
+        found = _parts_of(claim, gateway.metadata_messages(claim.channel, DELIVERY_EVENT, oldest))
+        first = claim.sent.get(1) or found.get(1)
+        parts = len(claim.payload.get("messages") or ())
+        if claim.payload.get("thread") and first and parts > 1 and not all(
+                part in claim.sent for part in range(2, parts + 1)):
+            replies = _parts_of(claim, gateway.thread_metadata_messages(
+                claim.channel, first, DELIVERY_EVENT, oldest))
+            found.update({part: ts for part, ts in replies.items() if part > 1})
+    missing = {part: ts for part, ts in found.items() if part not in claim.sent}
+    if missing:
+        logger.info("delivery %s: %d part(s) found already sent", claim.key, len(missing),
+                    extra={"delivery_key": claim.key})
+    claim.sent.update(missing)
+
+
+def _parts_of(claim: Claim, messages: Sequence[MetadataMessage]) -> dict[int, str]:
     found: dict[int, str] = {}
-    for message in gateway.metadata_messages(claim.channel, DELIVERY_EVENT, oldest):
+    for message in messages:
         if message.payload.get("key") != claim.key:
             continue
         try:
@@ -388,11 +416,7 @@ def _find_earlier_parts(gateway: SlackGateway, claim: Claim) -> None:
             continue
         # The oldest copy is the one the recipient saw first; keep it.
         found.setdefault(part, message.ts)
-    missing = {part: ts for part, ts in found.items() if part not in claim.sent}
-    if missing:
-        logger.info("delivery %s: %d part(s) found already sent", claim.key, len(missing),
-                    extra={"delivery_key": claim.key})
-    claim.sent.update(missing)
+    return found
 
 
 def _refs(claim: Claim) -> list[dict[str, str]]:

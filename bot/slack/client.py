@@ -63,6 +63,8 @@ METHOD_SCOPES: Mapping[str, tuple[str, ...]] = {
     "conversations.open": ("im:write",),
     # a DM's history before a resend; the team channel's (public or private) for the recap
     "conversations.history": ("im:history", "channels:history", "groups:history"),
+    # a reply's thread before a resend (the same scopes as the history)
+    "conversations.replies": ("im:history", "channels:history", "groups:history"),
     "users.info": ("users:read",),
     "users.profile.get": ("users.profile:read",),
     # views.* act on a trigger id or the bot's own Home tab: no scope
@@ -513,19 +515,35 @@ class SlackGateway:
     def metadata_messages(
         self, channel: str, event_type: str, oldest: datetime
     ) -> list[MetadataMessage]:
-        """Messages in `channel` since `oldest` whose metadata has `event_type`, oldest first."""
+        """Messages in `channel` since `oldest` whose metadata has `event_type`, oldest first
+        (conversations.history: top-level messages, not the replies in their threads)."""
+        return self._metadata_pages(
+            lambda params: self._call("conversations.history", params=params),
+            {"channel": channel, "oldest": slack_ts(oldest), "include_all_metadata": "true",
+             "limit": 200}, event_type)
+
+    def thread_metadata_messages(
+        self, channel: str, thread_ts: str, event_type: str, oldest: datetime
+    ) -> list[MetadataMessage]:
+        """Replies in the thread of `thread_ts` since `oldest` whose metadata has `event_type`,
+        oldest first (conversations.replies; the parent itself is left out)."""
+        found = self._metadata_pages(
+            lambda params: self._call("conversations.replies", params=params),
+            {"channel": channel, "ts": thread_ts, "oldest": slack_ts(oldest),
+             "include_all_metadata": "true", "limit": 200}, event_type)
+        return [m for m in found if m.ts != thread_ts]
+
+    @staticmethod
+    def _metadata_pages(
+        page: Callable[[dict[str, Any]], dict[str, Any]], first: dict[str, Any], event_type: str
+    ) -> list[MetadataMessage]:
         found: list[MetadataMessage] = []
         cursor: str | None = None
         while True:
-            params: dict[str, Any] = {
-                "channel": channel,
-                "oldest": slack_ts(oldest),
-                "include_all_metadata": "true",
-                "limit": 200,
-            }
+            params = dict(first)
             if cursor:
                 params["cursor"] = cursor
-            data = self._call("conversations.history", params=params)
+            data = page(params)
             for message in data.get("messages") or ():
                 metadata = message.get("metadata") or {}
                 if metadata.get("event_type") == event_type:
