@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -71,28 +72,31 @@ def _origin(body: dict[str, Any], action: dict[str, Any]) -> views.DecisionOrigi
     return views.origin_of(body, views.decode_escalation(action.get("value")))
 
 
-def register(app: App, context: HandlerContext) -> None:
-    @app.action(DECISION_BUTTON)
-    def decision_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        try:
-            origin = _origin(body, action)
-        except ValueError as exc:
-            logger.warning("escalation click by %s refused: %s", user_id_of(body), exc)
-            tell_later(context, body, STALE)
-            return
-        action_id = str(action.get("action_id"))
-        context.defer(lambda: _decide(context, body, action_id, origin))
+Work = Callable[[HandlerContext, dict[str, Any], str, views.DecisionOrigin], None]
 
-    @app.action(FORM_BUTTON)
-    def form_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+
+def _click(context: HandlerContext, work: Work, *, urgent: bool) -> Callable[..., None]:
+    """A listener that acks, parses the escalation the button names (a malformed one is told
+    to click again), and defers `work` (to the urgent pool when a trigger_id must be used
+    within Slack's 3 s)."""
+
+    def clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
+        action_id = str(action.get("action_id"))
         try:
             origin = _origin(body, action)
         except ValueError as exc:
-            logger.warning("escalation form click by %s refused: %s", user_id_of(body), exc)
+            logger.warning("escalation click %s by %s refused: %s", action_id,
+                           user_id_of(body), exc)
             tell_later(context, body, STALE)
             return
-        action_id = str(action.get("action_id"))
-        # Its own pool: the trigger_id dies 3 s after the click.
-        context.defer_urgent(lambda: _open_form(context, body, action_id, origin))
+        defer = context.defer_urgent if urgent else context.defer
+        defer(lambda: work(context, body, action_id, origin))
+
+    return clicked
+
+
+def register(app: App, context: HandlerContext) -> None:
+    app.action(DECISION_BUTTON)(_click(context, _decide, urgent=False))
+    # Its own pool: the trigger_id dies 3 s after the click.
+    app.action(FORM_BUTTON)(_click(context, _open_form, urgent=True))
