@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.domain.vocabulary import EscalateAbove
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -65,6 +67,12 @@ class Settings(BaseSettings):
                                   validation_alias="COLLECTBOT_ESCALATION_HOURS")
     escalations_per_run: int = Field(default=5, ge=1, le=50,
                                      validation_alias="COLLECTBOT_ESCALATIONS_PER_RUN")
+    # An escalation nobody decides gets one reminder after this many of its holder's working
+    # days, and goes up a level (to ESCALATION_ABOVE) as many working days after the reminder.
+    escalation_remind_days: int = Field(default=2, ge=1, le=30,
+                                        validation_alias="COLLECTBOT_ESCALATION_REMIND_DAYS")
+    escalation_above: EscalateAbove = Field(default=EscalateAbove.MANAGER,
+                                            validation_alias="COLLECTBOT_ESCALATION_ABOVE")
     # The delivery pool's pace: seconds between two messages to one channel, messages a minute
     # in the whole workspace, and tries (429s aside) before a delivery is given up.
     channel_interval: float = Field(default=1.0, ge=0, le=60,

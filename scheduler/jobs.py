@@ -81,14 +81,18 @@ def escalations(context: JobContext, now: datetime) -> JobResult:
     the rules (a missed run is caught up by the next, which reads the ledger as it is), then
     sent in each manager's working hours and closed ones' messages updated (each once)."""
     from bot.services.escalation_delivery import deliver_escalations, plan_deliveries
+    from bot.services.escalation_levels import LevelReport, run_levels, send_replies
     from bot.services.escalations import run_escalations
     from bot.services.handoffs import run_handoffs, tell_collectors
     from bot.services.refresh import refresh_after_change
 
     sending = context.slack_gateway is not None
+    levels = LevelReport()
     with context.database.uow() as uow:
         run = run_escalations(uow, now=now, team_zone=context.settings.zone)
         handed = run_handoffs(uow, run.handoffs, now=now, team_zone=context.settings.zone)
+        if sending:
+            levels = run_levels(uow, context.settings, now=now)
         planned = plan_deliveries(uow, context.settings, now=now) if sending else None
         uow.commit()
     moved = f"; {handed.summary()}" if handed.moves else ""
@@ -101,8 +105,16 @@ def escalations(context: JobContext, now: datetime) -> JobResult:
             call_list_ids=[i for move in handed.moves for i in move.call_list_ids],
             customer_ids=[move.customer_id for move in handed.moves])
     report = deliver_escalations(context.database, context.gateway, context.settings, now=now,
-                                 planned=planned, closed=run.closed, send=context.send_now)
-    return JobResult(f"{run.summary()}{moved}; {report.summary()}", report.failed)
+                                 planned=planned, closed=[*run.closed, *levels.changed],
+                                 send=context.send_now)
+    if context.send_now:  # else the sender pool sends the replies queued
+        replies, errors = send_replies(context.database, context.gateway, context.settings,
+                                       now=now)
+        report.sent += replies
+        report.failed += len(errors)
+        report.errors += errors
+    climbed = f"; {levels.summary()}" if levels.reminded or levels.raised or levels.woke else ""
+    return JobResult(f"{run.summary()}{moved}{climbed}; {report.summary()}", report.failed)
 
 
 def weekly_recap(context: JobContext, now: datetime) -> JobResult:

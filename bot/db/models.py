@@ -99,7 +99,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 
 class TeamMember(Base):
-    """A collector, manager or admin; identified in Slack by `slack_user_id`."""
+    """A collector, manager, head or admin; identified in Slack by `slack_user_id`."""
 
     __tablename__ = "team_members"
 
@@ -338,6 +338,39 @@ class Escalation(Base):
     # whose message shows it (its own, or a digest's), set when it is planned for sending.
     recipient: Mapped[str | None] = mapped_column(String(64))
     message_key: Mapped[str | None] = mapped_column(String(200), index=True)
+
+
+class EscalationStep(Base):
+    """One step of an escalation up the roster: who held it, the message that showed it to
+    them, and when they were reminded and when it went above them.
+
+    Step 1 is the collector's manager (or the managers channel); each step after is the
+    holder's manager, or a head. A holder who lets it sit gets one reminder (a reply in the
+    message's thread); as long again after it, the escalation goes up a step.
+    """
+
+    __tablename__ = "escalation_steps"
+    __table_args__ = (UniqueConstraint("escalation_id", "step",
+                                       name="uq_escalation_steps_step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    # None: the managers channel (no member holds it).
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    recipient: Mapped[str] = mapped_column(String(64))
+    # The delivery whose message showed it at this step (its own, or a digest's).
+    message_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    reached_at: Mapped[datetime] = mapped_column()
+    reminded_at: Mapped[datetime | None] = mapped_column()
+    raised_at: Mapped[datetime | None] = mapped_column()
+    # The end of a snooze this step's holder was told of (once per snooze end).
+    woke_on: Mapped[date | None] = mapped_column(Date)
+    # Nobody is above this step's holder (as the roster stood when it reached them): the
+    # message recommends the policy's next step once the account had its maximum contacts.
+    last: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Why it reached this step ("not decided by Max in 4 working days"), for step 2 and up.
+    note: Mapped[str | None] = mapped_column(String(300))
 
 
 class Policy(Base):

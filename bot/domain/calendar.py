@@ -56,6 +56,18 @@ def is_working_day(day: date, weekdays: frozenset[int], holidays: Mapping[date, 
     return day.isoweekday() in weekdays and day not in holidays
 
 
+def working_days_after(
+    start: date, end: date, weekdays: frozenset[int], holidays: Mapping[date, str]
+) -> int:
+    """How many working days fall after `start`, up to and including `end` (0 if none)."""
+    _check_weekdays(weekdays)
+    count, day = 0, start + timedelta(days=1)
+    while day <= end:
+        count += is_working_day(day, weekdays, holidays)
+        day += timedelta(days=1)
+    return count
+
+
 def next_working_day(day: date, weekdays: frozenset[int], holidays: Mapping[date, str]) -> date:
     """The first working day strictly after `day`."""
     _check_weekdays(weekdays)

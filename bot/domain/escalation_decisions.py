@@ -6,7 +6,7 @@ Plain data only: the roster as a mapping of each member to their manager, ids an
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from datetime import date
 
@@ -56,11 +56,13 @@ def managers_above(collector_id: int | None, manager_of: Mapping[int, int | None
 
 
 def may_decide(
-    decider: Decider, collector_id: int | None, manager_of: Mapping[int, int | None]
+    decider: Decider, collector_id: int | None, manager_of: Mapping[int, int | None],
+    holders: Set[int] = frozenset(),
 ) -> bool:
-    """Admins; the managers above the account's collector; a manager on their own account (one
-    they took over); any manager when nobody holds the account."""
-    if decider.role is Role.ADMIN:
+    """Admins; whoever the escalation went to on its way up (`holders`: a head too); the
+    managers above the account's collector; a manager on their own account (one they took
+    over); any manager when nobody holds the account."""
+    if decider.role is Role.ADMIN or decider.member_id in holders:
         return True
     if decider.role is not Role.MANAGER:
         return False

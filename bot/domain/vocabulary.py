@@ -8,6 +8,7 @@ import enum
 class Role(enum.StrEnum):
     COLLECTOR = "collector"
     MANAGER = "manager"
+    HEAD = "head"  # heads the collections department: where escalations go last
     ADMIN = "admin"
 
 
@@ -55,6 +56,13 @@ class EscalationLevel(enum.StrEnum):
     MANAGER = "manager"
     AGENCY = "agency"
     LEGAL = "legal"
+
+
+class EscalateAbove(enum.StrEnum):
+    """Who an escalation nobody decided goes to next (COLLECTBOT_ESCALATION_ABOVE)."""
+
+    MANAGER = "manager"  # the holder's manager on the roster, else a head
+    HEAD = "head"  # a head straight away
 
 
 class EscalationStatus(enum.StrEnum):

@@ -48,7 +48,7 @@ collector are given to active collectors, balancing past-due balance (`--no-assi
 | team | slack_user_id | yes | Slack user id (U...); the key |
 | team | name | yes | display name |
 | team | email | no | email address |
-| team | role | no | collector, manager or admin (default collector) |
+| team | role | no | collector, manager, head or admin (default collector) |
 | team | manager, backup | no | Slack id of another member, in the file or already imported |
 | team | timezone | no | IANA zone (blank: the one Slack reports) |
 | team | daily_call_target | no | 1-500 calls a day (default 25); managers and admins may give 0 |

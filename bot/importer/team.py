@@ -201,7 +201,7 @@ class TeamImporter(KindImporter[MemberRow]):
         Column("slack_user_id", True, "the member's Slack user id (U...); the key"),
         Column("name", True, "display name"),
         Column("email", False, "email address"),
-        Column("role", False, "collector, manager or admin (default collector)"),
+        Column("role", False, "collector, manager, head or admin (default collector)"),
         Column("manager", False, "Slack id of their manager: in this file or already imported"),
         Column("timezone", False, "IANA zone, e.g. America/Chicago (blank: Slack's)"),
         Column("daily_call_target", False,

@@ -114,7 +114,7 @@ def decision_form(
         zone = roster.member_zone(member, default_tz)
         escalation = escalation_for_decision(session, origin.escalation_id, lock=False)
         customer = session.get_one(Customer, escalation.customer_id)
-        require_may_decide(session, member, customer)
+        require_may_decide(session, member, customer, escalation)
         require_undecided(session, escalation, views.FORM_DECISIONS[callback_id], zone=zone,
                           today=local_date(now, zone))
         account = f"{customer.name} ({customer.external_ref})"

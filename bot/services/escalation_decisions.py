@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, Escalation, TeamMember
+from bot.db.models import Customer, Escalation, EscalationStep, TeamMember
 from bot.db.uow import UnitOfWork
 from bot.domain.calendar import local_date
 from bot.domain.escalation_decisions import (
@@ -87,15 +87,22 @@ def escalation_for_decision(session: Session, escalation_id: int, *, lock: bool 
     return escalation
 
 
-def require_may_decide(session: Session, member: TeamMember, customer: Customer) -> None:
-    """NotAllowed unless the member is the account's manager, a manager above, or an admin."""
+def require_may_decide(
+    session: Session, member: TeamMember, customer: Customer, escalation: Escalation
+) -> None:
+    """NotAllowed unless the member is the account's manager, a manager above, someone the
+    escalation went up to, or an admin."""
     manager_of: dict[int, int | None] = dict(
         session.execute(select(TeamMember.id, TeamMember.manager_id)).tuples().all())
-    if may_decide(Decider(member.id, member.role), customer.collector_id, manager_of):
+    holders = set(session.scalars(
+        select(EscalationStep.holder_id).where(EscalationStep.escalation_id == escalation.id,
+                                               EscalationStep.holder_id.is_not(None))))
+    if may_decide(Decider(member.id, member.role), customer.collector_id, manager_of,
+                  {h for h in holders if h is not None}):
         return
     raise NotAllowed(
-        f"Only the manager of {_label(customer)}, the managers above them or an admin can "
-        "decide on its escalation. Nothing was changed.")
+        f"Only the manager of {_label(customer)}, the managers above them, whoever it went "
+        "up to or an admin can decide on its escalation. Nothing was changed.")
 
 
 def require_undecided(
@@ -230,7 +237,7 @@ def decide(
     zone = roster.member_zone(member, default_tz)
     escalation = escalation_for_decision(session, request.escalation_id)
     customer = session.get_one(Customer, escalation.customer_id)
-    require_may_decide(session, member, customer)
+    require_may_decide(session, member, customer, escalation)
     today = local_date(now, zone)
     require_undecided(session, escalation, request.decision, zone=zone, today=today)
     lists = lists_showing(session, [customer.id], now=now, default_tz=default_tz)

@@ -16,19 +16,21 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.db.models import Customer, Delivery, Escalation, TeamMember
+from bot.db.models import Customer, Delivery, Escalation, EscalationStep, TeamMember
 from bot.db.sql import key_in
 from bot.db.uow import UnitOfWork
+from bot.domain.aging import Bucket, bucket_for
 from bot.domain.calendar import holiday_calendar, in_working_hours, local_date
+from bot.domain.escalation_levels import recommendation
 from bot.domain.vocabulary import DeliveryStatus, EscalationStatus
 from bot.services.deliveries import (
     OutgoingMessage,
@@ -38,7 +40,9 @@ from bot.services.deliveries import (
     mark_skipped,
 )
 from bot.services.delivery_sender import pace_of
+from bot.services.escalation_chain import Chain, load_chain
 from bot.services.escalations import escalation_detail, past_due_of
+from bot.services.policy import current_policy
 from bot.services.roster import member_zone
 from bot.settings import Settings
 from bot.slack.client import SlackError, SlackGateway
@@ -47,6 +51,7 @@ from bot.views.escalations import (
     DIGEST_SHOWN,
     DigestTotals,
     EscalationDetail,
+    Recommendation,
     escalation_digest,
     escalation_message,
 )
@@ -144,30 +149,52 @@ def plan_deliveries(uow: UnitOfWork, settings: Settings, *, now: datetime) -> De
     session = uow.session
     today = _team_today(settings, now)
     rows = session.execute(
-        select(Escalation, Customer)
+        select(Escalation, Customer, EscalationStep)
         .join(Customer, Customer.id == Escalation.customer_id)
+        .outerjoin(EscalationStep, and_(EscalationStep.escalation_id == Escalation.id,
+                                         EscalationStep.step == Escalation.step))
         .where(Escalation.status == EscalationStatus.OPEN, Escalation.message_key.is_(None),
                or_(Escalation.snoozed_until.is_(None), Escalation.snoozed_until <= today))
         .order_by(Escalation.id)
     ).all()
+    if not rows:
+        return DeliveryReport()
     hours = WorkingHours(settings, now)
+    chain = load_chain(session)
     report = DeliveryReport()
-    groups: dict[str, list[Escalation]] = defaultdict(list)
-    for escalation, customer in rows:
-        recipient = recipient_of(customer, settings.managers_channel)
+    groups: dict[str, list[tuple[Escalation, EscalationStep | None, Recipient]]] = \
+        defaultdict(list)
+    for escalation, customer, level in rows:
+        recipient = (recipient_of(customer, settings.managers_channel) if level is None
+                     else Recipient(level.recipient, chain.members.get(level.holder_id or 0)))
         if recipient is None:
             report.unaddressed += 1
         elif not hours.open_for(recipient):
             report.waiting += 1
         else:
-            groups[recipient.slack_id].append(escalation)
-    for slack_id, escalations in groups.items():
-        digest = len(escalations) > settings.escalations_per_run
-        for escalation in escalations:
+            groups[recipient.slack_id].append((escalation, level, recipient))
+    for slack_id, told in groups.items():
+        digest = len(told) > settings.escalations_per_run
+        for escalation, level, recipient in told:
             escalation.recipient = slack_id
-            escalation.message_key = (digest_key(slack_id, escalations[0].id) if digest
+            escalation.message_key = (digest_key(slack_id, told[0][0].id) if digest
                                       else escalation_key(escalation.id, escalation.step))
+            step = level or _first_step(session, escalation, recipient, chain, settings)
+            step.message_key = escalation.message_key
     return report
+
+
+def _first_step(session: Session, escalation: Escalation, recipient: Recipient, chain: Chain,
+                settings: Settings) -> EscalationStep:
+    """The step an escalation is at when first told, held by whoever it goes to."""
+    holder = recipient.member.id if recipient.member is not None else None
+    step = EscalationStep(
+        escalation_id=escalation.id, step=escalation.step, holder_id=holder,
+        recipient=recipient.slack_id, reached_at=escalation.created_at,
+        last=chain.above(holder, held=set() if holder is None else {holder},
+                         mode=settings.escalation_above) is None)
+    session.add(step)
+    return step
 
 
 @dataclass(frozen=True)
@@ -197,17 +224,18 @@ def render_message(
     session: Session, key: str, *, today: date, zone: ZoneInfo
 ) -> Message | None:
     """The message a key shows, as it should read now (None when it shows nothing)."""
-    members = list(session.scalars(
-        select(Escalation).where(Escalation.message_key == key).order_by(Escalation.id)))
-    if not members:
+    shown = shown_by(session, key)
+    if not shown:
         return None
+    members = list(shown)
     if not key.startswith(DIGEST_KIND + ":"):
-        detail = escalation_detail(session, members[0], today=today, zone=zone)
+        detail = level_detail(session, members[0], shown[members[0]], today=today, zone=zone)
         return escalation_message(detail, actions=detail_actions(detail))
     # Full details for the top ones only: one aggregate ranks every member by past due.
     balances = past_due_of(session, [e.customer_id for e in members], today)
     ranked = sorted(members, key=lambda e: (-balances.get(e.customer_id, ZERO), e.id))
-    top = [escalation_detail(session, e, today=today, zone=zone) for e in ranked[:DIGEST_SHOWN]]
+    top = [level_detail(session, e, shown[e], today=today, zone=zone)
+           for e in ranked[:DIGEST_SHOWN]]
     totals = DigestTotals(
         count=len(members),
         open_count=sum(1 for e in members if e.status is EscalationStatus.OPEN),
@@ -217,8 +245,64 @@ def render_message(
 
 
 def detail_actions(detail: EscalationDetail) -> list[Block]:
-    """The decision buttons under one escalation."""
-    return decision_actions(detail.escalation_id, customer_name=detail.customer_name)
+    """The decision buttons under one escalation (the recommended one emphasised)."""
+    recommend = detail.recommendation.level.value if detail.recommendation else None
+    return decision_actions(detail.escalation_id, customer_name=detail.customer_name,
+                            recommend=recommend)
+
+
+def shown_by(session: Session, key: str) -> dict[Escalation, int]:
+    """The escalations a message shows, each with the step it showed them at, by id."""
+    rows = session.execute(
+        select(Escalation, EscalationStep.step)
+        .join(EscalationStep, EscalationStep.escalation_id == Escalation.id)
+        .where(EscalationStep.message_key == key).order_by(Escalation.id)).tuples().all()
+    if rows:
+        return dict(rows)
+    # Planned before its levels were recorded.
+    return {e: e.step for e in session.scalars(
+        select(Escalation).where(Escalation.message_key == key).order_by(Escalation.id))}
+
+
+def level_detail(
+    session: Session, escalation: Escalation, step: int, *, today: date, zone: ZoneInfo
+) -> EscalationDetail:
+    """An escalation as the message of one of its steps shows it: who it came from, where
+    it went, and at the last level the policy's recommendation."""
+    detail = escalation_detail(session, escalation, today=today, zone=zone)
+    levels = {level.step: level for level in session.scalars(
+        select(EscalationStep).where(EscalationStep.escalation_id == escalation.id))}
+    here, above = levels.get(step), levels.get(step + 1)
+    if escalation.status is not EscalationStatus.OPEN:
+        return detail
+    notes = []
+    if here is not None and here.note:
+        notes.append(f"Escalated to you: {here.note}")
+    if above is not None:
+        holder = session.get(TeamMember, above.holder_id) if above.holder_id else None
+        reached = local_date(above.reached_at, zone)
+        notes.append(f"Went up to {holder.name if holder else 'the level above'} on "
+                     f"{reached.day} {reached:%b}" + (f": {above.note}" if above.note else ""))
+    note = " · ".join(notes) or None
+    recommended = None
+    if above is None and here is not None and here.last:
+        recommended = _recommendation(session, escalation, detail, today)
+    return replace(detail, level_note=note, recommendation=recommended)
+
+
+def _recommendation(session: Session, escalation: Escalation, detail: EscalationDetail,
+                    today: date) -> Recommendation | None:
+    _, policy = current_policy(session)
+    customer = session.get_one(Customer, escalation.customer_id)
+    oldest = today - timedelta(days=detail.days_past_due)
+    bucket = bucket_for(oldest, today) if detail.past_due > 0 else Bucket.CURRENT
+    segment = policy.segment_for(bucket, detail.past_due, customer.tier)
+    level = recommendation(segment.escalation_path, contacts=detail.attempts,
+                           max_contacts=segment.max_attempts)
+    if level is None:
+        return None
+    return Recommendation(level, detail.attempts, segment.max_attempts, segment.name,
+                          tuple(segment.escalation_path))
 
 
 def _zone_of(session: Session, recipient: str, default_tz: str | ZoneInfo) -> ZoneInfo:
@@ -315,10 +399,13 @@ def update_escalation_messages(
         return 0
     with database.uow(read_only=True) as uow:
         connection = uow.session.connection()
+        ids = list(escalation_ids)
         keys = sorted({key for key, in uow.session.execute(
             select(Escalation.message_key).where(
-                key_in(connection, Escalation.id, list(escalation_ids)),
-                Escalation.message_key.is_not(None)))})
+                key_in(connection, Escalation.id, ids), Escalation.message_key.is_not(None))
+            .union(select(EscalationStep.message_key).where(
+                key_in(connection, EscalationStep.escalation_id, ids),
+                EscalationStep.message_key.is_not(None))))})
     updated = 0
     for key in keys:
         updated += _update_one(database, gateway, default_tz, key, now=now)
@@ -334,7 +421,10 @@ def _update_one(
         return 0  # never sent: it is skipped or re-rendered when sent
     with database.uow() as uow:
         recipient = uow.session.scalars(
-            select(Escalation.recipient).where(Escalation.message_key == key)).first()
+            select(EscalationStep.recipient).where(EscalationStep.message_key == key)
+            .union(select(Escalation.recipient).where(Escalation.message_key == key,
+                                                      Escalation.recipient.is_not(None)))
+        ).first()
         zone = _zone_of(uow.session, recipient or "", default_tz)
         message = render_message(uow.session, key, today=local_date(now, zone), zone=zone)
     if message is None:

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.db.models import Customer, Delivery, Escalation, TeamMember
+from bot.db.models import Customer, Delivery, Escalation, EscalationStep, TeamMember
 from bot.domain.calendar import local_date, resolve_timezone
 from bot.domain.vocabulary import EscalationStatus, Role
 from bot.services.deliveries import call_list_key
 from bot.services.errors import NotAllowed, NotFound, NotOnRoster
 from bot.views.text import inline
 
-MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+MANAGING_ROLES = frozenset({Role.MANAGER, Role.HEAD, Role.ADMIN})
 
 
 def member_for(session: Session, slack_user_id: str) -> TeamMember:
@@ -153,6 +153,9 @@ def open_escalations_for(member: TeamMember) -> Select[tuple[Escalation, Custome
             (collector.manager_id == member.id)
             | (Customer.collector_id == member.id)
             | Customer.collector_id.is_(None)
+            # Escalations that went up to the member (a manager above, a head).
+            | Escalation.id.in_(select(EscalationStep.escalation_id)
+                                .where(EscalationStep.holder_id == member.id))
         )
     return query
 

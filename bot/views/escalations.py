@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.calendar import local_date
-from bot.domain.vocabulary import OUTCOME_LABELS, EscalationStatus, Outcome
+from bot.domain.vocabulary import OUTCOME_LABELS, EscalationLevel, EscalationStatus, Outcome
 from bot.views.text import (
     Block,
     Message,
@@ -68,6 +68,25 @@ class EscalationDetail:
     closed_at: datetime | None = None
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     snoozed: str | None = None  # "snoozed until 14 Dec by Mia: …" while a snooze holds
+    # Its level: "Escalated to you: not decided by Max in 4 working days", or on a lower
+    # level's message "Went up to Lia on 2 Dec: …".
+    level_note: str | None = None
+    recommendation: Recommendation | None = None  # at the last level, the policy's next step
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """What the policy says comes after the manager, and why it applies now."""
+
+    level: EscalationLevel  # agency or legal
+    contacts: int
+    max_contacts: int
+    segment: str
+    path: tuple[EscalationLevel, ...]
+
+
+RECOMMENDED_WORDS = {EscalationLevel.AGENCY: "send it to a collection agency",
+                     EscalationLevel.LEGAL: "approve legal action"}
 
 
 def _title(detail: EscalationDetail) -> str:
@@ -137,8 +156,23 @@ def escalation_blocks(
     if detail.snoozed:
         blocks.append({"type": "context", "elements": [
             mrkdwn(f":zzz: {inline(detail.snoozed, REASON_CHARS)}")]})
+    if detail.level_note:
+        blocks.append({"type": "context", "elements": [
+            mrkdwn(f":arrow_up: {inline(detail.level_note, REASON_CHARS)}")]})
+    if detail.recommendation is not None:
+        blocks.append({"type": "section", "text": mrkdwn(
+            recommendation_text(detail.recommendation))})
     blocks.extend(actions)
     return blocks
+
+
+def recommendation_text(found: Recommendation) -> str:
+    """The recommendation in words, with the numbers behind it."""
+    path = " → ".join(level.value for level in found.path)
+    return (f":point_right: *Recommended: {RECOMMENDED_WORDS[found.level]}.* "
+            f"{plural(found.contacts, 'contact')} made (the {inline(found.segment, 60)} "
+            f"strategy's maximum: {found.max_contacts}) and nobody is above this level; the "
+            f"policy's path: {path}.")
 
 
 def _fallback(detail: EscalationDetail) -> str:
@@ -197,3 +231,49 @@ def escalation_digest(
     text = (f"{plural(totals.count, 'escalation')} to decide, {money(totals.past_due)} past due;"
             f" the largest: {inline(top[0].customer_name, NAME_CHARS)}")
     return Message(text, blocks)
+
+
+def reminder_message(detail: EscalationDetail, *, days: int, next_holder: str | None) -> Message:
+    """The one reminder, a reply in the escalation message's thread."""
+    name = _account(detail)
+    then = (f"If nobody decides within {plural(days, 'more working day')}, it goes to "
+            f"{inline(next_holder, NAME_CHARS)}." if next_holder
+            else "Nobody is above this level.")
+    text = (f":alarm_clock: Reminder: {name} is still to decide, "
+            f"{plural(days, 'working day')} after it reached you "
+            f"({money(detail.past_due)} past due: {inline(detail.reason, 300)}). "
+            f"Decide with the buttons above. {then}")
+    return Message(_plain_text(text), [{"type": "section", "text": mrkdwn(text)}])
+
+
+def digest_reminder_message(details: Sequence[EscalationDetail], *, days: int) -> Message:
+    """One reminder for the escalations of a digest still to decide."""
+    shown = details[:DIGEST_SHOWN]
+    lines = "\n".join(f"• {_account(d)} · {money(d.past_due)} past due" for d in shown)
+    rest = len(details) - len(shown)
+    more = f"\n…and {plural(rest, 'more')} (all in the App Home)." if rest > 0 else ""
+    text = (f":alarm_clock: Reminder: {plural(len(details), 'escalation')} here "
+            f"{'is' if len(details) == 1 else 'are'} still to decide, "
+            f"{plural(days, 'working day')} after they reached you. Decide with the buttons "
+            f"above; if nobody does within {plural(days, 'more working day')}, they go up a "
+            f"level.\n{lines}{more}")
+    return Message(_plain_text(text.split("\n", 1)[0]), [
+        {"type": "section", "text": mrkdwn(truncate(text, 3000))}])
+
+
+def awake_message(detail: EscalationDetail, *, snoozed_until: date) -> Message:
+    """The ping when a snooze ends and the escalation's cause is still there."""
+    name = _account(detail)
+    text = (f":alarm_clock: The snooze of {name} ended on {short_date(snoozed_until)} and it is "
+            f"still escalated: {inline(detail.reason, 300)} ({money(detail.past_due)} past due)."
+            " Decide with the buttons above.")
+    return Message(_plain_text(text), [{"type": "section", "text": mrkdwn(text)}])
+
+
+def _account(detail: EscalationDetail) -> str:
+    return (f"*{inline(detail.customer_name, NAME_CHARS)}* "
+            f"({inline(detail.external_ref, REF_CHARS)})")
+
+
+def _plain_text(text: str) -> str:
+    return truncate(text.replace("*", "").replace(":alarm_clock: ", ""), 3000)

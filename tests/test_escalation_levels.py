@@ -1,0 +1,319 @@
+"""Levels, on hand-made ledgers with a frozen clock, through the sandbox, on both engines: one
+reminder in the message's thread after N working days of the holder, then up to the manager's
+manager or a head in her own working hours; the lower message updated; the recommendation at
+the top; the level holder may decide; a snooze's end pinged once; never twice after a crash
+or with two runs at once; every message valid Block Kit."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.db.models import AuditEvent, Customer, Delivery, Escalation, EscalationStep, TeamMember
+from bot.domain.escalation_decisions import Decision
+from bot.domain.vocabulary import CustomerStatus, Role
+from bot.sandbox.web_api import SlackSandbox
+from bot.services.errors import NotAllowed
+from bot.services.escalation_clicks import decide_now
+from bot.services.escalation_decisions import DecisionRequest, decide
+from bot.settings import load_settings
+from bot.slack.blockkit import validate_message
+from bot.slack.client import SlackGateway
+from bot.views import escalation_actions as views
+from scheduler.jobs import JobContext, JobResult, run_job
+from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
+from tests.test_deliveries import Crash
+from tests.test_escalation_delivery import DiesAfterPosting, _texts
+from tests.test_escalations_job import NOW, Ledger
+
+NEW_YORK, LONDON = ZoneInfo("America/New_York"), ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def sandbox(slack_sandbox: SlackSandbox) -> SlackSandbox:
+    for user, name, tz in (("UMAX", "Max", "America/New_York"), ("UANA", "Ana", "America/New_York"),
+                           ("ULIA", "Lia", "Europe/London"), ("UHANA", "Hana", "America/New_York"),
+                           ("UBEN", "Ben", "America/New_York")):
+        slack_sandbox.add_user(user, name=name, tz=tz)
+    slack_sandbox.add_channel("C0MGRS", "managers")
+    return slack_sandbox
+
+
+class Team:
+    """The Ledger's Max (manager, New York) and Ana; Lia above Max in London; Hana the head;
+    Ben a collector; one account 130 days late, called twice without reaching anyone: the
+    120+ strategy (path manager -> agency -> legal, at most 2 contacts)."""
+
+    def __init__(self, db: Database, db_url: str, sandbox: SlackSandbox, *,
+                 above: str = "manager") -> None:
+        self.db, self.db_url, self.sandbox, self.above = db, db_url, sandbox, above
+        self.per_run = "5"
+        self.ledger = Ledger(db)
+        with db.uow() as uow:
+            session = uow.session
+            lia = TeamMember(slack_user_id="ULIA", name="Lia", role=Role.MANAGER,
+                             timezone="Europe/London")
+            hana = TeamMember(slack_user_id="UHANA", name="Hana", role=Role.HEAD,
+                              timezone="America/New_York")
+            session.add_all([lia, hana])
+            session.flush()
+            session.get_one(TeamMember, self.ledger.manager).manager_id = lia.id
+            uow.commit()
+        self.customer = self.ledger.account("ACME", "3000.00", 130)
+        for days in (25, 20):
+            self.ledger.call(self.customer, NOW - timedelta(days=days))
+
+    def job(self, now: datetime, gateway: SlackGateway | None = None) -> JobResult:
+        settings = load_settings(
+            DATABASE_URL=self.db_url, SLACK_BOT_TOKEN=SANDBOX_TOKEN,
+            SLACK_API_URL=self.sandbox.url, COLLECTBOT_TIMEZONE="America/New_York",
+            COLLECTBOT_ESCALATION_REMIND_DAYS="2", COLLECTBOT_ESCALATION_ABOVE=self.above,
+            COLLECTBOT_ESCALATIONS_PER_RUN=self.per_run)
+        context = JobContext(self.db, gateway or fast_gateway(self.sandbox.url), settings)
+        return run_job("escalations", context, now)
+
+    def hourly(self, start: datetime, hours: int) -> None:
+        for hour in range(hours):
+            self.job(start + timedelta(hours=hour))
+
+    def escalation(self) -> Escalation:
+        with self.db.uow() as uow:
+            row = uow.session.scalars(select(Escalation).order_by(Escalation.id)).first()
+            assert row is not None
+            uow.session.expunge_all()
+        return row
+
+    def steps(self) -> list[EscalationStep]:
+        with self.db.uow() as uow:
+            rows = list(uow.session.scalars(select(EscalationStep).order_by(EscalationStep.step)))
+            uow.session.expunge_all()
+        return rows
+
+    def audit(self, action: str) -> list[AuditEvent]:
+        with self.db.uow() as uow:
+            rows = list(uow.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+            uow.session.expunge_all()
+        return rows
+
+    def decide(self, user: str, decision: Decision, now: datetime) -> str:
+        return decide_now(self.db, fast_gateway(self.sandbox.url), user_id=user,
+                          request=DecisionRequest(self.escalation().id, decision),
+                          origin=views.DecisionOrigin(self.escalation().id), now=now,
+                          default_tz="America/New_York")
+
+
+@pytest.fixture
+def team(db: Database, db_url: str, sandbox: SlackSandbox) -> Team:
+    return Team(db, db_url, sandbox)
+
+
+def _valid(messages: list[dict[str, Any]]) -> None:
+    for message in messages:
+        assert validate_message(message["text"], message.get("blocks") or []) == []
+
+
+def _top_and_replies(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                              list[dict[str, Any]]]:
+    return ([m for m in messages if "thread_ts" not in m],
+            [m for m in messages if "thread_ts" in m])
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone)
+
+
+def _buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in message["blocks"] if b["type"] == "actions"
+            for e in b["elements"]}
+
+
+def test_thirty_days_of_hourly_runs_remind_once_per_level_and_climb_to_the_head(
+    team: Team, sandbox: SlackSandbox
+) -> None:
+    team.hourly(NOW, 30 * 24)
+    # Max: the escalation on Monday 23 Nov, one reminder in its thread two working days later.
+    (maxs,), max_replies = _top_and_replies(sandbox.dms("UMAX"))
+    (reminder,) = max_replies
+    assert reminder["thread_ts"] == maxs["ts"]
+    assert "Reminder: *Customer ACME* (ACME) is still to decide, 2 working days after it " \
+        "reached you" in _texts(reminder)
+    assert "If nobody decides within 2 more working days, it goes to Lia." in _texts(reminder)
+    reminded = team.audit("escalation.reminded")
+    steps = team.steps()
+    assert steps[0].reminded_at is not None
+    assert _local(steps[0].reminded_at, NEW_YORK).date().isoformat() == "2026-11-25"
+    # Up to Lia (Max's manager) after two more of Max's working days: Thanksgiving (Thu 26)
+    # does not count, so Monday 30 Nov; she gets it in her own hours in London.
+    raised = team.audit("escalation.raised")
+    assert [e.detail["to"] for e in raised] == ["ULIA", "UHANA"]
+    steps = team.steps()
+    # Each counted in the working days of the one who held it: Max's in New York, Lia's in
+    # London (her Friday began at 19:00 on Thursday in New York).
+    assert [(s.recipient, _local(s.reached_at, zone).date().isoformat())
+            for s, zone in zip(steps[1:], (NEW_YORK, LONDON), strict=True)] == [
+        ("ULIA", "2026-11-30"), ("UHANA", "2026-12-04")]
+    (lias,), lia_replies = _top_and_replies(sandbox.dms("ULIA"))
+    assert "Escalated to you: not decided by Max in 4 working days" in _texts(lias)
+    assert len(lia_replies) == 1 and lia_replies[0]["thread_ts"] == lias["ts"]
+    # Max's message says it went up (and still carries the buttons).
+    max_now = sandbox.dms("UMAX")[0]
+    assert "Went up to Lia on 30 Nov: not decided by Max in 4 working days" in _texts(max_now)
+    # Lia's manager: none; the head, Hana, has it last, with the policy's recommendation.
+    (hanas,), hana_replies = _top_and_replies(sandbox.dms("UHANA"))
+    assert "Escalated to you: not decided by Lia in 4 working days" in _texts(hanas)
+    assert "Recommended: send it to a collection agency." in _texts(hanas)
+    assert "2 contacts made (the 120+ days strategy's maximum: 2)" in _texts(hanas)
+    assert _buttons(hanas)[views.ACTION_ESC_AGENCY]["style"] == "primary"
+    assert "style" not in _buttons(hanas)[views.ACTION_ESC_LEGAL]
+    assert "Recommended" not in _texts(max_now) and "Recommended" not in _texts(lias)
+    assert len(hana_replies) == 1 and "Nobody is above this level." in _texts(hana_replies[0])
+    assert len(reminded) == 3
+    _valid(sandbox.messages())
+    assert [s.step for s in team.steps()] == [1, 2, 3]
+    assert team.escalation().step == 3
+
+
+def test_the_higher_level_arrives_in_her_working_hours(team: Team, sandbox: SlackSandbox) -> None:
+    team.hourly(NOW, 8 * 24)
+    (post,) = [c for c in sandbox.calls_to("chat.postMessage")
+               if c.params["channel"] == sandbox.dm_channel("ULIA")]
+    (step,) = [s for s in team.steps() if s.step == 2]
+    raised_at = step.reached_at
+    # Raised at midnight in New York (05:00 in London); told at 09:00 London, not before.
+    assert _local(raised_at, LONDON).hour == 5
+    told = team.audit("escalation.raised")[0]
+    assert told.detail["from_recipient"] == "UMAX"
+    with team.db.uow() as uow:
+        sent_at = uow.session.scalars(select(Delivery.sent_at).where(
+            Delivery.key == step.message_key)).one()
+    assert sent_at is not None and _local(sent_at, LONDON).hour == 9
+    assert _local(sent_at, LONDON).date() == _local(raised_at, LONDON).date()
+    assert post.params["text"].startswith("Escalation")
+
+
+def test_above_head_goes_straight_to_the_head(
+    db: Database, db_url: str, sandbox: SlackSandbox
+) -> None:
+    team = Team(db, db_url, sandbox, above="head")
+    team.hourly(NOW, 8 * 24)
+    assert [e.detail["to"] for e in team.audit("escalation.raised")] == ["UHANA"]
+    assert sandbox.dms("ULIA") == []
+    (hanas,) = [m for m in sandbox.dms("UHANA") if "thread_ts" not in m]
+    assert "Escalated to you: not decided by Max in 4 working days" in _texts(hanas)
+
+
+def test_the_level_holder_decides_and_a_non_manager_cannot(team: Team) -> None:
+    friday = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
+    team.hourly(NOW, 24 * 11 + 1)  # Hana holds it from Friday 4 Dec
+    with pytest.raises(NotAllowed, match="whoever it went up to"):
+        team.decide("UANA", Decision.AGENCY, friday)
+    assert team.escalation().step == 3
+    text = team.decide("UHANA", Decision.AGENCY, friday)
+    assert "agency" in text
+    escalation = team.escalation()
+    assert escalation.decision == Decision.AGENCY.value
+    with team.db.uow() as uow:
+        assert uow.session.get_one(Customer, team.customer).status is CustomerStatus.AGENCY
+
+
+def test_a_head_it_never_reached_cannot_decide(team: Team) -> None:
+    team.job(NOW)
+    with pytest.raises(NotAllowed):
+        team.decide("UHANA", Decision.AGENCY, NOW + timedelta(hours=1))
+
+
+def _reminder_hour() -> datetime:
+    return datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday 09:00 in New York
+
+
+def test_a_crash_between_send_and_record_of_the_reminder_sends_it_once(
+    team: Team, sandbox: SlackSandbox
+) -> None:
+    team.hourly(NOW, 47)  # up to Wednesday 13:00 UTC: told, not reminded yet
+    assert _top_and_replies(sandbox.dms("UMAX"))[1] == []
+    with pytest.raises(Crash):
+        team.job(_reminder_hour(), gateway=DiesAfterPosting(sandbox.url))
+    assert len(_top_and_replies(sandbox.dms("UMAX"))[1]) == 1
+    for minutes in (2, 10, 60, 120):
+        team.job(_reminder_hour() + timedelta(minutes=minutes))
+    (reply,) = _top_and_replies(sandbox.dms("UMAX"))[1]
+    assert "Reminder" in _texts(reply)
+    assert sandbox.calls_to("conversations.replies")  # found where Slack keeps it
+
+
+def test_two_runs_at_once_remind_once(team: Team, sandbox: SlackSandbox) -> None:
+    team.hourly(NOW, 47)
+    sandbox.slow("chat.postMessage", 0.1)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            team.job(_reminder_hour())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(_top_and_replies(sandbox.dms("UMAX"))[1]) == 1
+    assert len(team.audit("escalation.reminded")) == 1
+
+
+def test_a_snooze_that_ends_with_the_cause_still_there_pings_once(
+    team: Team, sandbox: SlackSandbox
+) -> None:
+    team.job(NOW)
+    with team.db.uow() as uow:
+        decide(uow, actor_slack_id="UMAX", request=DecisionRequest(
+            team.escalation().id, Decision.SNOOZE, days=7, text="customer on holiday"),
+            now=NOW + timedelta(hours=1), default_tz="America/New_York")
+        uow.commit()
+    team.hourly(NOW + timedelta(hours=2), 12 * 24)
+    top, replies = _top_and_replies(sandbox.dms("UMAX"))
+    awake = [r for r in replies if "snooze" in _texts(r)]
+    (ping,) = awake
+    assert "The snooze of *Customer ACME* (ACME) ended on Mon 30 Nov and it is still " \
+        "escalated" in _texts(ping)
+    assert len(team.audit("escalation.woke")) == 1
+    # The message no longer says it sleeps; the clock restarted at the snooze's end: the
+    # reminder two working days later (Wednesday 2 Dec), not during the snooze.
+    assert ":zzz:" not in _texts(top[0])
+    step = team.steps()[0]
+    assert step.woke_on is not None and step.woke_on.isoformat() == "2026-11-30"
+    assert step.reminded_at is not None
+    assert _local(step.reminded_at, NEW_YORK).date().isoformat() == "2026-12-02"
+    assert len(team.audit("escalation.reminded")) == 1
+    _valid(sandbox.messages())
+
+
+
+def test_a_digest_gets_one_reminder_for_all_its_escalations(
+    team: Team, sandbox: SlackSandbox
+) -> None:
+    team.per_run = "1"
+    other = team.ledger.account("BOLT", "5000.00", 130)
+    for days in (25, 20):
+        team.ledger.call(other, NOW - timedelta(days=days))
+    team.hourly(NOW, 3 * 24)
+    (digest,), replies = _top_and_replies(sandbox.dms("UMAX"))
+    assert digest["blocks"][0]["text"]["text"] == "2 escalations to decide"
+    (reminder,) = replies
+    assert reminder["thread_ts"] == digest["ts"]
+    text = _texts(reminder)
+    assert "Reminder: 2 escalations here are still to decide, 2 working days after" in text
+    assert "*Customer ACME* (ACME) · $3,000 past due" in text
+    assert "*Customer BOLT* (BOLT) · $5,000 past due" in text
+    assert len(team.audit("escalation.reminded")) == 2
+    _valid(sandbox.messages())
