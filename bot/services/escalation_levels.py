@@ -71,7 +71,6 @@ class LevelReport:
     reminded: list[int] = field(default_factory=list)
     raised: list[int] = field(default_factory=list)
     woke: list[int] = field(default_factory=list)
-    queued: list[str] = field(default_factory=list)  # delivery keys, for the caller to send
 
     @property
     def changed(self) -> list[int]:
@@ -185,7 +184,6 @@ def _remind(  # noqa: PLR0913 (the run's state, passed on)
         uow.audit(ACTOR, "escalation.reminded", "escalation", item.escalation.id,
                   step=item.step.step, recipient=item.step.recipient, key=key)
         report.reminded.append(item.escalation.id)
-    report.queued.append(key)
 
 
 def _held(session: Session, escalation_id: int) -> set[int]:
@@ -234,7 +232,6 @@ def _wake(  # noqa: PLR0913 (the run's state, passed on)
     uow.audit(ACTOR, "escalation.woke", "escalation", escalation.id, step=step.step,
               snoozed_until=until.isoformat(), key=key)
     report.woke.append(escalation.id)
-    report.queued.append(key)
 
 
 def send_replies(
