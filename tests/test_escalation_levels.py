@@ -33,6 +33,8 @@ from tests.test_escalation_delivery import DiesAfterPosting, _texts
 from tests.test_escalations_job import NOW, Ledger
 
 NEW_YORK, LONDON = ZoneInfo("America/New_York"), ZoneInfo("Europe/London")
+REMINDER_HOUR = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday 09:00 in New York
+RAISE_HOUR = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 00:00 in New York
 
 
 @pytest.fixture
@@ -81,6 +83,11 @@ class Team:
     def hourly(self, start: datetime, hours: int) -> None:
         for hour in range(hours):
             self.job(start + timedelta(hours=hour))
+
+    def at(self, *moments: datetime) -> None:
+        """Runs at these moments only: each catches up on what the hours between would do."""
+        for moment in moments:
+            self.job(moment)
 
     def escalation(self) -> Escalation:
         with self.db.uow() as uow:
@@ -181,7 +188,8 @@ def test_thirty_days_of_hourly_runs_remind_once_per_level_and_climb_to_the_head(
 
 
 def test_the_higher_level_arrives_in_her_working_hours(team: Team, sandbox: SlackSandbox) -> None:
-    team.hourly(NOW, 8 * 24)
+    team.at(NOW, REMINDER_HOUR)
+    team.hourly(RAISE_HOUR, 6)  # 05:00 to 10:00 in London on Monday 30 Nov
     (post,) = [c for c in sandbox.calls_to("chat.postMessage")
                if c.params["channel"] == sandbox.dm_channel("ULIA")]
     (step,) = [s for s in team.steps() if s.step == 2]
@@ -202,7 +210,7 @@ def test_above_head_goes_straight_to_the_head(
     db: Database, db_url: str, sandbox: SlackSandbox
 ) -> None:
     team = Team(db, db_url, sandbox, above="head")
-    team.hourly(NOW, 8 * 24)
+    team.at(NOW, REMINDER_HOUR, RAISE_HOUR, RAISE_HOUR + timedelta(hours=10))
     assert [e.detail["to"] for e in team.audit("escalation.raised")] == ["UHANA"]
     assert sandbox.dms("ULIA") == []
     (hanas,) = [m for m in sandbox.dms("UHANA") if "thread_ts" not in m]
@@ -211,7 +219,10 @@ def test_above_head_goes_straight_to_the_head(
 
 def test_the_level_holder_decides_and_a_non_manager_cannot(team: Team) -> None:
     friday = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
-    team.hourly(NOW, 24 * 11 + 1)  # Hana holds it from Friday 4 Dec
+    # Lia told Monday 30 Nov at 09:00 London, reminded Wednesday, raised to Hana on Friday.
+    team.at(NOW, REMINDER_HOUR, RAISE_HOUR, RAISE_HOUR + timedelta(hours=4),
+            datetime(2026, 12, 2, 9, 0, tzinfo=UTC), datetime(2026, 12, 4, 0, 0, tzinfo=UTC),
+            friday - timedelta(hours=3))
     with pytest.raises(NotAllowed, match="whoever it went up to"):
         team.decide("UANA", Decision.AGENCY, friday)
     assert team.escalation().step == 3
@@ -229,27 +240,23 @@ def test_a_head_it_never_reached_cannot_decide(team: Team) -> None:
         team.decide("UHANA", Decision.AGENCY, NOW + timedelta(hours=1))
 
 
-def _reminder_hour() -> datetime:
-    return datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # Wednesday 09:00 in New York
-
-
 def test_a_crash_between_send_and_record_of_the_reminder_sends_it_once(
     team: Team, sandbox: SlackSandbox
 ) -> None:
-    team.hourly(NOW, 47)  # up to Wednesday 13:00 UTC: told, not reminded yet
+    team.at(NOW, REMINDER_HOUR - timedelta(hours=1))  # told, not reminded yet
     assert _top_and_replies(sandbox.dms("UMAX"))[1] == []
     with pytest.raises(Crash):
-        team.job(_reminder_hour(), gateway=DiesAfterPosting(sandbox.url))
+        team.job(REMINDER_HOUR, gateway=DiesAfterPosting(sandbox.url))
     assert len(_top_and_replies(sandbox.dms("UMAX"))[1]) == 1
     for minutes in (2, 10, 60, 120):
-        team.job(_reminder_hour() + timedelta(minutes=minutes))
+        team.job(REMINDER_HOUR + timedelta(minutes=minutes))
     (reply,) = _top_and_replies(sandbox.dms("UMAX"))[1]
     assert "Reminder" in _texts(reply)
     assert sandbox.calls_to("conversations.replies")  # found where Slack keeps it
 
 
 def test_two_runs_at_once_remind_once(team: Team, sandbox: SlackSandbox) -> None:
-    team.hourly(NOW, 47)
+    team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
     sandbox.slow("chat.postMessage", 0.1)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -257,7 +264,7 @@ def test_two_runs_at_once_remind_once(team: Team, sandbox: SlackSandbox) -> None
     def worker() -> None:
         try:
             barrier.wait()
-            team.job(_reminder_hour())
+            team.job(REMINDER_HOUR)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -280,7 +287,11 @@ def test_a_snooze_that_ends_with_the_cause_still_there_pings_once(
             team.escalation().id, Decision.SNOOZE, days=7, text="customer on holiday"),
             now=NOW + timedelta(hours=1), default_tz="America/New_York")
         uow.commit()
-    team.hourly(NOW + timedelta(hours=2), 12 * 24)
+    monday, wednesday = datetime(2026, 11, 30, 14, 0, tzinfo=UTC), REMINDER_HOUR
+    team.at(NOW + timedelta(hours=2), wednesday, monday - timedelta(hours=1), monday,
+            monday + timedelta(hours=1), monday + timedelta(days=1),
+            monday + timedelta(days=2, hours=-1), monday + timedelta(days=2),
+            monday + timedelta(days=2, hours=1))
     top, replies = _top_and_replies(sandbox.dms("UMAX"))
     awake = [r for r in replies if "snooze" in _texts(r)]
     (ping,) = awake
@@ -306,7 +317,7 @@ def test_a_digest_gets_one_reminder_for_all_its_escalations(
     other = team.ledger.account("BOLT", "5000.00", 130)
     for days in (25, 20):
         team.ledger.call(other, NOW - timedelta(days=days))
-    team.hourly(NOW, 3 * 24)
+    team.at(NOW, REMINDER_HOUR, REMINDER_HOUR + timedelta(hours=1))
     (digest,), replies = _top_and_replies(sandbox.dms("UMAX"))
     assert digest["blocks"][0]["text"]["text"] == "2 escalations to decide"
     (reminder,) = replies
