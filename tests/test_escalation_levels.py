@@ -273,6 +273,7 @@ def test_two_runs_at_once_remind_once(team: Team, sandbox: SlackSandbox) -> None
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a run never ended"
     assert errors == []
     assert len(_top_and_replies(sandbox.dms("UMAX"))[1]) == 1
     assert len(team.audit("escalation.reminded")) == 1
