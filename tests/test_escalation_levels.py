@@ -141,6 +141,7 @@ def _buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
             for e in b["elements"]}
 
 
+@pytest.mark.slow
 def test_thirty_days_of_hourly_runs_remind_once_per_level_and_climb_to_the_head(
     team: Team, sandbox: SlackSandbox
 ) -> None:
