@@ -204,14 +204,20 @@ def test_sigterm_while_workers_start_is_a_clean_stop(
     with subprocess.Popen(
         [sys.executable, *start, "serve", "--host", "127.0.0.1", "--port", "0",
          "--workers", "2"],
-        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
     ) as process:
         assert process.stderr is not None
         # The parent announces the workers before they have started: stop them right there.
         while "worker processes" not in (line := process.stderr.readline()):
             assert line, "serve exited before starting its workers"
         process.send_signal(signal.SIGTERM)
-        _out, rest = process.communicate(timeout=20)
+        try:
+            _out, rest = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Not stopped: kill it and its workers, or leaving the block would wait forever.
+            os.killpg(process.pid, signal.SIGKILL)
+            _out, rest = process.communicate()
+            pytest.fail(f"serve --workers 2 did not stop within 20 s of SIGTERM:\n{rest}")
     assert process.returncode == 0, rest
     assert "ERROR" not in rest
 
