@@ -52,12 +52,17 @@ FLOOR_SQL = (
     " JOIN customers c ON c.id = i.customer_id WHERE i.status = 'open'"
     " GROUP BY c.collector_id, bucket",
     "SELECT c.collector_id, i.issue_date, SUM(i.amount) FROM invoices i JOIN customers c"
-    " ON c.id = i.customer_id WHERE i.status != 'void' AND i.issue_date >= :sales_from"
+    " ON c.id = {customer_id} WHERE i.status != 'void' AND i.issue_date >= :sales_from"
     " AND i.issue_date <= :d GROUP BY c.collector_id, i.issue_date",
     "SELECT c.collector_id, p.paid_on, SUM(p.amount) FROM payments p JOIN customers c"
     " ON c.id = p.customer_id WHERE p.paid_on >= :period_from AND p.paid_on <= :d"
     " GROUP BY c.collector_id, p.paid_on",
 )
+
+# The sales aggregate reads nearly every invoice: on SQLite its best plan scans invoices and looks
+# customers up by primary key (`+ 0` keeps SQLite from walking the customers' collector index
+# into invoices row by row, as the metrics' own query does); PostgreSQL plans it by statistics.
+CUSTOMER_ID = {"sqlite": "i.customer_id + 0", "postgresql": "i.customer_id"}
 
 
 def _ledger(customers: int, invoices: int) -> dict[str, tuple[str, list[tuple[Any, ...]]]]:
@@ -262,13 +267,15 @@ def bench(url: str, workdir: Path, repeat: int) -> dict[str, float]:
               "sales_from": date(AS_OF.year - 2, AS_OF.month, 1),
               "period_from": AS_OF - timedelta(days=PERIOD - 1)}
 
+    floor_sql = [sql.format(customer_id=CUSTOMER_ID[database.dialect]) for sql in FLOOR_SQL]
+
     def floor() -> int:
         with database.engine.connect() as connection:
-            return sum(len(connection.execute(text(sql), params).all()) for sql in FLOOR_SQL)
+            return sum(len(connection.execute(text(sql), params).all()) for sql in floor_sql)
 
     def aggregate() -> int:
         with database.engine.connect() as connection:
-            return len(connection.execute(text(FLOOR_SQL[0]), params).all())
+            return len(connection.execute(text(floor_sql[0]), params).all())
 
     def ours() -> Any:
         with database.uow() as uow:

@@ -67,12 +67,21 @@ class Bands:
     def size(self) -> int:
         return len(self.bounds) + 1
 
-    def total(self, bands: Sequence[Decimal], lo: int, hi: int | None = None) -> Decimal:
+    def total(self, bands: Sequence[int], lo: int, hi: int | None = None) -> Decimal:
         """Sum of the bands covering days past due in [lo, hi)."""
-        return sum(bands[self.index(lo):None if hi is None else self.index(hi)], ZERO)
+        return from_cents(sum(bands[self.index(lo):None if hi is None else self.index(hi)]))
 
-    def buckets(self, bands: Sequence[Decimal]) -> dict[Bucket, Decimal]:
-        return {bucket: sum(bands[lo:hi], ZERO) for bucket, lo, hi in self._bucket_slices}
+    def buckets(self, bands: Sequence[int]) -> dict[Bucket, Decimal]:
+        return {bucket: from_cents(sum(bands[lo:hi])) for bucket, lo, hi in self._bucket_slices}
+
+
+def in_cents(amount: Decimal) -> int:
+    """Money as integer cents (the sweep adds integers: exact, and faster than Decimal)."""
+    return int(amount.scaleb(2).to_integral_value())
+
+
+def from_cents(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
 
 
 Change = tuple[Scope, date, date, Decimal]  # (scope, due date, day, change of the balance)
@@ -91,18 +100,21 @@ def history_changes(histories: Iterable[InvoiceHistory], last: date) -> Iterator
 
 
 def sweep_bands(changes: Iterable[Change], first: date, last: date,
-                bands: Bands) -> dict[Scope, list[list[Decimal]]]:
-    """Per scope, the AR in each band at the end of every day from `first` to `last`, from the
-    balance changes (a change before `first` lands on it, one after `last` is ignored)."""
-    events: dict[date, list[tuple[Scope, date, Decimal]]] = defaultdict(list)
+                bands: Bands) -> dict[Scope, list[list[int]]]:
+    """Per scope, the AR in each band (in cents) at the end of every day from `first` to
+    `last`, from the balance changes (a change before `first` lands on it, one after `last` is
+    ignored)."""
+    events: dict[date, list[tuple[Scope, date, int]]] = defaultdict(list)
+    scopes: set[Scope] = set()
     for scope, due, day, delta in changes:
         if day <= last:
-            events[max(day, first)].append((scope, due, delta))
-    scopes = {scope for todays in events.values() for scope, _, _ in todays}
+            events[max(day, first)].append((scope, due, in_cents(delta)))
+            scopes.add(scope)
     width = bands.size()
-    open_by_due: dict[Scope, dict[date, Decimal]] = {s: defaultdict(lambda: ZERO) for s in scopes}
-    current: dict[Scope, list[Decimal]] = {s: [ZERO] * width for s in scopes}
-    series: dict[Scope, list[list[Decimal]]] = {s: [] for s in scopes}
+    open_by_due: dict[Scope, dict[date, int]] = {s: defaultdict(int) for s in scopes}
+    current: dict[Scope, list[int]] = {s: [0] * width for s in scopes}
+    series: dict[Scope, list[list[int]]] = {s: [] for s in scopes}
+    bounds = bands.bounds
     day = first
     while day <= last:
         if day > first:
@@ -115,11 +127,11 @@ def sweep_bands(changes: Iterable[Change], first: date, last: date,
                     if amount:
                         row[position] -= amount
                         row[position + 1] += amount
-        for scope, due, delta in events.get(day, ()):
-            open_by_due[scope][due] += delta
-            current[scope][bands.index((day - due).days)] += delta
+        for scope, due, moved in events.get(day, ()):
+            open_by_due[scope][due] += moved
+            current[scope][bisect_right(bounds, (day - due).days)] += moved
         for scope in scopes:
-            series[scope].append(list(current[scope]))
+            series[scope].append(current[scope].copy())
         day += timedelta(days=1)
     return series
 
@@ -165,7 +177,7 @@ class SalesHistory:
         return period, [(self.total(month, as_of), (as_of - month).days + 1), *earlier]
 
 
-def facts_on(bands: Bands, series: Sequence[Sequence[Decimal]], index: int, period_days: int,
+def facts_on(bands: Bands, series: Sequence[Sequence[int]], index: int, period_days: int,
              *, sales: SalesHistory, cash: Sequence[Decimal], origin: date,
              as_of: date) -> LedgerFacts:
     """One day's ledger facts from a scope's band series (day `index` is `as_of`)."""

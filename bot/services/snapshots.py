@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.db.models import ARSnapshot, Customer, Invoice, PaymentAllocation, TeamMember
+from bot.db.sql import scan_key
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
@@ -99,30 +100,31 @@ def _in_scope(currency: str, last: date) -> ColumnElement[bool]:
 
 
 def _plain_changes(session: Session, since: date, last: date, currency: str) -> list[Change]:
-    """The balance changes of the invoices whose balance is amount less applied (nearly all),
-    summed in SQL by (collector, due date, day): the amount on the first day the sweep sees
-    the invoice (its issue, or `since`), less each allocation on its day (or that first day,
-    if earlier). An invoice paid off before the window nets to nothing and is left out."""
-    totals = _allocation_totals()
+    """Every invoice's balance changes as if its balance were amount less applied (all but a
+    rare few, which `_clamped_histories` corrects), summed in SQL by (collector, due date,
+    day): the amount on the first day the sweep sees the invoice (its issue, or `since`), less
+    each allocation on its day (or that first day, if earlier). An invoice paid off before the
+    window nets to nothing and is left out. No per-invoice aggregate: one scan of the invoices
+    and one of the allocations."""
     seen = _later(Invoice.issue_date, literal(since, Date))
+    customer_id = scan_key(session.get_bind().dialect, Invoice.customer_id)
     issued = (
         select(Customer.collector_id.label("scope"), Invoice.due_date.label("due"),
                seen.label("day"), Invoice.amount.label("delta"))
-        .join(Customer, Customer.id == Invoice.customer_id)
-        .outerjoin(totals, totals.c.invoice_id == Invoice.id)
-        .where(_in_scope(currency, last), _plain(totals))
+        .join(Customer, Customer.id == customer_id)
+        .where(_in_scope(currency, last))
     )
     applied = (
         select(Customer.collector_id, Invoice.due_date, _later(PaymentAllocation.applied_on, seen),
                -PaymentAllocation.amount)
         .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .join(totals, totals.c.invoice_id == Invoice.id)
-        .where(_in_scope(currency, last), _plain(totals), PaymentAllocation.applied_on <= last)
+        .where(_in_scope(currency, last), PaymentAllocation.applied_on <= last)
     )
     both = union_all(issued, applied).subquery()
     net = func.sum(both.c.delta)
-    rows = session.execute(
+    # Hundreds of thousands of plain rows: read through Core (no ORM row processing).
+    rows = session.connection().execute(
         select(both.c.scope, both.c.due, both.c.day, net)
         .group_by(both.c.scope, both.c.due, both.c.day)
         .having(net != 0)
@@ -131,8 +133,9 @@ def _plain_changes(session: Session, since: date, last: date, currency: str) -> 
 
 
 def _clamped_histories(session: Session, last: date,
-                       currency: str) -> Iterator[InvoiceHistory]:
-    """The rare invoices whose balance the as-of rule clamps: the rule at each day it moves."""
+                       currency: str) -> tuple[list[InvoiceHistory], list[Change]]:
+    """The rare invoices whose balance the as-of rule clamps: the rule at each day it moves,
+    and, to take back, the plain changes `_plain_changes` counted for them."""
     totals = _allocation_totals()
     rows = session.execute(
         select(Invoice.id, Customer.collector_id, Invoice.issue_date, Invoice.due_date,
@@ -143,7 +146,7 @@ def _clamped_histories(session: Session, last: date,
     ).tuples()
     invoices = {row[0]: row for row in rows}
     if not invoices:
-        return
+        return [], []
     applied: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for invoice_id, day, amount in session.execute(
         select(PaymentAllocation.invoice_id, PaymentAllocation.applied_on,
@@ -151,13 +154,18 @@ def _clamped_histories(session: Session, last: date,
         .where(PaymentAllocation.invoice_id.in_(sorted(invoices)))
     ).tuples():
         applied[invoice_id].append((day, Decimal(amount)))
+    histories: list[InvoiceHistory] = []
+    taken_back: list[Change] = []
     for invoice_id, scope, issued, due, amount in invoices.values():
         entries = applied[invoice_id]
         turns = sorted({issued, *(day for day, _ in entries if day > issued)})
         steps = [(day, balance_on(Decimal(amount), sum((a for on, a in entries if on <= day),
                                                        ZERO), issued=issued, day=day))
                  for day in turns]
-        yield InvoiceHistory(scope=scope, due=due, steps=steps)
+        histories.append(InvoiceHistory(scope=scope, due=due, steps=steps))
+        taken_back.append((scope, due, issued, -Decimal(amount)))
+        taken_back.extend((scope, due, max(on, issued), a) for on, a in entries if on <= last)
+    return histories, taken_back
 
 
 def ledger_facts_series(session: Session, first: date, last: date,
@@ -166,14 +174,15 @@ def ledger_facts_series(session: Session, first: date, last: date,
     """Every day's ledger facts from `first` to `last`, per collector, in one sweep."""
     since = first - timedelta(days=max(period_days, ROLL_DAYS))
     bands = Bands(period_days)
-    changes = [*_plain_changes(session, since, last, currency),
-               *history_changes(_clamped_histories(session, last, currency), last)]
+    clamped, taken_back = _clamped_histories(session, last, currency)
+    changes = [*_plain_changes(session, since, last, currency), *taken_back,
+               *history_changes(clamped, last)]
     series = sweep_bands(changes, since, last, bands)
     origin = sales_origin(first, period_days)
     sales = by_scope(credit_sales_by_day(session, origin, last, currency))
     # Cash counts over each day's period only (sales go back to the countback's months).
     cash = by_scope(cash_received(session, period_first(first, period_days), last))
-    empty = [[ZERO] * bands.size()] * ((last - since).days + 1)
+    empty = [[0] * bands.size()] * ((last - since).days + 1)
     out: dict[date, dict[Scope, LedgerFacts]] = {}
     scopes = series.keys() | sales.keys() | cash.keys()
     sales_sums = {s: SalesHistory(prefix_sums(sales.get(s, {}), origin, last), origin)
