@@ -28,9 +28,10 @@ layers: $(STAMP)
 
 # Two pytest workers per core (each with its own SQLite copies and PostgreSQL schema): most tests
 # wait on another process (the sandbox, a subprocess), so a core has room for two. PYTEST_WORKERS=0
-# runs them in this process. --dist loadgroup hands out one test (or one xdist_group) at a time,
-# slow ones first (tests/conftest.py), so no worker is left with a queue of long tests at the end
-# (the default `load` hands each worker a run of consecutive tests up front).
+# runs them in this process. --dist loadgroup hands out one test at a time, slow ones first
+# (tests/conftest.py), so no worker is left with a queue of long tests at the end (the default
+# `load` hands each worker a run of consecutive tests up front). Its xdist_group marks have no
+# effect with pytest 9.2 (xdist 3.8 renames item._nodeid, which pytest no longer reads).
 PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
 unit: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup

@@ -24,9 +24,6 @@ TODAY = date(2026, 11, 24)
 # Smaller than the demo's 300 / 4,000 so the tests stay fast; the same code paths.
 CUSTOMERS = 120
 INVOICES = 1500
-# One worker runs the module (`make test` distributes with --dist loadgroup): the demo_run
-# fixture (a whole demo, ~15 s on a loaded machine) is built once, not once per worker.
-pytestmark = pytest.mark.xdist_group("demo")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -44,10 +44,6 @@ from tests.e2e.conftest import (
 )
 from tests.slack_fixtures import SANDBOX_TOKEN, TEAM_CHANNEL, fast_gateway
 
-# One worker runs the module (`make test` distributes with --dist loadgroup): each engine's
-# stage (a seeded ledger, the app, the morning lists) is built once, not once per worker.
-pytestmark = pytest.mark.xdist_group("hostile_corpus")
-
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
