@@ -296,3 +296,39 @@ def test_the_backup_covering_can_work_the_list_and_no_one_else(
         record_row_outcome(db, slack_gateway, user_id="ULEO", row=other,
                            outcome=Outcome.REACHED, now=tuesday + timedelta(minutes=5),
                            default_tz="America/New_York")
+
+
+def test_a_change_committed_while_a_render_is_on_its_way_still_reaches_slack(
+    db: Database, slack_sandbox: SlackSandbox, slack_gateway: SlackGateway, seeded: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two clicks at once: the first click's render is taken before the second click commits,
+    and reaches Slack after the second click's refresh. The first refresh then renders again."""
+    run_call_lists(db, slack_gateway, seeded, now=NY_MORNING)
+    with db.uow() as uow:
+        call_list = uow.session.scalars(select(CallList)).one()
+        list_id, collector = call_list.id, call_list.collector_id
+        first, second = (e.customer_id for e in call_list.entries[:2])
+
+    def click(customer: int, minutes: int) -> None:
+        with db.uow() as uow:
+            uow.session.add(ContactAttempt(customer_id=customer, collector_id=collector,
+                                           at=NY_MORNING + timedelta(minutes=minutes),
+                                           outcome=Outcome.REACHED, source="button"))
+            uow.commit()
+
+    click(first, 1)
+    real_update = slack_gateway.update_message
+    updates: list[str] = []
+
+    def update_after_the_second_click(*args: Any, **kwargs: Any) -> Any:
+        if not updates:
+            click(second, 2)  # commits after this render was taken, before it reaches Slack
+        updates.append(args[2])
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(slack_gateway, "update_message", update_after_the_second_click)
+    refresh_call_list_messages(db, slack_gateway, list_id, now=NY_MORNING + timedelta(minutes=3))
+    [shown] = slack_sandbox.dms("UANA")
+    assert "Done 2 of" in str(shown["blocks"]), updates
+    assert len(updates) == 2  # the stale render, then the one with both outcomes

@@ -401,16 +401,47 @@ def render_list_messages(
     return render_backup_notice(view, backup_name=backup.name if backup else recipient, now=now)
 
 
+# Renders a refresh may send before it stops chasing later changes (each one after a change
+# that committed while the previous render was on its way to Slack).
+REFRESH_ROUNDS = 3
+
+
 def refresh_call_list_messages(
     database: Database, gateway: SlackGateway, call_list_id: int, *, now: datetime
 ) -> int:
     """Re-render the list from the database and update every message it was sent as.
 
     Called after a change. The render runs in a writer's transaction on purpose: renders then
-    queue behind each other and behind the changes, so the last one sees every change. In a
-    reader's snapshot, a render that began before a concurrent click committed could reach
-    Slack after that click's render and leave the list stale.
+    queue behind each other and behind the changes. But the update reaches Slack after that
+    transaction: a render of an older state can arrive after a newer one. So, once Slack has
+    it, the list is rendered again; if a change committed in between, that render goes too
+    (up to REFRESH_ROUNDS). The refresh that updates Slack last has then seen the list as it
+    stands.
     """
+    updated, sent = 0, None
+    for _ in range(REFRESH_ROUNDS):
+        messages, refs = _list_messages(database, call_list_id, now=now)
+        shown = [(m.text, m.blocks) for m in messages]
+        if shown == sent:
+            break
+        if len(refs) != len(messages):
+            logger.warning("call list %s: %d message(s) sent, %d rendered; updating the common "
+                           "ones", call_list_id, len(refs), len(messages))
+        for ref, message in zip(refs, messages, strict=False):
+            try:
+                gateway.update_message(ref["channel"], ref["ts"], message.text, message.blocks)
+                updated += 1
+            except SlackError as exc:
+                # The database already holds the outcome; the next refresh shows it.
+                logger.warning("call list %s: chat.update failed: %s", call_list_id, exc.code)
+        sent = shown
+    return updated
+
+
+def _list_messages(
+    database: Database, call_list_id: int, *, now: datetime
+) -> tuple[list[Message], list[dict[str, str]]]:
+    """The list's messages as they read now, and the Slack messages it was sent as."""
     with database.uow() as uow:
         messages = render_list_messages(uow.session, call_list_id, now=now)
         call_list = uow.session.get(CallList, call_list_id)
@@ -423,15 +454,4 @@ def refresh_call_list_messages(
             )
         )
         refs = list(delivery.messages or []) if delivery is not None else []
-    if len(refs) != len(messages):
-        logger.warning("call list %s: %d message(s) sent, %d rendered; updating the common ones",
-                       call_list_id, len(refs), len(messages))
-    updated = 0
-    for ref, message in zip(refs, messages, strict=False):
-        try:
-            gateway.update_message(ref["channel"], ref["ts"], message.text, message.blocks)
-            updated += 1
-        except SlackError as exc:
-            # The database already holds the outcome; the next refresh shows it.
-            logger.warning("call list %s: chat.update failed: %s", call_list_id, exc.code)
-    return updated
+    return messages, refs
