@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text  # noqa: E402
 
 from bench.call_lists import COLLECTORS, TODAY  # noqa: E402
-from bench.metrics import FLOOR_SQL, PERIOD, _best, _fresh, _ledger, _load  # noqa: E402
+from bench.metrics import PERIOD, _best, _fresh, _ledger, _load, floor_sql  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.domain.policy import default_policy_text  # noqa: E402
 from bot.services.metrics import MetricsConfig, metrics_as_of  # noqa: E402
@@ -86,9 +86,11 @@ def bench(url: str, repeat: int) -> dict[str, float]:
               "sales_from": AS_OF.replace(year=AS_OF.year - 2, day=1),
               "period_from": AS_OF - timedelta(days=PERIOD - 1)}
 
+    statements = floor_sql(database.dialect)
+
     def floor() -> int:
         with database.engine.connect() as connection:
-            return sum(len(connection.execute(text(sql), params).all()) for sql in FLOOR_SQL)
+            return sum(len(connection.execute(text(sql), params).all()) for sql in statements)
 
     def metrics() -> Any:
         with database.uow() as uow:
