@@ -19,7 +19,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -219,6 +219,23 @@ def _fresh(engine: str, workdir: Path) -> tuple[str, Callable[[], None]]:
     return scratch_schema(PG_URL, prefix="bench")
 
 
+def scratch_databases(choice: str) -> Iterator[tuple[str, str, Path]]:
+    """(engine, url, a scratch directory) for each engine asked for ("both": SQLite then
+    PostgreSQL), on a fresh migrated database dropped afterwards; an engine without a server is
+    said skipped and left out."""
+    for engine in ["sqlite", "postgresql"] if choice == "both" else [choice]:
+        with tempfile.TemporaryDirectory() as workdir:
+            try:
+                url, drop = _fresh(engine, Path(workdir))
+            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
+                print(f"{engine}: skipped: {str(exc).splitlines()[0]}")
+                continue
+            try:
+                yield engine, url, Path(workdir)
+            finally:
+                drop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--customers", type=int, default=100_000)
@@ -226,30 +243,20 @@ def main() -> int:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     print(f"call lists for {COLLECTORS} collectors: {args.customers:,} customers,"
           f" {args.invoices:,} invoices; best of {args.repeat}")
     print(f"{'engine, ledger':<24} {'floor (1 SQL aggregate)':>24} {'all 50 lists':>13}"
           f" {'ratio':>6} {'calls':>6}  target ratio <= 1.5")
-    for engine in engines:
-        with tempfile.TemporaryDirectory() as workdir:
-            try:
-                url, drop = _fresh(engine, Path(workdir))
-            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
-                print(f"{engine:<11} skipped: {str(exc).splitlines()[0]}")
-                continue
-            try:
-                # The first morning (nobody called yet), then four weeks into the routine.
-                for history, label in ((False, "first morning"), (True, "4 weeks in")):
-                    _load(url, args.customers, args.invoices, history=history)
-                    result = bench(url, args.repeat)
-                    ratio = result["lists"] / result["floor"]
-                    print(f"{engine + ', ' + label:<24} {result['floor']:>22.3f} s"
-                          f" {result['lists']:>11.3f} s {ratio:>6.2f} {int(result['calls']):>6}"
-                          f"  ({int(result['customers_past_due']):,} customers past due;"
-                          f" {result['full_loads']:g} of {COLLECTORS} collectors loaded in full)")
-            finally:
-                drop()
+    for engine, url, _workdir in scratch_databases(args.engine):
+        # The first morning (nobody called yet), then four weeks into the routine.
+        for history, label in ((False, "first morning"), (True, "4 weeks in")):
+            _load(url, args.customers, args.invoices, history=history)
+            result = bench(url, args.repeat)
+            ratio = result["lists"] / result["floor"]
+            print(f"{engine + ', ' + label:<24} {result['floor']:>22.3f} s"
+                  f" {result['lists']:>11.3f} s {ratio:>6.2f} {int(result['calls']):>6}"
+                  f"  ({int(result['customers_past_due']):,} customers past due;"
+                  f" {result['full_loads']:g} of {COLLECTORS} collectors loaded in full)")
     return 0
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.call_lists import NOW, TODAY, _fresh, _load  # noqa: E402
+from bench.call_lists import NOW, TODAY, _load, scratch_databases  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.db.models import Dispute  # noqa: E402
 from bot.domain.vocabulary import DisputeStatus  # noqa: E402
@@ -125,30 +124,20 @@ def main() -> int:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     print(f"escalation job: {args.customers:,} customers, {args.invoices:,} invoices, 25,000"
           f" attempts, 2,500 promises, {DISPUTES:,} disputes; floor and steady best of"
           f" {args.repeat}")
     print(f"{'engine':<11} {'floor (5 aggregates)':>21} {'first run':>10} {'ratio':>6}"
           f" {'steady run':>11} {'ratio':>6}  target steady ratio <= 1.5")
-    for engine in engines:
-        with tempfile.TemporaryDirectory() as workdir:
-            try:
-                url, drop = _fresh(engine, Path(workdir))
-            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
-                print(f"{engine:<11} skipped: {str(exc).splitlines()[0]}")
-                continue
-            try:
-                for history in (False, True):
-                    _load(url, args.customers, args.invoices, history=history)
-                _disputes(url, args.customers)
-                r = bench(url, args.repeat)
-                print(f"{engine:<11} {r['floor']:>19.3f} s {r['first']:>8.3f} s"
-                      f" {r['first'] / r['floor']:>6.2f} {r['steady']:>9.3f} s"
-                      f" {r['steady'] / r['floor']:>6.2f}  ({r['checked']:,} accounts judged;"
-                      f" first run opened {r['opened']:,}; steady changed {r['changed']})")
-            finally:
-                drop()
+    for engine, url, _workdir in scratch_databases(args.engine):
+        for history in (False, True):
+            _load(url, args.customers, args.invoices, history=history)
+        _disputes(url, args.customers)
+        r = bench(url, args.repeat)
+        print(f"{engine:<11} {r['floor']:>19.3f} s {r['first']:>8.3f} s"
+              f" {r['first'] / r['floor']:>6.2f} {r['steady']:>9.3f} s"
+              f" {r['steady'] / r['floor']:>6.2f}  ({r['checked']:,} accounts judged;"
+              f" first run opened {r['opened']:,}; steady changed {r['changed']})")
     print(f"(as of {NOW:%Y-%m-%d %H:%M} UTC; run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
     return 0
 

@@ -25,7 +25,6 @@ import argparse
 import csv
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.call_lists import COLLECTORS, TODAY, _fresh, _rows  # noqa: E402
+from bench.call_lists import COLLECTORS, TODAY, _rows, scratch_databases  # noqa: E402
 from bot.db import Database  # noqa: E402
 
 PERIOD = 90
@@ -326,23 +325,13 @@ def main() -> int:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     tables = _ledger(args.customers, args.invoices)
     print(f"metrics as of {AS_OF}, {PERIOD}-day period: {args.customers:,} customers,"
           f" {args.invoices:,} invoices, {len(tables['payments'][1]):,} payments,"
           f" {COLLECTORS} collectors; best of {args.repeat}")
-    for engine in engines:
-        with tempfile.TemporaryDirectory() as workdir:
-            try:
-                url, drop = _fresh(engine, Path(workdir))
-            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
-                print(f"{engine}: skipped: {str(exc).splitlines()[0]}")
-                continue
-            try:
-                _load(url, tables)
-                r = bench(url, Path(workdir), args.repeat)
-            finally:
-                drop()
+    for engine, url, workdir in scratch_databases(args.engine):
+        _load(url, tables)
+        r = bench(url, workdir, args.repeat)
         print(f"\n{engine}")
         print(f"  floor (3 bare aggregates)   {r['floor']:8.3f} s")
         print(f"  metrics_as_of (all)         {r['metrics']:8.3f} s  "

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from bench.call_lists import COLLECTORS, TODAY  # noqa: E402
-from bench.metrics import PERIOD, _best, _fresh, _ledger, _load, floor_sql  # noqa: E402
+from bench.call_lists import COLLECTORS, TODAY, scratch_databases  # noqa: E402
+from bench.metrics import PERIOD, _best, _ledger, _load, floor_sql  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.domain.policy import default_policy_text  # noqa: E402
 from bot.services.metrics import MetricsConfig, metrics_as_of  # noqa: E402
@@ -126,24 +125,14 @@ def main() -> int:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     tables = _ledger(args.customers, args.invoices)
     tables["contact_attempts"] = _calls(args.customers)
     print(f"weekly recap as of {AS_OF}: {args.customers:,} customers, {args.invoices:,} invoices,"
           f" {len(tables['contact_attempts'][1]):,} calls over {WEEKS} weeks;"
           f" best of {args.repeat} (shared machine: compare the ratios)")
-    for engine in engines:
-        with tempfile.TemporaryDirectory() as workdir:
-            try:
-                url, drop = _fresh(engine, Path(workdir))
-            except Exception as exc:  # noqa: BLE001 - no server: say so and go on
-                print(f"{engine}: skipped: {str(exc).splitlines()[0]}")
-                continue
-            try:
-                _load(url, tables)
-                r = bench(url, args.repeat)
-            finally:
-                drop()
+    for engine, url, _workdir in scratch_databases(args.engine):
+        _load(url, tables)
+        r = bench(url, args.repeat)
         print(f"\n{engine}")
         print(f"  floor (3 bare aggregates)   {r['floor']:8.3f} s")
         print(f"  metrics_as_of (all)         {r['metrics']:8.3f} s   "
