@@ -19,6 +19,7 @@ from bot.settings import Settings, load_settings
 from bot.slack.blockkit import validate_message
 from bot.slack.client import SlackGateway
 from scheduler.jobs import JobContext, JobResult, run_job
+from tests.at_once import run_at_once
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 from tests.test_deliveries import Crash
 from tests.test_escalations_job import NOW, Ledger
@@ -218,24 +219,8 @@ def test_two_runs_at_once_send_each_once(
     for n in range(3):
         _stale(ledger, f"C{n}")
     sandbox.slow("chat.postMessage", 0.1)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            _job(db, sandbox, db_url, NOW)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    # Both runs ended: the second waited for the channel the first held, not for its lease.
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    # Both runs end: the second waits for the channel the first holds, not for its lease.
+    run_at_once(lambda: _job(db, sandbox, db_url, NOW))
     assert len(sandbox.dms("UMAX")) == 3
     with db.uow() as uow:
         assert len(uow.session.scalars(select(Escalation)).all()) == 3

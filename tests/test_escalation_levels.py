@@ -6,7 +6,6 @@ or with two runs at once; every message valid Block Kit."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from bot.slack.blockkit import validate_message
 from bot.slack.client import SlackGateway
 from bot.views import escalation_actions as views
 from scheduler.jobs import JobContext, JobResult, run_job
+from tests.at_once import run_at_once
 from tests.slack_fixtures import SANDBOX_TOKEN, fast_gateway
 from tests.test_deliveries import Crash
 from tests.test_escalation_delivery import DiesAfterPosting, _texts
@@ -259,23 +259,7 @@ def test_a_crash_between_send_and_record_of_the_reminder_sends_it_once(
 def test_two_runs_at_once_remind_once(team: Team, sandbox: SlackSandbox) -> None:
     team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
     sandbox.slow("chat.postMessage", 0.1)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            team.job(REMINDER_HOUR)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a run never ended"
-    assert errors == []
+    run_at_once(lambda: team.job(REMINDER_HOUR))
     assert len(_top_and_replies(sandbox.dms("UMAX"))[1]) == 1
     assert len(team.audit("escalation.reminded")) == 1
 
