@@ -108,12 +108,15 @@ def _ledger(
                                           Outcome.LEFT_VOICEMAIL])
                     s.add(ContactAttempt(customer_id=customer.id, collector_id=owner.id,
                                          at=at, outcome=outcome, source="command"))
-            if rng.random() < 0.04:
+            if rng.random() < 0.06:
+                # A callback around today (due today in one zone, passed or ahead in another),
+                # or one whose day passed long ago.
+                at = NOW - timedelta(days=rng.randrange(1, 25))
                 s.add(ContactAttempt(
-                    customer_id=customer.id, collector_id=owner.id,
-                    at=NOW - timedelta(days=rng.randrange(1, 6)),
+                    customer_id=customer.id, collector_id=owner.id, at=at,
                     outcome=Outcome.CALLBACK_REQUESTED, source="command",
-                    callback_at=NOW + timedelta(hours=rng.randrange(-30, 40))))
+                    callback_at=rng.choice([NOW + timedelta(hours=rng.randrange(-30, 40)),
+                                            at + timedelta(days=rng.randrange(1, 4))])))
             if rng.random() < 0.05:
                 broken = rng.random() < 0.4
                 s.add(PromiseToPay(
@@ -132,7 +135,9 @@ def _full_lists(db: Database, policy: Policy) -> Lists:
     curve = default_curve()
     with db.uow() as uow:
         members = uow.session.query(TeamMember).all()
-        states = load_account_states(uow.session, collector_ids=None, today=TODAY, now=NOW)
+        # Each call dated in its collector's zone, as compute_lists dates it.
+        states = load_account_states(uow.session, collector_ids=None, today=TODAY, now=NOW,
+                                     zones={m.id: ZoneInfo(m.timezone) for m in members})
         return {
             m.slack_user_id: ([
                 (i.customer_id, i.score)

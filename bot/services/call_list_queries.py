@@ -345,17 +345,25 @@ def _promises_in_force(today: date) -> ColumnElement[bool]:
 
 
 def _with_commitments(now: datetime, today: date) -> Any:
-    """Customers with an open or recently broken promise, or a callback request: always loaded.
+    """Customers with an open or recently broken promise, or a callback asked for today or
+    later: always loaded.
 
-    The same promises `_promises` reads and the same window `_contact_history` reads, so
-    every account the rules may put first is among them.
+    The same promises `_promises` reads and the callbacks of the window `_contact_history`
+    reads, so every account the rules may put first is among them. A callback whose day has
+    passed in every zone is neither due today nor a reason to wait: the account is ranked as
+    any other (its call is a contact like the rest), not loaded on top of the candidates.
     """
     promised = select(PromiseToPay.customer_id).where(_promises_in_force(today))
     callbacks = select(ContactAttempt.customer_id).where(
-        ContactAttempt.callback_at.is_not(None),
+        ContactAttempt.callback_at >= _first_instant_of(today),
         ContactAttempt.at >= now - timedelta(days=HISTORY_DAYS),
     )
     return promised.union(callbacks)
+
+
+def _first_instant_of(day: date) -> datetime:
+    """An instant no later than `day`'s midnight in any zone (UTC+14 starts it first)."""
+    return datetime.combine(day, time.min, tzinfo=_UTC) - timedelta(hours=14)
 
 
 def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
