@@ -16,12 +16,14 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.db.models import AuditEvent, Customer, Delivery, Escalation, EscalationStep, TeamMember
 from bot.domain.escalation_decisions import Decision
-from bot.domain.vocabulary import CustomerStatus, Role
+from bot.domain.vocabulary import CustomerStatus, DeliveryStatus, Role
 from bot.sandbox.web_api import SlackSandbox
+from bot.services.delivery_sender import claim_next
 from bot.services.errors import NotAllowed
 from bot.services.escalation_clicks import decide_now
 from bot.services.escalation_decisions import DecisionRequest, decide
-from bot.settings import load_settings
+from bot.services.escalation_levels import run_levels
+from bot.settings import Settings, load_settings
 from bot.slack.blockkit import validate_message
 from bot.slack.client import SlackGateway
 from bot.views import escalation_actions as views
@@ -71,14 +73,22 @@ class Team:
         for days in (25, 20):
             self.ledger.call(self.customer, NOW - timedelta(days=days))
 
-    def job(self, now: datetime, gateway: SlackGateway | None = None) -> JobResult:
-        settings = load_settings(
+    def settings(self) -> Settings:
+        return load_settings(
             DATABASE_URL=self.db_url, SLACK_BOT_TOKEN=SANDBOX_TOKEN,
             SLACK_API_URL=self.sandbox.url, COLLECTBOT_TIMEZONE="America/New_York",
             COLLECTBOT_ESCALATION_REMIND_DAYS="2", COLLECTBOT_ESCALATION_ABOVE=self.above,
             COLLECTBOT_ESCALATIONS_PER_RUN=self.per_run)
-        context = JobContext(self.db, gateway or fast_gateway(self.sandbox.url), settings)
+
+    def job(self, now: datetime, gateway: SlackGateway | None = None) -> JobResult:
+        context = JobContext(self.db, gateway or fast_gateway(self.sandbox.url), self.settings())
         return run_job("escalations", context, now)
+
+    def queue_levels(self, now: datetime) -> None:
+        """The levels' part of a run up to its commit: replies queued for the senders, not sent."""
+        with self.db.uow() as uow:
+            run_levels(uow, self.settings(), now=now)
+            uow.commit()
 
     def hourly(self, start: datetime, hours: int) -> None:
         for hour in range(hours):
@@ -314,3 +324,51 @@ def test_a_digest_gets_one_reminder_for_all_its_escalations(
     assert "*Customer BOLT* (BOLT) · $5,000 past due" in text
     assert len(team.audit("escalation.reminded")) == 2
     _valid(sandbox.messages())
+
+
+def _reminder_row(team: Team) -> Delivery:
+    with team.db.uow() as uow:
+        (row,) = uow.session.scalars(
+            select(Delivery).where(Delivery.key.startswith("escalation-reminder:")))
+        uow.session.expunge_all()
+    return row
+
+
+@pytest.mark.parametrize("decision", [Decision.AGENCY, Decision.SNOOZE])
+def test_a_reminder_still_queued_when_the_manager_decides_is_never_sent(
+    team: Team, sandbox: SlackSandbox, decision: Decision
+) -> None:
+    team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
+    team.queue_levels(REMINDER_HOUR)  # queued for the senders (as when Slack holds it back)
+    assert _reminder_row(team).status is DeliveryStatus.PENDING
+    decided_at = REMINDER_HOUR + timedelta(minutes=5)
+    with team.db.uow() as uow:
+        decide(uow, actor_slack_id="UMAX", request=DecisionRequest(
+            team.escalation().id, decision, days=7, text="on holiday"),
+            now=decided_at, default_tz="America/New_York")
+        uow.commit()
+    row = _reminder_row(team)
+    assert row.status is DeliveryStatus.SKIPPED
+    assert row.error is not None and "before it was sent" in row.error
+    # Neither a sender of the pool nor a later run sends it.
+    assert claim_next(team.db, holder="pool", now=decided_at + timedelta(hours=1)) is None
+    team.job(decided_at + timedelta(hours=1))
+    assert _top_and_replies(sandbox.dms("UMAX"))[1] == []
+
+
+def test_a_digest_reminder_stays_queued_when_one_of_its_escalations_is_decided(
+    team: Team, sandbox: SlackSandbox
+) -> None:
+    team.per_run = "1"
+    other = team.ledger.account("BOLT", "5000.00", 130)
+    for days in (25, 20):
+        team.ledger.call(other, NOW - timedelta(days=days))
+    team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
+    team.queue_levels(REMINDER_HOUR)
+    assert _reminder_row(team).key.endswith(":digest")
+    with team.db.uow() as uow:
+        decide(uow, actor_slack_id="UMAX", now=REMINDER_HOUR, default_tz="America/New_York",
+               request=DecisionRequest(team.escalation().id, Decision.AGENCY))
+        uow.commit()
+    # It names BOLT too, still to decide.
+    assert _reminder_row(team).status is DeliveryStatus.PENDING

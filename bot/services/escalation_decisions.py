@@ -29,6 +29,7 @@ from bot.domain.escalation_decisions import (
 from bot.domain.vocabulary import EscalationStatus, Role
 from bot.services import roster
 from bot.services.errors import InvalidInput, NotAllowed, NotFound, ServiceError
+from bot.services.escalation_replies import withdraw_replies
 from bot.services.escalations import close_escalation
 from bot.services.refresh import lists_showing
 from bot.views.text import inline
@@ -223,6 +224,8 @@ def _snooze(change: _Change) -> str:
     change.uow.audit(change.member.slack_user_id, "escalation.snoozed", "escalation",
                      escalation.id, customer_id=escalation.customer_id,
                      until=until.isoformat(), reason=change.request.text)
+    withdraw_replies(change.uow.session, escalation.id, why="snoozed before it was sent",
+                     now=change.now)
     return words
 
 

@@ -43,6 +43,12 @@ from bot.services.escalation_delivery import (
     WorkingHours,
     level_detail,
 )
+from bot.services.escalation_replies import (
+    DIGEST_SUFFIX,
+    REPLY_KIND,
+    awake_key,
+    reminder_key,
+)
 from bot.services.escalations import ACTOR
 from bot.settings import Settings
 from bot.slack.client import SlackGateway
@@ -50,18 +56,6 @@ from bot.views.escalations import awake_message, digest_reminder_message, remind
 from bot.views.text import Message
 
 logger = logging.getLogger(__name__)
-
-REPLY_KIND = "escalation-reply"  # a reminder or a snooze's end, in the message's thread
-
-
-def reminder_key(escalation_id: int, step: int) -> str:
-    """The delivery key of the one reminder an escalation gets at a step."""
-    return f"escalation-reminder:{escalation_id}:{step}"
-
-
-def awake_key(escalation_id: int, snoozed_until: date) -> str:
-    """The delivery key of the ping when one snooze of an escalation ends."""
-    return f"escalation-awake:{escalation_id}:{snoozed_until.isoformat()}"
 
 
 @dataclass
@@ -176,7 +170,7 @@ def _remind(  # noqa: PLR0913 (the run's state, passed on)
         message = reminder_message(details[0], days=days,
                                    next_holder=above.name if above is not None else None)
     else:
-        key += ":digest"
+        key += DIGEST_SUFFIX
         message = digest_reminder_message(details, days=days)
     _reply(uow, first, key, message)
     for item in items:

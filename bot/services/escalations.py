@@ -57,6 +57,7 @@ from bot.domain.vocabulary import (
 from bot.services.accounts import account_summary
 from bot.services.call_list_queries import past_due_totals
 from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
+from bot.services.escalation_replies import withdraw_replies
 from bot.services.policy import current_policy
 from bot.services.roster import member_zone, open_escalations_for
 from bot.views.escalations import AttemptSeen, EscalationDetail
@@ -290,6 +291,8 @@ def close_escalation(  # noqa: PLR0913 (a closing names who, why and how)
     uow.audit(actor, f"escalation.{status.value}", "escalation", escalation.id,
               customer_id=escalation.customer_id, reason=escalation.close_reason,
               decision=decision)
+    withdraw_replies(uow.session, escalation.id, now=now,
+                     why=f"escalation {status.value} before it was sent")
 
 
 # --- listing -------------------------------------------------------------------------------
