@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.escalations import (
     EscalationFacts,
+    Reason,
     close_reason,
     escalation_reasons,
     is_settled,
@@ -218,3 +219,23 @@ def test_rules_turned_off_and_stored() -> None:
     assert body["segments"][0]["escalate"]["no_contact_days"] is None
     assert policy_from_dict(body) == policy
     assert texts(facts(last_contact_on=ago(90)), policy.segments[0]) == []
+
+
+def test_evidence_text_is_what_the_json_column_stores() -> None:
+    """The steady run compares the evidence as text, written out by hand: it must be exactly
+    json.dumps' text (SQLAlchemy's serializer for the column), whatever the evidence holds."""
+    import json
+
+    from bot.services.escalations import _evidence, _evidence_json
+
+    cases = [
+        [],
+        [Reason("no_contact", "x", "2026-11-02")],
+        [Reason("no_contact", "x", "2026-11-02"), Reason("attempts", "y", "never"),
+         Reason("broken_promises", "z", "promise 12"), Reason("past_due", "p", "2026-01-31"),
+         Reason("dispute", "d", "dispute 7")],
+        [Reason("dispute", "d", 'a "quoted" \\ note\twith é, ✓ and \x01'),
+         Reason("dispute", "d", "the later one wins")],
+    ]
+    for reasons in cases:
+        assert _evidence_json(reasons) == json.dumps(_evidence(reasons))

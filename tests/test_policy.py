@@ -17,6 +17,7 @@ from bot.domain.aging import Bucket
 from bot.domain.policy import (
     Policy,
     PolicyError,
+    SegmentIndex,
     default_policy,
     default_policy_text,
     parse_policy,
@@ -112,6 +113,22 @@ def test_first_matching_segment_wins() -> None:
     assert policy.segment_for(Bucket.DAYS_61_90, Decimal("9999.99"), "KEY ").name == "key tier old"
     assert policy.segment_for(Bucket.DAYS_31_60, Decimal("500"), "key").name == "everyone"
     assert policy.segment_for(Bucket.DAYS_91_120, Decimal("500"), "standard").name == "everyone"
+
+
+def test_segment_index_finds_what_segment_for_finds() -> None:
+    """The index a whole book is judged with answers as the policy does, for every bucket,
+    tier spelling and balance at and around each bound."""
+    for policy in (parse_policy(SMALL_YAML), default_policy()):
+        index = SegmentIndex(policy)
+        bounds = {m for s in policy.segments
+                  for m in (s.match.min_past_due, s.match.max_past_due) if m is not None}
+        balances = {Decimal(0), Decimal("0.01"), Decimal("123456.78")} | {
+            b + d for b in bounds for d in (Decimal("-0.01"), Decimal(0), Decimal("0.01"))}
+        for bucket in Bucket:
+            for tier in ("key", "KEY ", "standard", "small", ""):
+                for balance in sorted(balances):
+                    assert index.segment_for(bucket, balance, tier) == policy.segment_for(
+                        bucket, balance, tier), (bucket, tier, balance)
 
 
 def test_balance_range_is_min_inclusive_max_exclusive() -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def key_in(
@@ -55,7 +56,9 @@ def money_value(value: object) -> Decimal:
     NUMERIC as REAL, so its float sum is rounded back to cents."""
     if isinstance(value, Decimal):
         return value
-    return Decimal(str(value or 0)).quantize(CENT)
+    if value is None:
+        return ZERO  # a sum over no rows
+    return Decimal(str(value)).quantize(CENT)
 
 
 def date_value(value: object) -> date | None:

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from bot.domain.aging import Bucket, bucket_for, days_past_due
 from bot.domain.money import format_money
-from bot.domain.policy import EscalationRules, Policy, Segment
+from bot.domain.policy import EscalationRules, Policy, Segment, SegmentIndex
 from bot.domain.vocabulary import CustomerStatus, EscalationLevel
 
 NO_CONTACT = "no_contact"
@@ -82,9 +83,11 @@ class OpenEscalation:
     snoozed_until: date | None
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One rule that holds: its words with the numbers, and the evidence it is about."""
+class Reason(NamedTuple):
+    """One rule that holds: its words with the numbers, and the evidence it is about.
+
+    A named tuple: a run builds one per rule per account of the book (cheaper than a frozen
+    dataclass, as immutable)."""
 
     rule: str
     text: str
@@ -99,7 +102,7 @@ def _days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
-def segment_of(facts: EscalationFacts, policy: Policy, today: date) -> Segment:
+def segment_of(facts: EscalationFacts, policy: Policy | SegmentIndex, today: date) -> Segment:
     """The strategy the account is worked by today (its aging bucket, balance and tier)."""
     bucket = bucket_for(facts.oldest_due, today) if facts.oldest_due else Bucket.CURRENT
     return policy.segment_for(bucket, facts.past_due, facts.tier)
@@ -121,16 +124,25 @@ def standing(facts: EscalationFacts, segment: Segment) -> str | None:
     return None
 
 
+def _latest(*days: date | None) -> date | None:
+    latest = None
+    for day in days:
+        if day is not None and (latest is None or day > latest):
+            latest = day
+    return latest
+
+
 def _silent_since(facts: EscalationFacts) -> date | None:
     """The day the account's silence began: the last call, payment or past-due date."""
-    days = [d for d in (facts.last_contact_on, facts.last_paid_on, facts.oldest_due) if d]
-    return max(days) if days else None
+    return _latest(facts.last_contact_on, facts.last_paid_on, facts.oldest_due)
 
 
 def _no_contact(facts: EscalationFacts, rules: EscalationRules, today: date) -> Reason | None:
-    since = _silent_since(facts)
     limit = rules.no_contact_days
-    if limit is None or facts.past_due <= 0 or since is None:
+    if limit is None or facts.past_due <= 0:
+        return None
+    since = _silent_since(facts)
+    if since is None:
         return None
     silent = (today - since).days
     if silent < limit:
@@ -140,8 +152,7 @@ def _no_contact(facts: EscalationFacts, rules: EscalationRules, today: date) -> 
 
 
 def _reached_since(facts: EscalationFacts) -> date | None:
-    days = [d for d in (facts.last_reached_on, facts.last_paid_on) if d]
-    return max(days) if days else None
+    return _latest(facts.last_reached_on, facts.last_paid_on)
 
 
 def _attempts(facts: EscalationFacts, segment: Segment) -> Reason | None:

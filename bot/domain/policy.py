@@ -91,12 +91,17 @@ class SegmentMatch:
 
     def covers(self, bucket: Bucket, past_due: Decimal, tier: str) -> bool:
         """Whether an account in this bucket, with this balance and tier, is in the segment."""
-        return (
-            (not self.buckets or bucket in self.buckets)
-            and (not self.tiers or tier.strip().lower() in self.tiers)
-            and (self.min_past_due is None or past_due >= self.min_past_due)
-            and (self.max_past_due is None or past_due < self.max_past_due)
-        )
+        return self.covers_kind(bucket, tier) and self.covers_balance(past_due)
+
+    def covers_kind(self, bucket: Bucket, tier: str) -> bool:
+        """Whether the bucket and the tier are the segment's (whatever the balance)."""
+        return (not self.buckets or bucket in self.buckets) and (
+            not self.tiers or tier.strip().lower() in self.tiers)
+
+    def covers_balance(self, past_due: Decimal) -> bool:
+        """Whether the balance is within the segment's bounds (whatever the bucket and tier)."""
+        low, high = self.min_past_due, self.max_past_due
+        return (low is None or past_due >= low) and (high is None or past_due < high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,27 @@ class Policy:
             if segment.name == name:
                 return segment
         raise LookupError(f"no segment named {name!r}")
+
+
+class SegmentIndex:
+    """`Policy.segment_for` over a whole book: the segments a (bucket, tier) can be in are
+    narrowed once, so each account checks only balance bounds."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._segments = policy.segments
+        self._candidates: dict[tuple[Bucket, str], tuple[Segment, ...]] = {}
+
+    def segment_for(self, bucket: Bucket, past_due: Decimal, tier: str) -> Segment:
+        """The first segment that covers the account, as `Policy.segment_for` finds it."""
+        key = (bucket, tier)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = tuple(s for s in self._segments if s.match.covers_kind(bucket, tier))
+            self._candidates[key] = candidates
+        for segment in candidates:
+            if segment.match.covers_balance(past_due):
+                return segment
+        raise LookupError("policy has no catch-all segment")
 
 
 # --- parsing -------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from bot.domain.calendar import local_date
 from bot.domain.holdout import TreatmentResolver
 from bot.domain.likelihood import LikelihoodCurve
 from bot.domain.money import CENT, format_money
-from bot.domain.policy import Policy, Segment
+from bot.domain.policy import Policy, Segment, SegmentIndex
 from bot.domain.vocabulary import CustomerStatus
 
 # Urgency multipliers. A promise or a callback due today is a commitment the customer made for
@@ -98,31 +98,6 @@ class ScoredAccount:
         return (self.group, -self.score, -self.account.past_due, self.account.customer_id)
 
 
-class _SegmentIndex:
-    """Segments narrowed per (bucket, tier) once, so each account checks only balance bounds."""
-
-    def __init__(self, policy: Policy) -> None:
-        self._policy = policy
-        self._candidates: dict[tuple[Bucket, str], tuple[Segment, ...]] = {}
-
-    def segment_for(self, bucket: Bucket, past_due: Decimal, tier: str) -> Segment:
-        key = (bucket, tier)
-        candidates = self._candidates.get(key)
-        if candidates is None:
-            normal = tier.strip().lower()
-            candidates = tuple(
-                s for s in self._policy.segments
-                if (not s.match.buckets or bucket in s.match.buckets)
-                and (not s.match.tiers or normal in s.match.tiers)
-            )
-            self._candidates[key] = candidates
-        for segment in candidates:
-            low, high = segment.match.min_past_due, segment.match.max_past_due
-            if (low is None or past_due >= low) and (high is None or past_due < high):
-                return segment
-        raise LookupError("policy has no catch-all segment")
-
-
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
@@ -154,7 +129,7 @@ def _left_off(account: AccountState, *, today: date, callback_day: date | None) 
 
 def _strategy(
     account: AccountState,
-    segments: _SegmentIndex,
+    segments: SegmentIndex,
     bucket: Bucket,
     treatments: TreatmentResolver | None,
 ) -> Segment:
@@ -179,7 +154,7 @@ def _overdue(since: int | None, interval: int) -> Decimal | None:
 
 def score_account(
     account: AccountState,
-    segments: _SegmentIndex,
+    segments: SegmentIndex,
     curve: LikelihoodCurve,
     *,
     today: date,
@@ -290,7 +265,7 @@ def build_call_list(
         raise ValueError(f"daily call target must be 0 or more, got {target}")
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    segments = _SegmentIndex(policy)
+    segments = SegmentIndex(policy)
     excluded: Counter[str] = Counter()
     eligible: list[ScoredAccount] = []
     for account in accounts:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import gc
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +38,7 @@ from bot.importer.report import ImportReport, RowError
 from bot.importer.source import CsvSource, ImportFileError
 from bot.importer.team import TeamImporter
 from bot.importer.values import FORMULA_STARTS, AmountReader
+from bot.memory import fewer_collections
 
 log = logging.getLogger(__name__)
 
@@ -106,22 +105,6 @@ def _check_rejects_path(rejects: Path, source: Path) -> None:
         raise ImportFileError(f"--rejects {rejects}: is the file being imported")
     if not os.access(rejects.parent, os.W_OK | os.X_OK):
         raise ImportFileError(f"--rejects {rejects}: directory {rejects.parent} is not writable")
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic collector less often while rows stream through.
-
-    A batch allocates tuples by the thousand and nearly all die by reference counting; at the
-    default generation-0 threshold (700) the collector rescans live batches hundreds of times
-    per batch, a fifth of a large import's time.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 50_000), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _check_date_format(date_format: str | None) -> None:
@@ -205,7 +188,7 @@ def import_file(
         )
         bar = ProgressBar(f"importing {kind}", source.size) if progress else None
         try:
-            with _fewer_collections():
+            with fewer_collections():
                 _stream(source, importer, report, rejects, bar)
             if report.ok or skip_invalid:
                 _after(uow, context, assign=assign, actor=actor)

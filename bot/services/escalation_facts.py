@@ -9,7 +9,7 @@ recent promises and open disputes. Never one query per account.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -76,8 +76,8 @@ def raw(column: Any) -> Any:
 
 def invoice_totals(first: date, last: date) -> Any:
     """Per customer with an open invoice: past due outside disputes and its oldest due date
-    (due before `first`, the earliest local today), the same for invoices due in [first, last)
-    (past due only where today is later), and the disputed past-due balance."""
+    (due before `first`, the earliest local today), the disputed past-due balance, and the same
+    as the first two for invoices due in [first, last) (past due only where today is later)."""
     balance = Invoice.amount - Invoice.amount_paid
     late = Invoice.due_date < first
     edge = and_(Invoice.due_date >= first, Invoice.due_date < last)
@@ -98,6 +98,21 @@ def invoice_totals(first: date, last: date) -> Any:
     )
 
 
+# An account's invoice figures as the facts read them: past due outside disputes and its
+# oldest due date (before the earliest today), the disputed balance, and past due and oldest
+# due date on the day between the earliest and the latest today (zero and None when they agree).
+Sums = tuple[Decimal, date | None, Decimal, Decimal, date | None]
+NO_SUMS: Sums = (ZERO, None, ZERO, ZERO, None)
+
+
+def _sums(row: Sequence[Any]) -> Sums:
+    """invoice_totals' figures (after the customer id) as money and dates, each read once."""
+    if len(row) > 3:
+        return (money_value(row[0]), date_value(row[1]), money_value(row[2]),
+                money_value(row[3]), date_value(row[4]))
+    return money_value(row[0]), date_value(row[1]), money_value(row[2]), ZERO, None
+
+
 def load_facts(
     session: Session,
     calendar: Calendar,
@@ -110,74 +125,79 @@ def load_facts(
     and of every account in `include` whatever its status or balance."""
     first, last = calendar.days
     connection = session.connection()
-    # The aggregate alone (the floor's shape), then the customers: joined here, not in SQL.
-    totals = {row[0]: tuple(row[1:]) for row in connection.execute(
-        invoice_totals(first, last))}
-    empty = (None,) * (len(next(iter(totals.values()))) if totals else 3)
-    rows = []
-    for customer in connection.execute(
-        select(Customer.id, Customer.status, Customer.tier, Customer.collector_id)
+    # The aggregate (the floor's shape) joined to the active customers it names: the database
+    # looks each up by primary key, cheaper than reading every customer here.
+    totals = invoice_totals(first, last).subquery()
+    key, *figures = totals.c
+    rows: list[tuple[Any, ...]] = []
+    active = CustomerStatus.ACTIVE
+    for customer_id, tier, collector_id, *values in connection.execute(
+        select(Customer.id, Customer.tier, Customer.collector_id, *figures)
+        .join_from(totals, Customer, Customer.id == key)
         .where(Customer.status == CustomerStatus.ACTIVE)
-    ):
-        sums = totals.get(customer[0])
-        if sums is None:
-            continue
-        owed = _owed(sums)
+    ).all():
+        sums = _sums(values)
+        owed = sums[0] + sums[2] + sums[3]  # past due on the latest today, disputes included
         if owed > 0 and owed >= min_balance:
-            rows.append((*customer, *sums))
+            rows.append((customer_id, active, tier, collector_id, sums))
     seen = {row[0] for row in rows}
     extra = [customer for customer in include if customer not in seen]
     if extra:
-        rows += [(*customer, *totals.get(customer[0], empty)) for customer in connection.execute(
-            select(Customer.id, Customer.status, Customer.tier, Customer.collector_id)
-            .where(key_in(connection, Customer.id, extra)))]
+        scope = _scope(session, extra)
+        extra_totals = {row[0]: _sums(row[1:]) for row in connection.execute(
+            invoice_totals(first, last).where(scope(Invoice.customer_id)))}
+        rows += [(customer_id, CustomerStatus(status), tier, collector_id,
+                  extra_totals.get(customer_id, NO_SUMS))
+                 for customer_id, status, tier, collector_id in connection.execute(
+                     select(Customer.id, Customer.status, Customer.tier, Customer.collector_id)
+                     .where(key_in(connection, Customer.id, extra)))]
     return _assemble(session, calendar, rows, broken_window_days)
 
 
-def _owed(sums: tuple[Any, ...]) -> Decimal:
-    """Past due, disputed included, on the latest today (what the minimum balance reads)."""
-    owed = money_value(sums[0]) + money_value(sums[2])
-    return owed + money_value(sums[3]) if len(sums) > 3 else owed
-
-
 def _assemble(
-    session: Session, calendar: Calendar, rows: list[Any], broken_window_days: int
+    session: Session, calendar: Calendar, rows: list[tuple[Any, ...]], broken_window_days: int
 ) -> LoadedFacts:
     if not rows:
         return LoadedFacts({}, {})
     loaded = _scope(session, [row[0] for row in rows])
     collectors = {row[0]: row[3] for row in rows}
-    contacts = _contacts(session, loaded)
+    contacts = _contacts(session, loaded, calendar, collectors)
     paid = _last_payments(session, loaded)
     unreached = _unreached(session, loaded, paid, calendar, collectors)
     start = datetime.combine(calendar.days[0] - timedelta(days=broken_window_days + 1), time.min,
                              tzinfo=calendar.team_zone)
     promises = _promises(session, loaded, start, calendar, collectors)
     disputes = _disputes(session, loaded)
+    first = calendar.days[0]
+    no_contact: tuple[date | None, date | None] = (None, None)
+    no_promise: tuple[tuple[date, ...], int | None, date | None] = ((), None, None)
     facts = {}
-    for row in rows:
-        customer_id, status, tier, collector_id = row[:4]
-        today = calendar.today(collector_id)
-        past_due, oldest = _past_due(row, today, calendar.days[0])
-        last_call, last_reach = contacts.get(customer_id, (None, None))
-        broken, latest_broken, last_promise = promises.get(customer_id, ((), None, None))
-        opened, dispute_id = disputes.get(customer_id, (None, None))
+    for customer_id, status, tier, collector_id, sums in rows:
+        past_due, oldest, disputed, edge_due, edge_oldest = sums
+        if edge_oldest is not None and calendar.today(collector_id) > first:
+            # Today is later here than the earliest today: the day between is past due too.
+            past_due += edge_due
+            oldest = edge_oldest if oldest is None or edge_oldest < oldest else oldest
+        last_call_on, last_reached_on = contacts.get(customer_id, no_contact)
+        broken, latest_broken, last_promise = promises.get(customer_id, no_promise)
+        dispute = disputes.get(customer_id)
         facts[customer_id] = EscalationFacts(
             customer_id=customer_id,
-            status=CustomerStatus(status),
+            status=status,
             tier=tier,
             past_due=past_due,
             oldest_due=oldest,
-            disputed=money_value(row[6]),
-            last_contact_on=calendar.local(last_call, collector_id),
-            last_reached_on=calendar.local(last_reach, collector_id),
+            disputed=disputed,
+            last_contact_on=last_call_on,
+            last_reached_on=last_reached_on,
             last_paid_on=paid.get(customer_id),
             unreached_attempts=unreached.get(customer_id, 0),
             broken_on=broken,
             latest_broken_id=latest_broken,
             last_promise_on=last_promise,
-            dispute_opened_on=calendar.local(opened, collector_id),
-            dispute_id=dispute_id,
+            dispute_opened_on=None if dispute is None else calendar.local(
+                dispute[0], collector_id),
+            dispute_id=None if dispute is None else dispute[1],
         )
     return LoadedFacts(facts, collectors)
 
@@ -196,22 +216,12 @@ def _scope(session: Session, customer_ids: list[int]) -> Scope:
     return lambda column: key_in(connection, column, customer_ids)
 
 
-def _past_due(row: Any, today: date, first: date) -> tuple[Decimal, date | None]:
-    """The account's past due and oldest due date on its collector's today: the sums due
-    before the earliest today, plus those due on the day between when today is later."""
-    past_due, oldest = money_value(row[4]), date_value(row[5])
-    if len(row) > 7 and today > first and row[7] is not None:
-        past_due += money_value(row[7])
-        edge = date_value(row[8])
-        oldest = edge if oldest is None or (edge is not None and edge < oldest) else oldest
-    return past_due, oldest
-
-
 def _contacts(
-    session: Session, loaded: Scope
-) -> dict[int, tuple[datetime | None, datetime | None]]:
-    """Per customer: the last call and the last right-party contact (any time)."""
-    rows = session.execute(
+    session: Session, loaded: Scope, calendar: Calendar, collectors: dict[int, int | None]
+) -> dict[int, tuple[date | None, date | None]]:
+    """Per loaded customer: the local days of the last call and of the last right-party
+    contact (any time)."""
+    rows = session.connection().execute(
         select(
             ContactAttempt.customer_id,
             raw(func.max(ContactAttempt.at).filter(
@@ -222,12 +232,22 @@ def _contacts(
         .where(loaded(ContactAttempt.customer_id))
         .group_by(ContactAttempt.customer_id)
     ).all()
-    return {customer: (moment_value(call), moment_value(reach)) for customer, call, reach in rows}
+    days = {}
+    for customer, call, reach in rows:
+        if customer in collectors:
+            zone = calendar.zone(collectors[customer])
+            days[customer] = (_local_day(call, zone), _local_day(reach, zone))
+    return days
+
+
+def _local_day(raw_moment: object, zone: ZoneInfo) -> date | None:
+    moment = moment_value(raw_moment)
+    return None if moment is None else local_date(moment, zone)
 
 
 def _last_payments(session: Session, loaded: Scope) -> dict[int, date]:
     """Per customer: the day of the last payment received (a reversal is not one)."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Payment.customer_id, raw(func.max(Payment.paid_on)))
         .where(loaded(Payment.customer_id), Payment.amount > 0)
         .group_by(Payment.customer_id)
@@ -249,7 +269,7 @@ def _unreached(
         .group_by(ContactAttempt.customer_id)
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(ContactAttempt.customer_id, raw(ContactAttempt.at))
         .outerjoin(reach, reach.c.customer_id == ContactAttempt.customer_id)
         .where(loaded(ContactAttempt.customer_id), ContactAttempt.outcome.in_(UNREACHED_OUTCOMES),
@@ -273,7 +293,7 @@ def _promises(
 ) -> dict[int, tuple[tuple[date, ...], int | None, date | None]]:
     """Per customer: the days recent promises broke, the latest broken one, the day the latest
     promise was made."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(PromiseToPay.customer_id, PromiseToPay.id, PromiseToPay.status,
                raw(PromiseToPay.resolved_on), raw(PromiseToPay.created_at))
         .where(loaded(PromiseToPay.customer_id), or_(
@@ -306,7 +326,7 @@ def _disputes(
 ) -> dict[int, tuple[datetime, int]]:
     """Per customer: the oldest open dispute (when it was opened, its id)."""
     result: dict[int, tuple[datetime, int]] = {}
-    for customer, dispute_id, opened_at in session.execute(
+    for customer, dispute_id, opened_at in session.connection().execute(
         select(Dispute.customer_id, Dispute.id, raw(Dispute.opened_at))
         .where(loaded(Dispute.customer_id), Dispute.status == DisputeStatus.OPEN)
         .order_by(Dispute.customer_id, Dispute.opened_at.desc(), Dispute.id.desc())

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from json.encoder import encode_basestring_ascii as _json_text
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Text, cast, func, insert, select, update
@@ -47,13 +48,14 @@ from bot.domain.escalations import (
     segment_of,
 )
 from bot.domain.handoff import handoff_due
-from bot.domain.policy import Policy, Segment
+from bot.domain.policy import Policy, Segment, SegmentIndex
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
     CustomerStatus,
     EscalationStatus,
     PromiseStatus,
 )
+from bot.memory import fewer_collections
 from bot.services.accounts import account_summary
 from bot.services.call_list_queries import past_due_totals
 from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
@@ -88,8 +90,7 @@ class EscalationRun:
                 f"{len(self.merged)} merged, {len(self.closed)} closed, {self.open_now} open")
 
 
-@dataclass(frozen=True)
-class _Open:
+class _Open(NamedTuple):
     """An open escalation as the run reads it (plain columns: a book may have thousands)."""
 
     id: int
@@ -103,8 +104,7 @@ class _Open:
         return dict(json.loads(self.evidence_json)) if self.evidence_json else {}
 
 
-@dataclass(frozen=True)
-class _Finding:
+class _Finding(NamedTuple):
     segment: Segment
     today: date
     reasons: list[Reason]
@@ -123,15 +123,22 @@ def run_escalations(
     """Apply the rules to every account: open, merge and close escalations (not committed)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    with fewer_collections():  # the book's facts live until the run ends
+        run = _run(uow, now, team_zone, actor)
+    logger.info("%s", run.summary())
+    return run
+
+
+def _run(uow: UnitOfWork, now: datetime, team_zone: str | ZoneInfo, actor: str) -> EscalationRun:
     session = uow.session
     xact_lock(session.connection(), ESCALATION_LOCK_KEY)
     _, policy = current_policy(session)
     calendar = team_calendar(session, now, team_zone)
     # The evidence as its stored JSON text: compared, not decoded, unless it changed.
-    open_rows = [_Open(*row) for row in session.execute(
+    open_rows = list(map(_Open._make, session.connection().execute(
         select(Escalation.id, Escalation.customer_id, Escalation.reason,
                cast(Escalation.evidence, Text))
-        .where(Escalation.status == EscalationStatus.OPEN))]
+        .where(Escalation.status == EscalationStatus.OPEN))))
     loaded = load_facts(
         session, calendar,
         min_balance=min(s.escalate.min_balance for s in policy.segments),
@@ -156,18 +163,17 @@ def run_escalations(
                          why=lambda row: _why_closed(row, loaded, policy, calendar))
     opened = _open_new(uow, findings, now=now, actor=actor)
     open_now = len(open_rows) - len(closed) + len(opened)
-    run = EscalationRun(len(loaded.facts), opened, merged, closed, open_now, handoffs)
-    logger.info("%s", run.summary())
-    return run
+    return EscalationRun(len(loaded.facts), opened, merged, closed, open_now, handoffs)
 
 
 def _findings(
     loaded: LoadedFacts, policy: Policy, calendar: Calendar
 ) -> tuple[dict[int, _Finding], dict[int, tuple[int, int]]]:
     findings, handoffs = {}, {}
+    segments = SegmentIndex(policy)
     for customer_id, facts in loaded.facts.items():
         today = calendar.today(loaded.collectors[customer_id])
-        segment = segment_of(facts, policy, today)
+        segment = segment_of(facts, segments, today)
         reasons = escalation_reasons(facts, segment, today)
         if reasons:
             findings[customer_id] = _Finding(segment, today, reasons)
@@ -181,14 +187,22 @@ def _evidence(reasons: Sequence[Reason]) -> dict[str, str]:
     return {reason.rule: reason.evidence for reason in reasons}
 
 
+def _evidence_json(reasons: Sequence[Reason]) -> str:
+    """json.dumps(_evidence(reasons)), written out: the steady run compares it for every open
+    escalation, and the general encoder costs more than the rules."""
+    seen: dict[str, str] = {}
+    for reason in reasons:
+        seen[reason.rule] = f"{_json_text(reason.rule)}: {_json_text(reason.evidence)}"
+    return "{" + ", ".join(seen.values()) + "}"
+
+
 def _merge(row: _Open, reasons: list[Reason], now: datetime) -> dict[str, Any] | None:
     """The update that brings an open escalation's reasons up to date (None: they are)."""
-    evidence = _evidence(reasons)
     text = reasons_text(reasons)[:REASON_CHARS]
     # The column's JSON is json.dumps' (SQLAlchemy's serializer): equal text, equal evidence.
-    if text == row.reason and json.dumps(evidence) == row.evidence_json:
+    if text == row.reason and _evidence_json(reasons) == row.evidence_json:
         return None
-    return {"id": row.id, "reason": text, "evidence": evidence, "updated_at": now}
+    return {"id": row.id, "reason": text, "evidence": _evidence(reasons), "updated_at": now}
 
 
 def _why_closed(row: _Open, loaded: LoadedFacts, policy: Policy, calendar: Calendar) -> str:
