@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+BULK_THRESHOLD = 50_000  # generation-0 allocations between collections during a bulk pass
+
+_lock = threading.Lock()
+_passes = 0  # bulk passes running (threads of one process share the collector)
+_saved: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -14,11 +21,19 @@ def fewer_collections() -> Iterator[None]:
     Such a pass allocates rows and small objects by the hundred thousand, none in a cycle: they
     die by reference counting or live until the pass ends. At the default generation-0
     threshold (700) the collector rescans the live ones hundreds of times: a fifth of a large
-    import's time, a quarter of the escalation job's.
+    import's time, a quarter of the escalation job's. The thresholds are the process's: the
+    first pass in raises them, the last one out puts them back.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 50_000), *before[1:])
+    global _passes, _saved  # noqa: PLW0603 (one collector per process)
+    with _lock:
+        if _passes == 0:
+            _saved = gc.get_threshold()
+            gc.set_threshold(max(_saved[0], BULK_THRESHOLD), *_saved[1:])
+        _passes += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _lock:
+            _passes -= 1
+            if _passes == 0:
+                gc.set_threshold(*_saved)
