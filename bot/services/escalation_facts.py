@@ -181,23 +181,13 @@ def _assemble(
         last_call_on, last_reached_on = contacts.get(customer_id, no_contact)
         broken, latest_broken, last_promise = promises.get(customer_id, no_promise)
         dispute = disputes.get(customer_id)
+        # Positional, in the fields' order (keywords cost more than the rules: one per account).
         facts[customer_id] = EscalationFacts(
-            customer_id=customer_id,
-            status=status,
-            tier=tier,
-            past_due=past_due,
-            oldest_due=oldest,
-            disputed=disputed,
-            last_contact_on=last_call_on,
-            last_reached_on=last_reached_on,
-            last_paid_on=paid.get(customer_id),
-            unreached_attempts=unreached.get(customer_id, 0),
-            broken_on=broken,
-            latest_broken_id=latest_broken,
-            last_promise_on=last_promise,
-            dispute_opened_on=None if dispute is None else calendar.local(
-                dispute[0], collector_id),
-            dispute_id=None if dispute is None else dispute[1],
+            customer_id, status, tier, past_due, oldest, disputed,
+            last_call_on, last_reached_on, paid.get(customer_id), unreached.get(customer_id, 0),
+            broken, latest_broken, last_promise,
+            None if dispute is None else calendar.local(dispute[0], collector_id),
+            None if dispute is None else dispute[1],
         )
     return LoadedFacts(facts, collectors)
 

@@ -251,7 +251,7 @@ def _open_new(
             "created_at": now,
             "step": 1,
         }
-        for customer_id, finding in findings.items()
+        for customer_id, finding in sorted(findings.items())  # ids in account order
         if not is_settled(finding.reasons, settled.get(customer_id, {}))
     ]
     if not rows:
