@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bot.db import Database
-from bot.db.models import Customer, Invoice, TeamMember
+from bot.db.models import Customer, Invoice, Payment, PaymentAllocation, TeamMember
 from bot.domain.vocabulary import Role
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday
@@ -39,7 +39,8 @@ def _member(slack_id: str, name: str, role: Role, manager: TeamMember | None = N
 
 
 def seed(db: Database) -> Seed:
-    """Admin, two managers, three collectors, five customers, three invoices on Acme Corp."""
+    """Admin, two managers, three collectors, five customers, three invoices on Acme Corp
+    (INV-2 partly paid: a payment allocated to it)."""
     with db.uow() as uow:
         s = uow.session
         admin = _member("UADMIN", "Ada Admin", Role.ADMIN)
@@ -76,6 +77,13 @@ def seed(db: Database) -> Seed:
         ]
         s.add_all(invoices)
         s.flush()
+        # INV-2's 100.00 paid: a payment and its allocation (amount_paid is their sum).
+        paid = Payment(external_ref="P-INV-2", customer_id=acme, invoice_id=invoices[1].id,
+                       amount=Decimal("100.00"), paid_on=TODAY - timedelta(days=20))
+        s.add(paid)
+        s.flush()
+        s.add(PaymentAllocation(payment_id=paid.id, invoice_id=invoices[1].id,
+                                amount=paid.amount, applied_on=paid.paid_on))
         result = Seed(
             admin.id, manager.id, other.id, alice.id, bob.id, carol.id,
             *(c.id for c in customers),

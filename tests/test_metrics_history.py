@@ -33,6 +33,8 @@ class Spec:
     # (day offset, percent of the amount; negative: a reversal) of each allocation
     allocations: list[tuple[int, int]]
     currency: str
+    # A credit note: the amount negative, nothing allocated (the as-of rule holds it at 0).
+    credit: bool = False
 
 
 invoice = st.builds(
@@ -41,6 +43,7 @@ invoice = st.builds(
     allocations=st.lists(st.tuples(st.integers(0, 260),
                                    st.sampled_from([10, 25, 50, 60, 100, -25])), max_size=3),
     currency=st.sampled_from(["USD"] * 9 + ["EUR"]),
+    credit=st.sampled_from([False] * 9 + [True]),
 )
 
 
@@ -65,10 +68,10 @@ def _build(db: Database, invoices: list[Spec]) -> None:
         s.flush()
         for n, spec in enumerate(invoices):
             issued = START + timedelta(days=spec.issued)
-            amount = Decimal(spec.cents) / 100
+            amount = Decimal(spec.cents) / 100 * (-1 if spec.credit else 1)
             parts = [(START + timedelta(days=offset),
                       (amount * share / 100).quantize(Decimal("0.01")))
-                     for offset, share in spec.allocations]
+                     for offset, share in spec.allocations if not spec.credit]
             row = Invoice(
                 number=f"I{n}", customer_id=customers[spec.customer].id, issue_date=issued,
                 due_date=issued + timedelta(days=spec.terms), amount=amount,
@@ -101,7 +104,9 @@ def test_backfilled_day_equals_report_as_of(db: Database, invoices: list[Spec],
                                             period_days: int, window: tuple[int, int],
                                             probes: list[int]) -> None:
     first, days = window
-    reversals = any(percent < 0 for spec in invoices for _, percent in spec.allocations)
+    reversals = any(percent < 0 for spec in invoices for _, percent in spec.allocations
+                    if not spec.credit)
+    credits = any(spec.credit for spec in invoices)
     _clear(db)
     _build(db, invoices)
     lo = START + timedelta(days=first)
@@ -121,6 +126,7 @@ def test_backfilled_day_equals_report_as_of(db: Database, invoices: list[Spec],
                 assert _metrics(swept.get(scope), period_days) == expected, (day, scope)
                 cei = expected.cei  # type: ignore[attr-defined]
                 # CEI stays in 0-100 when AR only rises by sales: a reversal (a bounced
-                # payment) raises AR with no sale, and CEI then honestly drops below 0.
-                if not reversals:
+                # payment) raises AR with no sale, and CEI then honestly drops below 0; a
+                # credit note is a negative sale.
+                if not reversals and not credits:
                     assert cei is None or Decimal(0) <= cei <= Decimal(100)

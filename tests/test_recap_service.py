@@ -52,6 +52,7 @@ def _activity(db: Database) -> None:
             s.flush()
             s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
                                     amount=Decimal("150.00"), applied_on=paid_on))
+            invoice.amount_paid += Decimal("150.00")
         s.add(Escalation(customer_id=ids.acme_corp, reason="legal?", level=EscalationLevel.MANAGER,
                          status=EscalationStatus.OPEN, created_at=NOW - timedelta(days=3)))
         uow.commit()

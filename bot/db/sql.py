@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -40,6 +42,17 @@ def key_in(
         "value"
     )
     return column.in_(select(values.c.value))
+
+
+def unindexed(dialect: Dialect, column: ColumnElement[Any] | InstrumentedAttribute[Any]
+              ) -> ColumnElement[Any]:
+    """A column SQLite's planner may not filter by its index (`+column`, SQLite's own idiom),
+    for a range that keeps much of a large table: one scan of the table is cheaper than walking
+    the index and looking each row up. PostgreSQL chooses by its statistics: the column."""
+    element = column.expression if isinstance(column, InstrumentedAttribute) else column
+    if dialect.name == "sqlite":
+        return UnaryExpression(element, operator=custom_op("+"), type_=element.type)
+    return element
 
 
 def xact_lock(conn: Connection, key: int) -> None:

@@ -84,42 +84,41 @@ def from_cents(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-Change = tuple[Scope, date, date, Decimal]  # (scope, due date, day, change of the balance)
+# (scope, due date, day, change of the balance in cents); both dates as days after the first
+# day of the window (the due date may be before it: negative).
+Change = tuple[Scope, int, int, int]
 
 
-def history_changes(histories: Iterable[InvoiceHistory], last: date) -> Iterator[Change]:
-    """Each invoice's balance steps up to `last` as balance changes."""
+def history_changes(histories: Iterable[InvoiceHistory], first: date,
+                    last: date) -> Iterator[Change]:
+    """Each invoice's balance steps up to `last` as balance changes, dated in days after
+    `first` (a step before `first` keeps its day: the sweep puts it on the first)."""
     for history in histories:
         previous = ZERO
+        due = (history.due - first).days
         for start, balance in history.steps:
             if start > last:
                 break
             if balance != previous:
-                yield history.scope, history.due, start, balance - previous
+                yield history.scope, due, (start - first).days, in_cents(balance - previous)
             previous = balance
 
 
-def sweep_bands(changes: Iterable[Change], first: date, last: date,
+def sweep_bands(events: Sequence[Iterable[tuple[Scope, int, int]]],
                 bands: Bands) -> dict[Scope, list[list[int]]]:
-    """Per scope, the AR in each band (in cents) at the end of every day from `first` to
-    `last`, from the balance changes (a change before `first` lands on it, one after `last` is
-    ignored)."""
-    events: dict[date, list[tuple[Scope, date, int]]] = defaultdict(list)
-    scopes: set[Scope] = set()
-    for scope, due, day, delta in changes:
-        if day <= last:
-            events[max(day, first)].append((scope, due, in_cents(delta)))
-            scopes.add(scope)
+    """Per scope, the AR in each band (in cents) at the end of every day of a window, from the
+    balance changes of each day: `events[t]` holds the (scope, due date, change in cents) of
+    day t of the window, the due date as a day of the window too (before it: negative)."""
+    scopes: set[Scope] = {scope for day in events for scope, _, _ in day}
     width = bands.size()
-    open_by_due: dict[Scope, dict[date, int]] = {s: defaultdict(int) for s in scopes}
+    open_by_due: dict[Scope, dict[int, int]] = {s: defaultdict(int) for s in scopes}
     current: dict[Scope, list[int]] = {s: [0] * width for s in scopes}
     series: dict[Scope, list[list[int]]] = {s: [] for s in scopes}
     bounds = bands.bounds
-    day = first
-    while day <= last:
-        if day > first:
+    for day, changes in enumerate(events):
+        if day:
             # The due dates whose balance crosses each band's lower bound today.
-            crossing = [day - timedelta(days=bound) for bound in bands.bounds]
+            crossing = [day - bound for bound in bounds]
             for scope, by_due in open_by_due.items():
                 row = current[scope]
                 for position, due in enumerate(crossing):
@@ -127,12 +126,11 @@ def sweep_bands(changes: Iterable[Change], first: date, last: date,
                     if amount:
                         row[position] -= amount
                         row[position + 1] += amount
-        for scope, due, moved in events.get(day, ()):
+        for scope, due, moved in changes:
             open_by_due[scope][due] += moved
-            current[scope][bisect_right(bounds, (day - due).days)] += moved
+            current[scope][bisect_right(bounds, day - due)] += moved
         for scope in scopes:
             series[scope].append(current[scope].copy())
-        day += timedelta(days=1)
     return series
 
 

@@ -18,11 +18,12 @@ from bot.db.models import (
     ContactAttempt,
     Customer,
     Invoice,
+    Payment,
     PaymentAllocation,
     PromiseToPay,
     TeamMember,
 )
-from bot.db.sql import scan_key
+from bot.db.sql import scan_key, unindexed
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.ar_history import SalesHistory, Scope, prefix_sums, span_total
 from bot.domain.calendar import holiday_calendar, is_working_day, local_date
@@ -80,13 +81,21 @@ def sales_origin(first: date, period_days: int) -> date:
 # -- the ledger ---------------------------------------------------------------------------------
 
 
-def cash_received(session: Session, first: date, last: date) -> dict[tuple[Scope, date], Decimal]:
+def cash_received(session: Session, first: date, last: date, *,
+                  scan: bool = False) -> dict[tuple[Scope, date], Decimal]:
     """Cash collected per collector and day: the money received in [first, last] (the ledger's
-    one reading of it), by the paying customer's collector."""
-    received = payments_received(first, last).subquery()
+    one reading of it), by the paying customer's collector. `scan`: for a range that holds
+    much of the payments (a year's backfill), read them in one scan rather than by date."""
+    dialect = session.get_bind().dialect
+    if scan:
+        paid_on = unindexed(dialect, Payment.paid_on)
+        received = payments_received().where(paid_on >= first, paid_on <= last).subquery()
+    else:
+        received = payments_received(first, last).subquery()
     rows = session.execute(
         select(Customer.collector_id, received.c.paid_on, func.sum(received.c.amount))
-        .join(Customer, Customer.id == received.c.customer_id)
+        .join(Customer, Customer.id == (scan_key(dialect, received.c.customer_id) if scan
+                                        else received.c.customer_id))
         .group_by(Customer.collector_id, received.c.paid_on)
     ).tuples()
     return {(scope, day): cents(total) for scope, day, total in rows}

@@ -14,34 +14,40 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Date,
     SQLColumnExpression,
-    Subquery,
     and_,
     case,
+    cast,
     delete,
     func,
     insert,
     literal,
+    null,
     or_,
     select,
+    text,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from bot.db.models import ARSnapshot, Customer, Invoice, PaymentAllocation, TeamMember
-from bot.db.sql import scan_key
+from bot.db.sql import date_value, scan_key
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
-    Change,
     InvoiceHistory,
     SalesHistory,
     Scope,
     balance_on,
     facts_on,
+    from_cents,
     history_changes,
+    in_cents,
     prefix_sums,
     sweep_bands,
 )
@@ -58,7 +64,6 @@ from bot.services.metrics import (
     assemble,
     by_scope,
     cash_received,
-    credit_sales_by_day,
     daily_activity,
     holidays_for,
     sales_origin,
@@ -72,23 +77,6 @@ BUCKET_COLUMNS = {
 }
 
 
-def _allocation_totals() -> Subquery:
-    """Per invoice with allocations: their total and the smallest one."""
-    return (
-        select(PaymentAllocation.invoice_id.label("invoice_id"),
-               func.sum(PaymentAllocation.amount).label("total"),
-               func.min(PaymentAllocation.amount).label("smallest"))
-        .group_by(PaymentAllocation.invoice_id)
-        .subquery()
-    )
-
-
-def _plain(totals: Subquery) -> ColumnElement[bool]:
-    """The balance stays within [0, amount] on every day: amount less applied, no clamping."""
-    return or_(totals.c.invoice_id.is_(None),
-               and_(totals.c.total <= Invoice.amount, totals.c.smallest > 0))
-
-
 def _later(a: SQLColumnExpression[date], b: SQLColumnExpression[date]) -> ColumnElement[date]:
     """The later of two dates (GREATEST on PostgreSQL, max on SQLite: one CASE for both)."""
     return case((a > b, a), else_=b)
@@ -99,54 +87,94 @@ def _in_scope(currency: str, last: date) -> ColumnElement[bool]:
                 Invoice.currency == currency)
 
 
-def _plain_changes(session: Session, since: date, last: date, currency: str) -> list[Change]:
-    """Every invoice's balance changes as if its balance were amount less applied (all but a
-    rare few, which `_clamped_histories` corrects), summed in SQL by (collector, due date,
-    day): the amount on the first day the sweep sees the invoice (its issue, or `since`), less
-    each allocation on its day (or that first day, if earlier). An invoice paid off before the
-    window nets to nothing and is left out. No per-invoice aggregate: one scan of the invoices
-    and one of the allocations."""
+def _clamped() -> ColumnElement[bool]:
+    """The invoices whose balance the as-of rule may clamp to 0 or to the amount on some day:
+    a negative amount, more paid than the amount, or a negative allocation (a reversal). Any
+    other invoice's balance is its amount less what was applied by the day."""
+    reversed_ = select(PaymentAllocation.invoice_id).where(PaymentAllocation.amount < 0)
+    return or_(Invoice.amount < 0, Invoice.amount_paid > Invoice.amount,
+               Invoice.id.in_(reversed_))
+
+
+def _raw(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A column as the driver returns it (SQLite: a date as text), for `_DayIndex` to read:
+    hundreds of thousands of rows, most sharing a few hundred dates."""
+    return type_coerce(column, NullType())
+
+
+def _cents_sum(amount: ColumnElement[Any]) -> ColumnElement[int]:
+    """SUM() of money as integer cents (SQLite sums NUMERIC as floating point: rounded)."""
+    return cast(func.round(func.sum(amount) * 100), BigInteger)
+
+
+class _DayIndex:
+    """Dates (as the driver returns them) as days after `first`, each date read once."""
+
+    def __init__(self, first: date) -> None:
+        self.first = first
+        self.known: dict[object, int] = {}
+
+    def __call__(self, value: object) -> int:
+        index = self.known.get(value)
+        if index is None:
+            day = date_value(value)
+            assert day is not None
+            index = self.known[value] = (day - self.first).days
+        return index
+
+
+def _plain_rows(session: Session, since: date, last: date,
+                currency: str) -> Iterator[tuple[Scope, object, object, object, int]]:
+    """The invoices that are not clamped, summed in SQL by (collector, due date, issue date,
+    day). The ledger keeps amount paid equal to the sum of the allocations, so an invoice's
+    amount is its balance today (amount less amount paid: no day) plus its allocations, each
+    with a day: the first day the sweep sees the invoice (its issue, or `since`) if it was
+    applied by then (it never counts), the day it was applied in the window (it counts from
+    the first day to that one), none after `last` (it counts on every day). All of it is
+    the invoices' credit sales. One scan of the invoices and one of the allocations: no
+    per-invoice aggregate, nothing per invoice reaches Python."""
+    dialect = session.get_bind().dialect
     seen = _later(Invoice.issue_date, literal(since, Date))
-    customer_id = scan_key(session.get_bind().dialect, Invoice.customer_id)
-    issued = (
+    plain = and_(_in_scope(currency, last), ~_clamped())
+    owed = (
         select(Customer.collector_id.label("scope"), Invoice.due_date.label("due"),
-               seen.label("day"), Invoice.amount.label("delta"))
-        .join(Customer, Customer.id == customer_id)
-        .where(_in_scope(currency, last))
+               Invoice.issue_date.label("issued"), null().label("day"),
+               (Invoice.amount - Invoice.amount_paid).label("amount"))
+        .join(Customer, Customer.id == scan_key(dialect, Invoice.customer_id))
+        .where(plain, Invoice.amount != Invoice.amount_paid)
     )
+    applied_on = PaymentAllocation.applied_on
     applied = (
-        select(Customer.collector_id, Invoice.due_date, _later(PaymentAllocation.applied_on, seen),
-               -PaymentAllocation.amount)
-        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
-        .join(Customer, Customer.id == Invoice.customer_id)
-        .where(_in_scope(currency, last), PaymentAllocation.applied_on <= last)
+        select(Customer.collector_id, Invoice.due_date, Invoice.issue_date,
+               case((applied_on <= seen, seen), (applied_on <= last, applied_on)),
+               PaymentAllocation.amount)
+        .select_from(PaymentAllocation)
+        .join(Invoice, Invoice.id == scan_key(dialect, PaymentAllocation.invoice_id))
+        .join(Customer, Customer.id == scan_key(dialect, Invoice.customer_id))
+        .where(plain)
     )
-    both = union_all(issued, applied).subquery()
-    net = func.sum(both.c.delta)
-    # Hundreds of thousands of plain rows: read through Core (no ORM row processing).
-    rows = session.connection().execute(
-        select(both.c.scope, both.c.due, both.c.day, net)
-        .group_by(both.c.scope, both.c.due, both.c.day)
-        .having(net != 0)
+    both = union_all(owed, applied).subquery()
+    keys = (both.c.scope, both.c.due, both.c.issued, both.c.day)
+    # Read through Core (no ORM row processing), dates as the driver gives them.
+    return session.connection().execute(
+        select(keys[0], *(_raw(key) for key in keys[1:]), _cents_sum(both.c.amount))
+        .group_by(*keys)
     ).tuples()
-    return [(scope, due, day, Decimal(delta)) for scope, due, day, delta in rows]
 
 
 def _clamped_histories(session: Session, last: date,
-                       currency: str) -> tuple[list[InvoiceHistory], list[Change]]:
-    """The rare invoices whose balance the as-of rule clamps: the rule at each day it moves,
-    and, to take back, the plain changes `_plain_changes` counted for them."""
-    totals = _allocation_totals()
+                       currency: str) -> list[tuple[InvoiceHistory, date, Decimal]]:
+    """The rare invoices `_plain_rows` leaves out: the as-of rule at each day their balance
+    moves, with their issue date and amount (their credit sales)."""
     rows = session.execute(
         select(Invoice.id, Customer.collector_id, Invoice.issue_date, Invoice.due_date,
                Invoice.amount)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .join(totals, totals.c.invoice_id == Invoice.id)
-        .where(_in_scope(currency, last), ~_plain(totals))
+        .where(_in_scope(currency, last), _clamped())
     ).tuples()
     invoices = {row[0]: row for row in rows}
     if not invoices:
-        return [], []
+        return []
     applied: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for invoice_id, day, amount in session.execute(
         select(PaymentAllocation.invoice_id, PaymentAllocation.applied_on,
@@ -154,18 +182,15 @@ def _clamped_histories(session: Session, last: date,
         .where(PaymentAllocation.invoice_id.in_(sorted(invoices)))
     ).tuples():
         applied[invoice_id].append((day, Decimal(amount)))
-    histories: list[InvoiceHistory] = []
-    taken_back: list[Change] = []
+    out = []
     for invoice_id, scope, issued, due, amount in invoices.values():
         entries = applied[invoice_id]
         turns = sorted({issued, *(day for day, _ in entries if day > issued)})
         steps = [(day, balance_on(Decimal(amount), sum((a for on, a in entries if on <= day),
                                                        ZERO), issued=issued, day=day))
                  for day in turns]
-        histories.append(InvoiceHistory(scope=scope, due=due, steps=steps))
-        taken_back.append((scope, due, issued, -Decimal(amount)))
-        taken_back.extend((scope, due, max(on, issued), a) for on, a in entries if on <= last)
-    return histories, taken_back
+        out.append((InvoiceHistory(scope=scope, due=due, steps=steps), issued, Decimal(amount)))
+    return out
 
 
 def ledger_facts_series(session: Session, first: date, last: date,
@@ -173,16 +198,44 @@ def ledger_facts_series(session: Session, first: date, last: date,
                         ) -> dict[date, dict[Scope, LedgerFacts]]:
     """Every day's ledger facts from `first` to `last`, per collector, in one sweep."""
     since = first - timedelta(days=max(period_days, ROLL_DAYS))
+    if session.get_bind().dialect.name == "postgresql":
+        # The grouping of a million rows fits in memory instead of spilling to disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL jit = off"))
     bands = Bands(period_days)
-    clamped, taken_back = _clamped_histories(session, last, currency)
-    changes = [*_plain_changes(session, since, last, currency), *taken_back,
-               *history_changes(clamped, last)]
-    series = sweep_bands(changes, since, last, bands)
+    days = (last - since).days + 1
+    events: list[list[tuple[Scope, int, int]]] = [[] for _ in range(days)]
+    sales_cents: dict[Scope, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    index = _DayIndex(since)
+    for scope, due, issued, day, cents in _plain_rows(session, since, last, currency):
+        seen = index(issued)
+        sales_cents[scope][seen] += cents
+        if not cents:
+            continue
+        due_index = index(due)
+        seen = max(seen, 0)
+        if day is None:
+            events[seen].append((scope, due_index, cents))
+        elif (applied := index(day)) != seen:
+            events[seen].append((scope, due_index, cents))
+            events[applied].append((scope, due_index, -cents))
+    clamped = _clamped_histories(session, last, currency)
+    for history, issued, amount in clamped:
+        sales_cents[history.scope][(issued - since).days] += in_cents(amount)
+    for scope, due_index, day_index, cents in history_changes(
+            (history for history, _, _ in clamped), since, last):
+        events[max(day_index, 0)].append((scope, due_index, cents))
+    series = sweep_bands(events, bands)
     origin = sales_origin(first, period_days)
-    sales = by_scope(credit_sales_by_day(session, origin, last, currency))
+    since_origin = (origin - since).days
+    sales = {scope: {since + timedelta(days=day): from_cents(cents)
+                     for day, cents in daily.items() if day >= since_origin}
+             for scope, daily in sales_cents.items()}
+    sales = {scope: daily for scope, daily in sales.items() if daily}
     # Cash counts over each day's period only (sales go back to the countback's months).
-    cash = by_scope(cash_received(session, period_first(first, period_days), last))
-    empty = [[0] * bands.size()] * ((last - since).days + 1)
+    cash = by_scope(cash_received(session, period_first(first, period_days), last,
+                                      scan=True))
+    empty = [[0] * bands.size()] * days
     out: dict[date, dict[Scope, LedgerFacts]] = {}
     scopes = series.keys() | sales.keys() | cash.keys()
     sales_sums = {s: SalesHistory(prefix_sums(sales.get(s, {}), origin, last), origin)
@@ -190,9 +243,9 @@ def ledger_facts_series(session: Session, first: date, last: date,
     cash_sums = {s: prefix_sums(cash.get(s, {}), origin, last) for s in scopes}
     day = first
     while day <= last:
-        index = (day - since).days
+        position = (day - since).days
         out[day] = {
-            scope: facts_on(bands, series.get(scope, empty), index, period_days,
+            scope: facts_on(bands, series.get(scope, empty), position, period_days,
                             sales=sales_sums[scope], cash=cash_sums[scope], origin=origin,
                             as_of=day)
             for scope in scopes
