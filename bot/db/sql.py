@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -42,6 +43,17 @@ def key_in(
         "value"
     )
     return column.in_(select(values.c.value))
+
+
+def driver_rows(conn: Connection, statement: Executable) -> list[Any]:
+    """Every row of a large read, as the driver returns it: SQLAlchemy compiles and binds the
+    statement but builds no Row objects (over hundreds of thousands of rows they cost more
+    than the driver's own reading) and converts no value (SQLite: a date comes as text)."""
+    result = conn.execute(statement)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def unindexed(dialect: Dialect, column: ColumnElement[Any] | InstrumentedAttribute[Any]

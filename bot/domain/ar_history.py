@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 
 from bot.domain.aging import Bucket
 from bot.domain.metrics import ROLLS, ZERO, LedgerFacts, countback_months
@@ -175,16 +176,32 @@ class SalesHistory:
         return period, [(self.total(month, as_of), (as_of - month).days + 1), *earlier]
 
 
-def facts_on(bands: Bands, series: Sequence[Sequence[int]], index: int, period_days: int,
-             *, sales: SalesHistory, cash: Sequence[Decimal], origin: date,
-             as_of: date) -> LedgerFacts:
+class BandSeries:
+    """A scope's AR by band on every day of a window, each day's buckets read once (a day is
+    the ending of one as-of date, the beginning of another and a month ago of a third)."""
+
+    def __init__(self, bands: Bands, rows: Sequence[Sequence[int]]) -> None:
+        self.bands = bands
+        self.rows = rows
+        self._buckets: dict[int, Mapping[Bucket, Decimal]] = {}
+
+    def buckets(self, index: int) -> Mapping[Bucket, Decimal]:
+        found = self._buckets.get(index)
+        if found is None:
+            found = self._buckets[index] = MappingProxyType(self.bands.buckets(self.rows[index]))
+        return found
+
+
+def facts_on(series: BandSeries, index: int, period_days: int, *, sales: SalesHistory,
+             cash: Sequence[Decimal], origin: date, as_of: date) -> LedgerFacts:
     """One day's ledger facts from a scope's band series (day `index` is `as_of`)."""
-    ending = series[index]
-    month_ago = bands.buckets(series[index - 30])
+    bands = series.bands
+    ending = series.rows[index]
+    month_ago = series.buckets(index - 30)
     credit_sales, monthly = sales.facts(as_of, period_days)
     return LedgerFacts(
-        ending=bands.buckets(ending),
-        beginning=bands.buckets(series[index - period_days]),
+        ending=series.buckets(index),
+        beginning=series.buckets(index - period_days),
         credit_sales=credit_sales,
         monthly_sales=monthly,
         cash_collected=span_total(cash, origin, as_of - timedelta(days=period_days - 1), as_of),

@@ -29,17 +29,16 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from bot.db.models import ARSnapshot, Customer, Invoice, PaymentAllocation, TeamMember
-from bot.db.sql import date_value, scan_key
+from bot.db.sql import date_value, driver_rows, scan_key
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
+    BandSeries,
     InvoiceHistory,
     SalesHistory,
     Scope,
@@ -96,19 +95,14 @@ def _clamped() -> ColumnElement[bool]:
                Invoice.id.in_(reversed_))
 
 
-def _raw(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A column as the driver returns it (SQLite: a date as text), for `_DayIndex` to read:
-    hundreds of thousands of rows, most sharing a few hundred dates."""
-    return type_coerce(column, NullType())
-
-
 def _cents_sum(amount: ColumnElement[Any]) -> ColumnElement[int]:
     """SUM() of money as integer cents (SQLite sums NUMERIC as floating point: rounded)."""
     return cast(func.round(func.sum(amount) * 100), BigInteger)
 
 
 class _DayIndex:
-    """Dates (as the driver returns them) as days after `first`, each date read once."""
+    """Dates as the driver returns them (SQLite: text) as days after `first`: hundreds of
+    thousands of rows share a few hundred dates, each read once."""
 
     def __init__(self, first: date) -> None:
         self.first = first
@@ -124,7 +118,7 @@ class _DayIndex:
 
 
 def _plain_rows(session: Session, since: date, last: date,
-                currency: str) -> Iterator[tuple[Scope, object, object, object, int]]:
+                currency: str) -> list[tuple[Scope, object, object, object, int]]:
     """The invoices that are not clamped, summed in SQL by (collector, due date, issue date,
     day). The ledger keeps amount paid equal to the sum of the allocations, so an invoice's
     amount is its balance today (amount less amount paid: no day) plus its allocations, each
@@ -155,11 +149,8 @@ def _plain_rows(session: Session, since: date, last: date,
     )
     both = union_all(owed, applied).subquery()
     keys = (both.c.scope, both.c.due, both.c.issued, both.c.day)
-    # Read through Core (no ORM row processing), dates as the driver gives them.
-    return session.connection().execute(
-        select(keys[0], *(_raw(key) for key in keys[1:]), _cents_sum(both.c.amount))
-        .group_by(*keys)
-    ).tuples()
+    return driver_rows(session.connection(),
+                       select(*keys, _cents_sum(both.c.amount)).group_by(*keys))
 
 
 def _clamped_histories(session: Session, last: date,
@@ -193,6 +184,41 @@ def _clamped_histories(session: Session, last: date,
     return out
 
 
+def _balance_changes(session: Session, since: date, last: date, currency: str
+                     ) -> tuple[list[list[tuple[Scope, int, int]]], dict[Scope, dict[int, int]]]:
+    """Each day's balance changes from `since` to `last` (by collector and due date, in
+    cents; the days as days after `since`), and the credit sales per collector and issue day
+    (in cents, from the oldest invoice on)."""
+    days = (last - since).days + 1
+    events: list[list[tuple[Scope, int, int]]] = [[] for _ in range(days)]
+    sales_cents: dict[Scope, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    index = _DayIndex(since)
+    # What each (collector, due date) owes from the first day the sweep sees its invoices.
+    opened: dict[tuple[Scope, int, int], int] = defaultdict(int)
+    for scope, due, issued, day, cents in _plain_rows(session, since, last, currency):
+        seen = index(issued)
+        sales_cents[scope][seen] += cents
+        if not cents:
+            continue
+        due_index = index(due)
+        seen = max(seen, 0)
+        if day is None:
+            opened[scope, due_index, seen] += cents
+        elif (applied := index(day)) != seen:
+            opened[scope, due_index, seen] += cents
+            events[applied].append((scope, due_index, -cents))
+    for (scope, due_index, seen), cents in opened.items():
+        if cents:
+            events[seen].append((scope, due_index, cents))
+    clamped = _clamped_histories(session, last, currency)
+    for history, issued, amount in clamped:
+        sales_cents[history.scope][(issued - since).days] += in_cents(amount)
+    for scope, due_index, day_index, cents in history_changes(
+            (history for history, _, _ in clamped), since, last):
+        events[max(day_index, 0)].append((scope, due_index, cents))
+    return events, sales_cents
+
+
 def ledger_facts_series(session: Session, first: date, last: date,
                         period_days: int = DEFAULT_PERIOD_DAYS, currency: str = "USD"
                         ) -> dict[date, dict[Scope, LedgerFacts]]:
@@ -204,27 +230,7 @@ def ledger_facts_series(session: Session, first: date, last: date,
         session.execute(text("SET LOCAL jit = off"))
     bands = Bands(period_days)
     days = (last - since).days + 1
-    events: list[list[tuple[Scope, int, int]]] = [[] for _ in range(days)]
-    sales_cents: dict[Scope, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    index = _DayIndex(since)
-    for scope, due, issued, day, cents in _plain_rows(session, since, last, currency):
-        seen = index(issued)
-        sales_cents[scope][seen] += cents
-        if not cents:
-            continue
-        due_index = index(due)
-        seen = max(seen, 0)
-        if day is None:
-            events[seen].append((scope, due_index, cents))
-        elif (applied := index(day)) != seen:
-            events[seen].append((scope, due_index, cents))
-            events[applied].append((scope, due_index, -cents))
-    clamped = _clamped_histories(session, last, currency)
-    for history, issued, amount in clamped:
-        sales_cents[history.scope][(issued - since).days] += in_cents(amount)
-    for scope, due_index, day_index, cents in history_changes(
-            (history for history, _, _ in clamped), since, last):
-        events[max(day_index, 0)].append((scope, due_index, cents))
+    events, sales_cents = _balance_changes(session, since, last, currency)
     series = sweep_bands(events, bands)
     origin = sales_origin(first, period_days)
     since_origin = (origin - since).days
@@ -241,11 +247,12 @@ def ledger_facts_series(session: Session, first: date, last: date,
     sales_sums = {s: SalesHistory(prefix_sums(sales.get(s, {}), origin, last), origin)
                   for s in scopes}
     cash_sums = {s: prefix_sums(cash.get(s, {}), origin, last) for s in scopes}
+    band_series = {s: BandSeries(bands, series.get(s, empty)) for s in scopes}
     day = first
     while day <= last:
         position = (day - since).days
         out[day] = {
-            scope: facts_on(bands, series.get(scope, empty), position, period_days,
+            scope: facts_on(band_series[scope], position, period_days,
                             sales=sales_sums[scope], cash=cash_sums[scope], origin=origin,
                             as_of=day)
             for scope in scopes
