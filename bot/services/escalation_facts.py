@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, and_, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.db.models import ContactAttempt, Customer, Dispute, Invoice, Payment, PromiseToPay
-from bot.db.sql import date_value, key_in, moment_value, money_value
+from bot.db.sql import date_value, key_in, moment_value, money_value, raw
 from bot.domain.calendar import local_date
 from bot.domain.escalations import EscalationFacts
 from bot.domain.vocabulary import (
@@ -65,13 +65,6 @@ class LoadedFacts:
 
     facts: dict[int, EscalationFacts]
     collectors: dict[int, int | None]
-
-
-def raw(column: Any) -> Any:
-    """A date or timestamp column read as the driver gives it: SQLAlchemy's SQLite parsing of
-    each value costs more than the query over a large book; date_value and moment_value read
-    both the text (SQLite) and the objects (PostgreSQL)."""
-    return type_coerce(column, String)
 
 
 def invoice_totals(first: date, last: date) -> Any:

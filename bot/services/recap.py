@@ -43,6 +43,7 @@ from bot.db.models import (
 )
 from bot.db.models import Policy as PolicyRow
 from bot.db.models import PromiseToPay as Promise
+from bot.db.sql import date_value, moment_value, raw, scan_key
 from bot.domain.aging import Bucket, bucket_for
 from bot.domain.assessment import (
     AccountOutcome,
@@ -58,7 +59,7 @@ from bot.domain.assessment import (
     effort_against_yield,
     payment_rate_by_gap,
 )
-from bot.domain.calendar import local_date
+from bot.domain.calendar import LocalDates, local_date
 from bot.domain.holdout import is_held_out, strategy_key, strategy_versions
 from bot.domain.metrics import Metrics, MetricsReport
 from bot.domain.policy import Policy, Segment, policy_from_dict
@@ -230,30 +231,50 @@ def contact_gaps(session: Session, as_of: date, config: MetricsConfig) -> list[G
     contact (a window function) and whether a payment followed within 30 days."""
     last = as_of - timedelta(days=PAID_WITHIN_DAYS)
     first = last - timedelta(days=GAP_WINDOW_DAYS - 1)
+    since, until = _start(first, config), _start(last + timedelta(days=1), config)
     previous = func.lag(ContactAttempt.at, type_=ContactAttempt.at.type).over(
         partition_by=ContactAttempt.customer_id, order_by=(ContactAttempt.at, ContactAttempt.id))
     ordered = (select(ContactAttempt.customer_id, ContactAttempt.at, previous.label("prev"))
-               .where(ContactAttempt.at < _start(last + timedelta(days=1), config),
+               .where(ContactAttempt.at < until,
                       ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))).subquery()
-    rows = session.execute(select(ordered.c.customer_id, ordered.c.at, ordered.c.prev)
-                           .where(ordered.c.at >= _start(first, config))).tuples().all()
+    # Tens of thousands of timestamps: read as the driver gives them, parsed in C.
+    rows = session.execute(select(ordered.c.customer_id, raw(ordered.c.at), raw(ordered.c.prev))
+                           .where(ordered.c.at >= since)).tuples().all()
     if not rows:
         return []
+    # Only the payments of accounts called in the window (SQLite reads them by date, not by
+    # account: scan_key).
+    called = select(ContactAttempt.customer_id).where(ContactAttempt.at >= since,
+                                                      ContactAttempt.at < until)
     paid: dict[int, list[date]] = defaultdict(list)
     for customer, on in session.execute(
-            select(Payment.customer_id, Payment.paid_on)
-            .where(Payment.paid_on > first, Payment.paid_on <= as_of)
+            select(Payment.customer_id, raw(Payment.paid_on))
+            .where(Payment.paid_on > first, Payment.paid_on <= as_of,
+                   scan_key(session.get_bind().dialect, Payment.customer_id).in_(called))
             .order_by(Payment.paid_on)).tuples():
-        paid[customer].append(on)
+        paid[customer].append(_day(on))
+    local = LocalDates(config.zone)
+    window = timedelta(days=PAID_WITHIN_DAYS)
     observations = []
     for customer, at, prev in rows:
-        day = _local(at, config)
-        gap = None if prev is None else (day - _local(prev, config)).days
+        day = local(_moment(at))
+        gap = None if prev is None else (day - local(_moment(prev))).days
         days = paid.get(customer, [])
         index = bisect_right(days, day)
-        observations.append(
-            (gap, index < len(days) and days[index] <= day + timedelta(days=PAID_WITHIN_DAYS)))
+        observations.append((gap, index < len(days) and days[index] <= day + window))
     return payment_rate_by_gap(observations)
+
+
+def _moment(value: object) -> datetime:
+    moment = moment_value(value)
+    assert moment is not None  # a NOT NULL column, or a lag checked first
+    return moment
+
+
+def _day(value: object) -> date:
+    day = date_value(value)
+    assert day is not None  # a NOT NULL column
+    return day
 
 
 def _local(moment: datetime, config: MetricsConfig) -> date:
@@ -397,29 +418,78 @@ def segments_of(policy: Policy, day: date, accounts: Iterable[AccountDay]) -> li
                                account.tier).name for account in accounts]
 
 
+@dataclass(slots=True)
+class OutcomeSums:
+    """The outcome sums of a group of accounts observed on one day."""
+
+    collected: Decimal = _ZERO
+    past_due: Decimal = _ZERO
+    rolled: Decimal = _ZERO
+    rolling: Decimal = _ZERO
+    accounts: int = 0
+
+    def add(self, account: AccountDay) -> None:
+        self.collected += account.collected
+        self.past_due += account.past_due
+        self.rolled += account.rolled
+        self.rolling += account.rolling
+        self.accounts += 1
+
+    def __sub__(self, other: OutcomeSums) -> OutcomeSums:
+        return OutcomeSums(self.collected - other.collected, self.past_due - other.past_due,
+                           self.rolled - other.rolled, self.rolling - other.rolling,
+                           self.accounts - other.accounts)
+
+
+@dataclass(frozen=True)
+class ObservedDay:
+    """The accounts observed on a day, the segment each was in, and the outcome sums of each
+    segment and of all of them: a strategy's 'rest' is everyone less its segment."""
+
+    accounts: list[AccountDay]
+    segments: list[str]
+    by_segment: dict[str, OutcomeSums]
+    everyone: OutcomeSums
+
+    @classmethod
+    def of(cls, policy: Policy, day: date, accounts: list[AccountDay]) -> ObservedDay:
+        names = segments_of(policy, day, accounts)
+        by_segment: dict[str, OutcomeSums] = {}
+        everyone = OutcomeSums()
+        for account, name in zip(accounts, names, strict=True):
+            by_segment.setdefault(name, OutcomeSums()).add(account)
+            everyone.add(account)
+        return cls(accounts, names, by_segment, everyone)
+
+
 def assess(policy: Policy, segment: Segment, version: int, windows: tuple[Window, Window],
            observed: Mapping[date, list[AccountDay]], *,
-           segments: dict[date, list[str]] | None = None,
+           days: dict[date, ObservedDay] | None = None,
            ) -> tuple[DiffInDiff, DiffInDiff, HoldoutComparison | None]:
     """The segment against the rest before and after (share collected, share rolled); treated
-    against held out after. `segments` caches `segments_of` per day across strategies."""
+    against held out after. `days` caches each day's ObservedDay across strategies."""
     outcomes: list[AccountOutcome] = []
     rolls: list[AccountOutcome] = []
     treated: list[Decimal] = []
     held: list[Decimal] = []
     key = strategy_key(segment.name, version)
-    segments = {} if segments is None else segments
+    days = {} if days is None else days
     for after, window in enumerate(windows):
         for day in _sample_days(window):
-            if day not in segments:
-                segments[day] = segments_of(policy, day, observed[day])
-            for account, name in zip(observed[day], segments[day], strict=True):
-                inside = name == segment.name
-                outcomes.append(AccountOutcome(inside, bool(after), account.collected,
-                                               account.past_due))
-                rolls.append(AccountOutcome(inside, bool(after), account.rolled,
-                                            account.rolling))
-                if after and inside and segment.holdout is not None:
+            if day not in days:
+                days[day] = ObservedDay.of(policy, day, observed[day])
+            seen = days[day]
+            inside = seen.by_segment.get(segment.name, OutcomeSums())
+            for group, in_segment in ((inside, True), (seen.everyone - inside, False)):
+                if group.accounts:
+                    outcomes.append(AccountOutcome(in_segment, bool(after), group.collected,
+                                                   group.past_due, group.accounts))
+                    rolls.append(AccountOutcome(in_segment, bool(after), group.rolled,
+                                                group.rolling, group.accounts))
+            if not (after and segment.holdout is not None and inside.accounts):
+                continue
+            for account, name in zip(seen.accounts, seen.segments, strict=True):
+                if name == segment.name:
                     share = min(account.collected / account.past_due, Decimal(1))
                     arm_of = held if is_held_out(account.external_ref, key, segment.holdout) \
                         else treated
@@ -450,15 +520,14 @@ def strategies(session: Session, as_of: date, config: MetricsConfig
     # Every strategy's sample days observed in one statement.
     observed = accounts_on_days(session, {day for *_, windows in plans if windows is not None
                                           for window in windows for day in _sample_days(window)})
-    segments: dict[date, list[str]] = {}
+    days: dict[date, ObservedDay] = {}
     out = []
     for segment, version, changed_on, windows in plans:
         if windows is None:
             out.append(StrategyAssessment(segment.name, changed_on, OUTCOME,
                                           holdout_share=segment.holdout))
             continue
-        did, roll, holdout = assess(newest, segment, version, windows, observed,
-                                    segments=segments)
+        did, roll, holdout = assess(newest, segment, version, windows, observed, days=days)
         out.append(StrategyAssessment(segment.name, changed_on, OUTCOME, did=did, roll=roll,
                                       holdout=holdout, holdout_share=segment.holdout))
     return tuple(out)
