@@ -22,12 +22,16 @@ ZERO = Decimal("0.00")
 def open_balance_as_of(as_of: date) -> ColumnElement[Decimal]:
     """An invoice's open balance on a date: its amount less what was applied to it by then
     (equally: today's balance plus what was applied after the date)."""
-    applied = (
+    return balance_given_applied(applied_as_of(as_of))
+
+
+def applied_as_of(as_of: Any) -> ColumnElement[Decimal]:
+    """What was applied to an invoice by a date (a subquery correlated with `Invoice`)."""
+    return (
         select(func.coalesce(func.sum(PaymentAllocation.amount), 0))
         .where(PaymentAllocation.invoice_id == Invoice.id, PaymentAllocation.applied_on <= as_of)
         .scalar_subquery()
     )
-    return balance_given_applied(applied)
 
 
 def balance_given_applied(applied: Any) -> ColumnElement[Decimal]:

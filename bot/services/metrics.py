@@ -4,17 +4,20 @@ from `bot.domain.metrics`."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, case, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, select, union_all
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
+    IRREGULAR_INVOICE,
+    REVERSAL,
     ContactAttempt,
     Customer,
     Invoice,
@@ -23,7 +26,7 @@ from bot.db.models import (
     PromiseToPay,
     TeamMember,
 )
-from bot.db.sql import scan_key, unindexed
+from bot.db.sql import inline_date, one_off_plan, scan_key, unindexed
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.ar_history import SalesHistory, Scope, prefix_sums, span_total
 from bot.domain.calendar import holiday_calendar, is_working_day, local_date
@@ -39,7 +42,11 @@ from bot.domain.metrics import (
     period_first,
 )
 from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES, InvoiceStatus, PromiseStatus
-from bot.services.ledger import balance_given_applied, payments_received
+from bot.services.ledger import (
+    applied_as_of,
+    balance_given_applied,
+    payments_received,
+)
 from bot.services.report import bucket_case
 from bot.settings import Settings
 
@@ -122,37 +129,79 @@ def by_scope(daily: Mapping[tuple[Scope, date], Decimal]) -> dict[Scope, dict[da
     return out
 
 
-def _balances(as_of: date, period_days: int) -> tuple[Subquery, list[ColumnElement[Any]],
-                                                      ColumnElement[bool]]:
-    """Per-invoice balance and bucket on the as-of date, the period's start and a month back,
-    and which invoices can owe anything on one of them: those not paid off by the earliest,
-    of a negative amount, or with an allocation after it (a reversal may reopen one)."""
-    start = as_of - timedelta(days=period_days)
-    month_ago = as_of - timedelta(days=ROLL_DAYS)
-    days = (as_of, start, month_ago)
-    earliest = min(days)
-    applied = (
-        select(
-            PaymentAllocation.invoice_id.label("invoice_id"),
-            *[func.sum(_when(PaymentAllocation.applied_on <= day, PaymentAllocation.amount, 0))
-              .label(f"applied_{n}") for n, day in enumerate(days)],
-            func.max(PaymentAllocation.applied_on).label("last"),
-        )
-        .where(PaymentAllocation.applied_on <= as_of)
-        .group_by(PaymentAllocation.invoice_id)
-        .subquery()
+def _issued_by(day: date) -> ColumnElement[bool]:
+    return Invoice.issue_date <= inline_date(day)
+
+
+def _in_scope(as_of: date, currency: str) -> ColumnElement[bool]:
+    return and_(Invoice.status != InvoiceStatus.VOID, _issued_by(as_of),
+                Invoice.currency == currency)
+
+
+def _unclamped_rows(dialect: Dialect, as_of: date, days: Sequence[date],
+                    currency: str) -> Subquery:
+    """Rows (customer, due date, balance_0..n) whose sums are the invoices' balances on each
+    of `days` as amount less applied (nil before the issue date), for invoices in `currency`
+    issued by `as_of`: the as-of rule without a per-invoice aggregate and without its clamp
+    (`_clamp_corrections` adds what the clamp changes).
+
+    An invoice's amount_paid is the sum of its allocations, so its amount less what was
+    applied by a day is what it owes now plus what was applied after the day: one row per
+    invoice that owes something now, one per allocation after the earliest day."""
+    owed_now = select(
+        Invoice.customer_id.label("customer_id"), Invoice.due_date.label("due_date"),
+        *[_when(_issued_by(day), Invoice.amount - Invoice.amount_paid, 0).label(f"balance_{n}")
+          for n, day in enumerate(days)],
+    ).where(_in_scope(as_of, currency), Invoice.amount_paid != Invoice.amount)
+    applied_on = PaymentAllocation.applied_on
+    applied_after = (
+        select(Invoice.customer_id, Invoice.due_date,
+               *[_when(and_(_issued_by(day), applied_on > inline_date(day)),
+                       PaymentAllocation.amount, 0) for day in days])
+        .select_from(PaymentAllocation)
+        .join(Invoice, Invoice.id == scan_key(dialect, PaymentAllocation.invoice_id))
+        .where(applied_on > inline_date(min(days)), _in_scope(as_of, currency))
     )
-    balances: list[ColumnElement[Any]] = []
-    buckets: list[ColumnElement[Any]] = []
-    for n, day in enumerate(days):
-        by_then = func.coalesce(getattr(applied.c, f"applied_{n}"), 0)
-        balances.append(_when(Invoice.issue_date <= day, balance_given_applied(by_then), 0)
-                        .label(f"balance_{n}"))
-        buckets.append(bucket_case(Invoice.due_date, day, BUCKET_NUMBERS).label(f"bucket_{n}"))
-    earliest_applied = getattr(applied.c, f"applied_{days.index(earliest)}")
-    owing = or_(applied.c.invoice_id.is_(None), earliest_applied < Invoice.amount,
-                Invoice.amount < 0, applied.c.last > earliest)
-    return applied, [*balances, *buckets], owing
+    return union_all(owed_now, applied_after).subquery()
+
+
+def _clamp_corrections(as_of: date, days: Sequence[date], currency: str) -> Subquery:
+    """What the as-of rule's clamp (a balance within 0 and the amount) changes in
+    `_unclamped_rows`, per invoice: the rule's balance less amount less applied. With positive
+    allocations summing to at most the amount, what was applied by any day is within them, so
+    only an invoice of a negative amount or amount_paid outside [0, amount], or one with a
+    reversal among its allocations, can have any: only those are read (each through its
+    partial index, empty on a ledger the import built)."""
+    applied = [applied_as_of(inline_date(day)) for day in days]
+    columns: list[ColumnElement[Any]] = [
+        Invoice.customer_id.label("customer_id"), Invoice.due_date.label("due_date"),
+        *[_when(_issued_by(day), balance_given_applied(by_then) - (Invoice.amount - by_then), 0)
+          .label(f"balance_{n}") for n, (day, by_then) in enumerate(zip(days, applied,
+                                                                        strict=True))]]
+    reversed_invoices = select(PaymentAllocation.invoice_id).where(REVERSAL)
+    return union_all(
+        select(*columns).where(IRREGULAR_INVOICE, _in_scope(as_of, currency)),
+        select(*columns).where(Invoice.id.in_(reversed_invoices), ~IRREGULAR_INVOICE,
+                               _in_scope(as_of, currency)),
+    ).subquery()
+
+
+def _balances_by_bucket(session: Session, rows: Subquery, days: Sequence[date],
+                        start: date) -> list[tuple[Scope, int, int, int, Any, Any, Any, Any]]:
+    """The rows' balances summed per collector and bucket on each day (bucket numbers), and
+    balance_0 of the invoices due before `start`."""
+    c = rows.c
+    buckets = [bucket_case(c.due_date, day, BUCKET_NUMBERS, inline=True) for day in days]
+    return list(session.execute(
+        select(
+            Customer.collector_id, *buckets,
+            *[func.sum(c[f"balance_{n}"]) for n in range(len(days))],
+            func.sum(_when(c.due_date < inline_date(start), c.balance_0, 0)),
+        )
+        .select_from(rows)
+        .join(Customer, Customer.id == scan_key(session.get_bind().dialect, c.customer_id))
+        .group_by(Customer.collector_id, *buckets)
+    ).tuples())
 
 
 def _when(condition: ColumnElement[bool], value: Any, otherwise: Any = None) -> ColumnElement[Any]:
@@ -162,36 +211,27 @@ def _when(condition: ColumnElement[bool], value: Any, otherwise: Any = None) -> 
 def ledger_facts_as_of(session: Session, as_of: date,
                        period_days: int = DEFAULT_PERIOD_DAYS,
                        currency: str = "USD") -> dict[Scope, LedgerFacts]:
-    """Each collector's ledger facts on a date, from one aggregate over the invoices plus the
-    day's sales and cash (unassigned accounts under None); invoices in `currency` only."""
+    """Each collector's ledger facts on a date (unassigned accounts under None), invoices in
+    `currency` only: the balances on the date, the period's start and a month back from one
+    grouped pass over the invoices owing now and the allocations since the earliest day (plus
+    the clamp's corrections, read through two partial indexes), then the sales and cash."""
     start = as_of - timedelta(days=period_days)
-    if session.get_bind().dialect.name == "postgresql":
-        # The allocations' per-invoice aggregate and the grouping sort fit in memory instead of
-        # spilling to disk; compiling JIT code for this one-off plan costs more than it saves.
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-        session.execute(text("SET LOCAL jit = off"))
-    later, columns, owing = _balances(as_of, period_days)
-    per_invoice = (
-        select(Customer.collector_id, Invoice.due_date, *columns)
-        .select_from(Invoice)
-        .outerjoin(later, later.c.invoice_id == Invoice.id)
-        .join(Customer, Customer.id == scan_key(session.get_bind().dialect, Invoice.customer_id))
-        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= as_of,
-               Invoice.currency == currency, owing)
-        .subquery()
-    )
-    c = per_invoice.c
-    rows = session.execute(
-        select(
-            c.collector_id, c.bucket_0, c.bucket_1, c.bucket_2,
-            func.sum(c.balance_0), func.sum(c.balance_1), func.sum(c.balance_2),
-            func.sum(_when(c.due_date < start, c.balance_0, 0)),
-        ).group_by(c.collector_id, c.bucket_0, c.bucket_1, c.bucket_2)
-    ).tuples()
+    days = (as_of, start, as_of - timedelta(days=ROLL_DAYS))
+    dialect = session.get_bind().dialect
+    origin = sales_origin(as_of, period_days)
+    with one_off_plan(session):
+        grouped = [
+            *_balances_by_bucket(session, _unclamped_rows(dialect, as_of, days, currency),
+                                 days, start),
+            *_balances_by_bucket(session, _clamp_corrections(as_of, days, currency), days,
+                                 start),
+        ]
+        sales = by_scope(credit_sales_by_day(session, origin, as_of, currency))
+        cash = by_scope(cash_received(session, period_first(as_of, period_days), as_of))
     parts: dict[Scope, dict[str, dict[Bucket, Decimal]]] = defaultdict(
         lambda: {k: dict.fromkeys(BUCKETS, ZERO) for k in ("end", "start", "month", "rolled")})
     still_open: dict[Scope, Decimal] = defaultdict(lambda: ZERO)
-    for scope, b_end, b_start, b_month, s_end, s_start, s_month, s_old in rows:
+    for scope, b_end, b_start, b_month, s_end, s_start, s_month, s_old in grouped:
         part = parts[scope]
         part["end"][BUCKETS[b_end]] += cents(s_end)
         part["start"][BUCKETS[b_start]] += cents(s_start)
@@ -200,9 +240,6 @@ def ledger_facts_as_of(session: Session, as_of: date,
         # open of a bucket's balance a month ago is what those invoices owe today.
         part["rolled"][BUCKETS[b_month]] += cents(s_end)
         still_open[scope] += cents(s_old)
-    origin = sales_origin(as_of, period_days)
-    sales = by_scope(credit_sales_by_day(session, origin, as_of, currency))
-    cash = by_scope(cash_received(session, period_first(as_of, period_days), as_of))
     facts: dict[Scope, LedgerFacts] = {}
     for scope in parts.keys() | sales.keys() | cash.keys():
         part = parts.get(scope) or {k: dict.fromkeys(BUCKETS, ZERO)

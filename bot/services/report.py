@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Customer, Invoice, TeamMember
+from bot.db.sql import inline_date
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.vocabulary import InvoiceStatus
 from bot.services.ledger import credit_by_collector, open_balance_as_of
@@ -61,17 +62,22 @@ class AgingReport:
 
 
 def bucket_case(
-    due_date: Any, as_of: date, values: Mapping[Bucket, Any] | None = None
+    due_date: Any, as_of: date, values: Mapping[Bucket, Any] | None = None, *,
+    inline: bool = False,
 ) -> ColumnElement[Any]:
     """The value of a due date's aging bucket as of a date (by default the bucket's name), in
     SQL both engines run (no date arithmetic). Leave CURRENT out of `values` for dates that
-    are always past due."""
+    are always past due. `inline` writes the days into the statement (`inline_date`)."""
     if values is None:
         values = {bucket: literal(bucket.value) for bucket in Bucket}
-    whens = [(due_date >= as_of, values[Bucket.CURRENT])] if Bucket.CURRENT in values else []
+
+    def day(value: date) -> Any:
+        return inline_date(value) if inline else value
+
+    whens = [(due_date >= day(as_of), values[Bucket.CURRENT])] if Bucket.CURRENT in values else []
     for bucket, days in ((Bucket.DAYS_1_30, 30), (Bucket.DAYS_31_60, 60),
                          (Bucket.DAYS_61_90, 90), (Bucket.DAYS_91_120, 120)):
-        whens.append((due_date >= as_of - timedelta(days=days), values[bucket]))
+        whens.append((due_date >= day(as_of - timedelta(days=days)), values[bucket]))
     return case(*whens, else_=values[Bucket.DAYS_120_PLUS])
 
 
