@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.db import Database
@@ -15,6 +16,7 @@ from bot.db.models import (
     ContactAttempt,
     Customer,
     Invoice,
+    Objective,
     Payment,
     PaymentAllocation,
     TeamMember,
@@ -30,11 +32,14 @@ from bot.domain.objectives import (
     status_of,
 )
 from bot.domain.vocabulary import InvoiceStatus, Outcome
+from bot.services import metrics as metrics_module
+from bot.services import objectives as objectives_module
 from bot.services.metrics import MetricsConfig
 from bot.services.objectives import (
     ObjectiveError,
     add_objective,
     close_objective,
+    objective_progress,
     objectives_progress,
 )
 
@@ -185,6 +190,33 @@ def test_baseline_is_measured_on_the_start_date(db: Database) -> None:
     assert items[0].target == D("88.35")
     assert items[0].status == "behind"  # 90 now against 88.35, and no trend yet
     assert items[1].status == "not started"
+
+
+def test_objectives_on_one_day_share_its_ledger_facts(db: Database,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three stock objectives and the plan read the day's ledger facts once, and each gets the
+    value it gets alone."""
+    _history(db)
+    with db.uow() as uow:
+        for metric in ("dso", "cei", "percent_current"):
+            add_objective(uow.session, metric=metric, target="+5%", start=date(2026, 6, 1),
+                          end=date(2026, 7, 31), today=AS_OF, config=CONFIG)
+        uow.commit()
+        alone = [objective_progress(uow.session, o, AS_OF, CONFIG).now
+                 for o in uow.session.scalars(select(Objective).order_by(Objective.id))]
+        days: list[date] = []
+        real = objectives_module.ledger_facts_as_of
+
+        def counted(session: object, day: date, *args: object) -> object:
+            days.append(day)
+            return real(session, day, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(objectives_module, "ledger_facts_as_of", counted)
+        monkeypatch.setattr(metrics_module, "ledger_facts_as_of", counted)
+        items = objectives_progress(uow.session, AS_OF, CONFIG)
+    assert [item.now for item in items] == alone
+    assert None not in alone
+    assert days == [AS_OF]
 
 
 def test_bad_objectives_are_refused(db: Database) -> None:

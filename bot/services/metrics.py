@@ -409,13 +409,16 @@ def assemble(session: Session, as_of: date, period_days: int, config: MetricsCon
 
 def metrics_as_of(session: Session, as_of: date, config: MetricsConfig,
                   period_days: int = DEFAULT_PERIOD_DAYS,
-                  collector: int | None = None) -> MetricsReport:
+                  collector: int | None = None, *,
+                  ledger: Mapping[Scope, LedgerFacts] | None = None) -> MetricsReport:
     """The team's and each collector's metrics for the N days ending on `as_of` (inclusive);
-    with `collector`, only that collector's line is kept (the team figures stay the team's)."""
+    with `collector`, only that collector's line is kept (the team figures stay the team's).
+    `ledger`: the same day's `ledger_facts_as_of`, when the caller has it already."""
     if period_days < 1:
         raise ValueError(f"the period must be at least 1 day, got {period_days}")
     first = period_first(as_of, period_days)
-    ledger = ledger_facts_as_of(session, as_of, period_days, config.currency)
+    if ledger is None:
+        ledger = ledger_facts_as_of(session, as_of, period_days, config.currency)
     activity = ActivityTotals(daily_activity(session, first, as_of, config.zone),
                               active_collectors(session), first, as_of,
                               holidays_for(config, first, as_of)).facts(first, as_of)

@@ -19,8 +19,9 @@ from bot.domain.activity_plan import (
     money_needed,
 )
 from bot.domain.aging import Bucket, bucket_for
+from bot.domain.ar_history import Scope
 from bot.domain.calendar import is_working_day, local_date
-from bot.domain.metrics import ZERO, LedgerFacts, round2
+from bot.domain.metrics import ZERO, LedgerFacts, Metrics, round2
 from bot.domain.objectives import (
     OBJECTIVE_METRICS,
     ActivityPlan,
@@ -68,12 +69,34 @@ def _target_of(objective: Objective) -> Target:
     return Target(absolute=objective.target, change_pct=objective.target_change_pct)
 
 
+class Measured:
+    """The team's ledger facts and metrics per day, each computed once for every objective
+    (and the activity plan) that reads them in one request."""
+
+    def __init__(self, session: Session, config: MetricsConfig) -> None:
+        self.session, self.config = session, config
+        self.facts: dict[date, dict[Scope, LedgerFacts]] = {}
+        self.team: dict[date, Metrics] = {}
+
+    def facts_on(self, day: date) -> dict[Scope, LedgerFacts]:
+        if day not in self.facts:
+            self.facts[day] = ledger_facts_as_of(self.session, day, DEFAULT_PERIOD_DAYS,
+                                                 self.config.currency)
+        return self.facts[day]
+
+    def team_on(self, day: date) -> Metrics:
+        if day not in self.team:
+            self.team[day] = metrics_as_of(self.session, day, self.config, DEFAULT_PERIOD_DAYS,
+                                           ledger=self.facts_on(day)).team
+        return self.team[day]
+
+
 def metric_on(session: Session, metric: str, day: date, config: MetricsConfig, *,
-              since: date | None = None) -> Decimal | None:
+              since: date | None = None, measured: Measured | None = None) -> Decimal | None:
     """A metric's team value on a day (a flow metric summed from `since`)."""
     spec = OBJECTIVE_METRICS[metric]
     if spec.kind == "stock":
-        return metrics_as_of(session, day, config, DEFAULT_PERIOD_DAYS).team.value(metric)
+        return (measured or Measured(session, config)).team_on(day).value(metric)
     first = since or day
     if day < first:
         return ZERO
@@ -177,17 +200,19 @@ def measure_baselines(session: Session, today: date, config: MetricsConfig) -> i
     (0 for a sum from the start). Returns how many were measured."""
     waiting = session.scalars(select(Objective).where(
         Objective.status == "open", Objective.baseline.is_(None), Objective.start <= today))
-    measured = 0
+    done = 0
+    measured = Measured(session, config)
     for objective in waiting:
         spec = OBJECTIVE_METRICS.get(objective.metric)
         if spec is None:
             continue
         value = ZERO if spec.kind == "flow" else metric_on(session, objective.metric,
-                                                           objective.start, config)
+                                                           objective.start, config,
+                                                           measured=measured)
         if value is not None:
             objective.baseline = value
-            measured += 1
-    return measured
+            done += 1
+    return done
 
 
 def close_objective(session: Session, objective_id: int, *, now: datetime) -> Objective:
@@ -298,10 +323,9 @@ class PlanInputs:
     made: Decimal
 
 
-def plan_inputs(session: Session, as_of: date, config: MetricsConfig) -> PlanInputs:
-    facts = LedgerFacts()
-    for part in ledger_facts_as_of(session, as_of, DEFAULT_PERIOD_DAYS).values():
-        facts = facts.plus(part)
+def plan_inputs(session: Session, as_of: date, config: MetricsConfig, *,
+                measured: Measured | None = None) -> PlanInputs:
+    facts = LedgerFacts.total((measured or Measured(session, config)).facts_on(as_of).values())
     defaults = default_cash_per_call(facts.ending, past_due_accounts(session, as_of))
     per_call = learn_cash_per_call(call_observations(session, as_of, config), defaults)
     planned = sum(m.daily_call_target for m in active_collectors(session))
@@ -340,14 +364,16 @@ def _history(session: Session, metric: str, first: date, last: date) -> list[tup
 
 
 def objective_progress(session: Session, objective: Objective, as_of: date,
-                       config: MetricsConfig, inputs: PlanInputs | None = None
-                       ) -> ObjectiveProgress:
+                       config: MetricsConfig, inputs: PlanInputs | None = None, *,
+                       measured: Measured | None = None) -> ObjectiveProgress:
     """Baseline → now → target, the projection to the end date, and the activity plan."""
     spec = OBJECTIVE_METRICS[objective.metric]
     target = _target_of(objective).resolve(objective.baseline)
     day = min(as_of, objective.end)
+    measured = measured or Measured(session, config)
     now = None if as_of < objective.start else metric_on(session, objective.metric, day, config,
-                                                         since=objective.start)
+                                                         since=objective.start,
+                                                         measured=measured)
     projected: Decimal | None = None
     if now is not None:
         if spec.kind == "flow":
@@ -361,7 +387,8 @@ def objective_progress(session: Session, objective: Objective, as_of: date,
     status = status_of(spec, as_of=as_of, start=objective.start, end=objective.end, now=now,
                        target=target, projected=projected)
     plan = activity_plan(objective, target=target, now=now,
-                         inputs=inputs or plan_inputs(session, as_of, config), as_of=as_of,
+                         inputs=inputs or plan_inputs(session, as_of, config,
+                                                      measured=measured), as_of=as_of,
                          config=config)
     return ObjectiveProgress(
         objective_id=objective.id, name=objective.name, metric=objective.metric,
@@ -380,8 +407,11 @@ def objectives_progress(session: Session, as_of: date, config: MetricsConfig, *,
     objectives = list(session.scalars(query))
     if not objectives:
         return []
-    inputs = plan_inputs(session, as_of, config)
-    return [objective_progress(session, o, as_of, config, inputs) for o in objectives]
+    # One day's ledger facts for the plan and every objective measured on that day.
+    measured = Measured(session, config)
+    inputs = plan_inputs(session, as_of, config, measured=measured)
+    return [objective_progress(session, o, as_of, config, inputs, measured=measured)
+            for o in objectives]
 
 
 def open_objectives_count(session: Session) -> int:
