@@ -55,7 +55,7 @@ from bot.domain.vocabulary import (
     EscalationStatus,
     PromiseStatus,
 )
-from bot.memory import fewer_collections
+from bot.memory import collector_paused
 from bot.services.accounts import account_summary
 from bot.services.call_list_queries import past_due_totals
 from bot.services.escalation_facts import Calendar, LoadedFacts, load_facts
@@ -123,7 +123,7 @@ def run_escalations(
     """Apply the rules to every account: open, merge and close escalations (not committed)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    with fewer_collections():  # the book's facts live until the run ends
+    with collector_paused():  # the book's facts live until the run ends
         run = _run(uow, now, team_zone, actor)
     logger.info("%s", run.summary())
     return run
