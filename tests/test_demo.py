@@ -233,6 +233,14 @@ def test_demo_escalates_to_the_manager_and_a_decision_empties_the_next_list(
         "HTTP 200")[1]
     ref = step.split("clicks [Send to agency] on ")[1].split("(")[1].split(")")[0]
     assert f"({ref}) is not on it: it is with the agency." in step
+    # The rest, undecided: a reminder in each message's thread two working days on (Thanksgiving
+    # is not one), then Maya's manager.
+    levels = step[step.index("Nobody decides the rest"):]
+    assert "Thu 26 Nov" not in levels
+    assert "in the thread of Maya Okafor's message: ⏰ Reminder:" in levels
+    assert "up a level, DM to Dana Reyes (U0DEMODANA):" in levels
+    assert "⬆️ Escalated to you: not decided by Maya Okafor in 4 working days" in levels
+    assert "Maya Okafor's message now says: ⬆️ Went up to Dana Reyes on " in levels
     with result.database.uow() as uow:
         escalation = uow.session.scalars(
             select(Escalation).join(Customer, Customer.id == Escalation.customer_id)

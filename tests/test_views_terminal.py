@@ -139,3 +139,17 @@ def test_mrkdwn_markers_inside_words_or_numbers_stay_text() -> None:
     text = mrkdwn_rich("2*3*4 · snake_case_name · a * b * c · *unclosed")
     assert text.plain == "2*3*4 · snake_case_name · a * b * c · *unclosed"
     assert text.spans == []
+
+
+def test_every_emoji_code_a_view_writes_is_drawn_in_the_terminal() -> None:
+    """The terminal draws each code as Slack does: a code a view starts using is added here."""
+    import re
+    from pathlib import Path
+
+    from bot.views import terminal
+
+    views = Path(terminal.__file__).parent
+    written = {code for path in views.glob("*.py") if path.name != "terminal.py"
+               for code in re.findall(r":[a-z0-9_+-]+:", path.read_text(encoding="utf-8"))
+               if not code.startswith((":/", ":0"))}
+    assert written and written <= set(terminal._EMOJI), sorted(written - set(terminal._EMOJI))

@@ -1,5 +1,6 @@
-"""Demo step 6: the hourly escalation job, the manager's message, and one decision (Send to
-agency, clicked over signed HTTP) taking effect on the collector's next list."""
+"""Demo step 6: the hourly escalation job, the manager's message, one decision (Send to agency,
+clicked over signed HTTP) taking effect on the collector's next list, and what nobody decides
+going up: a reminder in the message's thread, then the manager's own manager."""
 
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ def step_escalations(result: DemoResult, slack: DemoSlack, out: TextIO) -> None:
     out.write(f"── DM to {manager.name} ({manager.slack_user_id}) ──\n\n"
               + "\n".join(text[:LINES_SHOWN]) + ("\n…\n\n" if len(text) > LINES_SHOWN else "\n\n"))
     chosen = _on_a_list(result, slack, _buttons(message))
-    if chosen is None:
-        return
-    _decide(result, slack, out, manager, message, chosen, now)
+    if chosen is not None:
+        _decide(result, slack, out, manager, message, chosen, now)
+    _levels(result, slack, out, manager, names, since=now)
 
 
 def _decide(  # noqa: PLR0913, PLR0917 (the step's parts)
@@ -118,3 +119,48 @@ def _next_list(result: DemoResult, slack: DemoSlack, out: TextIO, *, collector: 
     verdict = "is not on it" if ref not in listed else "is still on it"
     out.write(f"\nThe next morning ({day:%A %d %B}) {member.name}'s list has "
               f"{len(listed)} accounts; {account} {verdict}: it is with the agency.\n")
+
+
+def _levels(result: DemoResult, slack: DemoSlack, out: TextIO, manager: TeamMember,
+            names: dict[str, str], *, since: datetime) -> None:
+    """The hourly job on the next working days at 10:30: Maya decides nothing more, so her
+    message gets one reminder in its thread, then what is in it goes up to her manager."""
+    with result.database.uow() as uow:
+        above = uow.session.get(TeamMember, manager.manager_id) if manager.manager_id else None
+        uow.session.expunge_all()
+    context = JobContext(result.database, slack.gateway, slack.settings)
+    holidays = holiday_calendar(slack.settings.country, range(since.year, since.year + 2))
+    remind = slack.settings.escalation_remind_days
+    out.write(f"\nNobody decides the rest: a reminder in each message's thread after {remind} "
+              "working days, then up a level.\n")
+    day = since.date()
+    for _ in range(2 * remind):
+        day = next_working_day(day, frozenset(range(1, 6)), holidays)
+        at = f"{day:%a %d %b} {since:%H:%M}"
+        replies = len(_replies(slack, manager))
+        raised = len(slack.sandbox.dms(above.slack_user_id)) if above is not None else 0
+        run_job("escalations", context, datetime.combine(day, since.time(), since.tzinfo))
+        for reply in _replies(slack, manager)[replies:]:
+            out.write(f"{at}  in the thread of {manager.name}'s message: "
+                      f"{_lines(reply, names)[0]}\n")
+        if above is not None and len(slack.sandbox.dms(above.slack_user_id)) > raised:
+            dm = slack.sandbox.dms(above.slack_user_id)[raised]
+            text = _lines(dm, names)
+            out.write(f"{at}  up a level, DM to {above.name} ({above.slack_user_id}):\n\n"
+                      + "\n".join(text[:LINES_SHOWN])
+                      + ("\n…\n" if len(text) > LINES_SHOWN else "\n"))
+            top = next((m for m in slack.sandbox.dms(manager.slack_user_id)
+                        if not m.get("thread_ts")), None)
+            went = [line.strip() for line in _lines(top, names) if "Went up" in line][:1]
+            out.write("".join(f"\n{manager.name}'s message now says: {line}\n" for line in went))
+            return
+
+
+def _replies(slack: DemoSlack, manager: TeamMember) -> list[dict[str, Any]]:
+    return [m for m in slack.sandbox.dms(manager.slack_user_id) if m.get("thread_ts")]
+
+
+def _lines(message: dict[str, Any] | None, names: dict[str, str]) -> list[str]:
+    if message is None:
+        return [""]
+    return blocks_to_text(message.get("blocks") or [], names).splitlines() or [message["text"]]

@@ -29,9 +29,12 @@ ZERO = Decimal("0.00")
 MAX_CUSTOMERS = 5000  # the name lists give this many distinct company names, with room
 
 MANAGER_ID = "U0DEMOMAYA"
+HEAD_ID = "U0DEMODANA"  # Maya's manager: what Maya leaves undecided goes up to her
 # slack_user_id, name, email, role, manager, timezone, daily_call_target, morning_time, backup
 TEAM: tuple[tuple[str, ...], ...] = (
-    (MANAGER_ID, "Maya Okafor", "maya.okafor@collectbot.example", "manager", "",
+    (HEAD_ID, "Dana Reyes", "dana.reyes@collectbot.example", "head", "", "America/Chicago", "",
+     "", ""),
+    (MANAGER_ID, "Maya Okafor", "maya.okafor@collectbot.example", "manager", HEAD_ID,
      "America/New_York", "", "", ""),
     ("U0DEMOANA", "Ana Torres", "ana.torres@collectbot.example", "collector", MANAGER_ID,
      "America/New_York", "20", "08:30", "U0DEMOBEN"),

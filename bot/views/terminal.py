@@ -57,7 +57,8 @@ def mrkdwn_rich(text: str, names: Mapping[str, str] | None = None) -> Text:
 
 # The emoji codes the views use, as Slack draws them; any other code is left as written.
 _EMOJI = {":warning:": "⚠️", ":white_check_mark:": "✅", ":x:": "❌", ":zzz:": "💤",
-          ":red_circle:": "🔴", ":large_green_circle:": "🟢", ":white_circle:": "⚪"}
+          ":red_circle:": "🔴", ":large_green_circle:": "🟢", ":white_circle:": "⚪",
+          ":alarm_clock:": "⏰", ":arrow_up:": "⬆️", ":point_right:": "👉"}
 _EMOJI_CODE = re.compile(r":[a-z0-9_+-]+:")
 
 Read = Callable[[Any], str]
