@@ -333,12 +333,13 @@ class ActivityTotals:
         self.sums: dict[int, list[tuple[int, int, int, Decimal, int]]] = {}
         for collector_id in ids:
             member = self.roster.get(collector_id)
+            weekdays = member.weekdays if member is not None else None  # parsed once
             running = (0, 0, 0, ZERO, 0)
             rows = [running]
             day = origin
             while day <= last:
                 key = (collector_id, day)
-                working = member is not None and is_working_day(day, member.weekdays, holidays)
+                working = weekdays is not None and is_working_day(day, weekdays, holidays)
                 running = (running[0] + activity.calls.get(key, 0),
                            running[1] + activity.right_party.get(key, 0),
                            running[2] + activity.promises.get(key, 0),

@@ -100,20 +100,18 @@ def _cents_sum(amount: ColumnElement[Any]) -> ColumnElement[int]:
     return cast(func.round(func.sum(amount) * 100), BigInteger)
 
 
-class _DayIndex:
+class _DayIndex(dict[object, int]):
     """Dates as the driver returns them (SQLite: text) as days after `first`: hundreds of
-    thousands of rows share a few hundred dates, each read once."""
+    thousands of rows share a few hundred dates, each read once (`index[value]`)."""
 
     def __init__(self, first: date) -> None:
+        super().__init__()
         self.first = first
-        self.known: dict[object, int] = {}
 
-    def __call__(self, value: object) -> int:
-        index = self.known.get(value)
-        if index is None:
-            day = date_value(value)
-            assert day is not None
-            index = self.known[value] = (day - self.first).days
+    def __missing__(self, value: object) -> int:
+        day = date_value(value)
+        assert day is not None
+        index = self[value] = (day - self.first).days
         return index
 
 
@@ -196,15 +194,15 @@ def _balance_changes(session: Session, since: date, last: date, currency: str
     # What each (collector, due date) owes from the first day the sweep sees its invoices.
     opened: dict[tuple[Scope, int, int], int] = defaultdict(int)
     for scope, due, issued, day, cents in _plain_rows(session, since, last, currency):
-        seen = index(issued)
-        sales_cents[scope][seen] += cents
+        issue_index = index[issued]
+        sales_cents[scope][issue_index] += cents
         if not cents:
             continue
-        due_index = index(due)
-        seen = max(seen, 0)
+        due_index = index[due]
+        seen = issue_index if issue_index > 0 else 0
         if day is None:
             opened[scope, due_index, seen] += cents
-        elif (applied := index(day)) != seen:
+        elif (applied := index[day]) != seen:
             opened[scope, due_index, seen] += cents
             events[applied].append((scope, due_index, -cents))
     for (scope, due_index, seen), cents in opened.items():
