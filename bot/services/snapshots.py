@@ -28,13 +28,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.orm import Session
 
 from bot.db.models import ARSnapshot, Customer, Invoice, PaymentAllocation, TeamMember
-from bot.db.sql import date_value, driver_rows, scan_key
+from bot.db.sql import date_value, driver_rows, one_off_plan, scan_key
 from bot.domain.aging import Bucket
 from bot.domain.ar_history import (
     Bands,
@@ -222,13 +221,10 @@ def ledger_facts_series(session: Session, first: date, last: date,
                         ) -> dict[date, dict[Scope, LedgerFacts]]:
     """Every day's ledger facts from `first` to `last`, per collector, in one sweep."""
     since = first - timedelta(days=max(period_days, ROLL_DAYS))
-    if session.get_bind().dialect.name == "postgresql":
-        # The grouping of a million rows fits in memory instead of spilling to disk.
-        session.execute(text("SET LOCAL work_mem = '64MB'"))
-        session.execute(text("SET LOCAL jit = off"))
     bands = Bands(period_days)
     days = (last - since).days + 1
-    events, sales_cents = _balance_changes(session, since, last, currency)
+    with one_off_plan(session):
+        events, sales_cents = _balance_changes(session, since, last, currency)
     series = sweep_bands(events, bands)
     origin = sales_origin(first, period_days)
     since_origin = (origin - since).days
