@@ -4,7 +4,7 @@ from `bot.domain.metrics`."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,9 +26,9 @@ from bot.db.models import (
     PromiseToPay,
     TeamMember,
 )
-from bot.db.sql import inline_date, one_off_plan, scan_key, unindexed
+from bot.db.sql import driver_rows, inline_date, one_off_plan, scan_key, unindexed
 from bot.domain.aging import BUCKETS, Bucket
-from bot.domain.ar_history import SalesHistory, Scope, prefix_sums, span_total
+from bot.domain.ar_history import SalesHistory, Scope, prefix_sums
 from bot.domain.calendar import holiday_calendar, is_working_day, local_date
 from bot.domain.metrics import (
     ROLLS,
@@ -99,27 +99,40 @@ def cash_received(session: Session, first: date, last: date, *,
         received = payments_received().where(paid_on >= first, paid_on <= last).subquery()
     else:
         received = payments_received(first, last).subquery()
-    rows = session.execute(
+    rows = driver_rows(session.connection(), (
         select(Customer.collector_id, received.c.paid_on, func.sum(received.c.amount))
         .join(Customer, Customer.id == (scan_key(dialect, received.c.customer_id) if scan
                                         else received.c.customer_id))
         .group_by(Customer.collector_id, received.c.paid_on)
-    ).tuples()
-    return {(scope, day): cents(total) for scope, day, total in rows}
+    ))
+    return _by_day(rows)
+
+
+def _by_day(rows: Iterable[Any]) -> dict[tuple[Scope, date], Decimal]:
+    """(collector, day, sum) rows as the driver returns them, by (collector, day): each day's
+    value (SQLite: text) read once, each sum to the cent."""
+    days: dict[object, date] = {}
+    out: dict[tuple[Scope, date], Decimal] = {}
+    for scope, value, total in rows:
+        day = days.get(value)
+        if day is None:
+            day = days[value] = date.fromisoformat(str(value)[:10])
+        out[scope, day] = cents(total)
+    return out
 
 
 def credit_sales_by_day(session: Session, first: date, last: date,
                         currency: str = "USD") -> dict[tuple[Scope, date], Decimal]:
     """Amounts of non-void invoices in `currency` issued per collector and day in [first,
     last]."""
-    rows = session.execute(
+    # Tens of thousands of rows: read as the driver returns them (see `_by_day`).
+    return _by_day(driver_rows(session.connection(), (
         select(Customer.collector_id, Invoice.issue_date, func.sum(Invoice.amount))
         .join(Customer, Customer.id == scan_key(session.get_bind().dialect, Invoice.customer_id))
         .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date >= first,
                Invoice.issue_date <= last, Invoice.currency == currency)
         .group_by(Customer.collector_id, Invoice.issue_date)
-    ).tuples()
-    return {(scope, day): cents(total) for scope, day, total in rows}
+    )))
 
 
 def by_scope(daily: Mapping[tuple[Scope, date], Decimal]) -> dict[Scope, dict[date, Decimal]]:
@@ -246,13 +259,13 @@ def ledger_facts_as_of(session: Session, as_of: date,
                                     for k in ("end", "start", "month", "rolled")}
         credit_sales, monthly = SalesHistory(prefix_sums(sales.get(scope, {}), origin, as_of),
                                              origin).facts(as_of, period_days)
-        cash_sums = prefix_sums(cash.get(scope, {}), origin, as_of)
         facts[scope] = LedgerFacts(
             ending=part["end"],
             beginning=part["start"],
             credit_sales=credit_sales,
             monthly_sales=monthly,
-            cash_collected=span_total(cash_sums, origin, period_first(as_of, period_days), as_of),
+            # The cash read is the period's already.
+            cash_collected=sum(cash.get(scope, {}).values(), ZERO),
             past_due_still_open=still_open.get(scope, ZERO),
             roll_from={source: part["month"][source] for source, _ in ROLLS},
             roll_to={source: part["rolled"][source] for source, _ in ROLLS},
