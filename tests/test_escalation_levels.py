@@ -372,3 +372,30 @@ def test_a_digest_reminder_stays_queued_when_one_of_its_escalations_is_decided(
         uow.commit()
     # It names BOLT too, still to decide.
     assert _reminder_row(team).status is DeliveryStatus.PENDING
+    with team.db.uow() as uow:
+        bolt = uow.session.scalars(select(Escalation.id).order_by(Escalation.id.desc())).first()
+        decide(uow, actor_slack_id="UMAX", now=REMINDER_HOUR, default_tz="America/New_York",
+               request=DecisionRequest(bolt, Decision.RESOLVE, text="paid by wire"))
+        uow.commit()
+    # Both decided: nothing left to remind of.
+    assert _reminder_row(team).status is DeliveryStatus.SKIPPED
+
+
+def test_a_digest_reminder_whose_first_escalation_is_decided_is_still_sent(
+    team: Team, sandbox: SlackSandbox
+) -> None:
+    team.per_run = "1"
+    other = team.ledger.account("BOLT", "5000.00", 130)
+    for days in (25, 20):
+        team.ledger.call(other, NOW - timedelta(days=days))
+    team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
+    team.queue_levels(REMINDER_HOUR)
+    first = int(_reminder_row(team).key.split(":")[1])
+    with team.db.uow() as uow:
+        decide(uow, actor_slack_id="UMAX", now=REMINDER_HOUR, default_tz="America/New_York",
+               request=DecisionRequest(first, Decision.AGENCY))
+        uow.commit()
+    team.job(REMINDER_HOUR + timedelta(minutes=1))  # sends what is queued
+    (reminder,) = _top_and_replies(sandbox.dms("UMAX"))[1]
+    assert "Reminder" in _texts(reminder)
+    assert _reminder_row(team).status is DeliveryStatus.SENT

@@ -48,6 +48,7 @@ from bot.services.escalation_replies import (
     REPLY_KIND,
     awake_key,
     reminder_key,
+    stale_replies,
 )
 from bot.services.escalations import ACTOR
 from bot.settings import Settings
@@ -232,17 +233,16 @@ def send_replies(
     database: Database, gateway: SlackGateway, settings: Settings, *, now: datetime
 ) -> tuple[int, list[str]]:
     """Send every queued reply not sent yet (a crash or a failure in an earlier run included)
-    of an escalation still open; those of a decided one are skipped. (sent, errors)"""
+    about an escalation still open; those about decided ones are skipped. (sent, errors)"""
     with database.uow(read_only=True) as uow:
         keys = list(uow.session.scalars(
             select(Delivery.key).where(Delivery.kind == REPLY_KIND, Delivery.status.not_in(
                 (DeliveryStatus.SENT, DeliveryStatus.SKIPPED))).order_by(Delivery.id)))
         if not keys:
             return 0, []
-        open_ids = {str(i) for i, in uow.session.execute(
-            select(Escalation.id).where(Escalation.status == EscalationStatus.OPEN))}
-    sending = [key for key in keys if key.split(":")[1] in open_ids]
-    for key in set(keys) - set(sending):
+        stale = stale_replies(uow.session, keys)
+    sending = [key for key in keys if key not in stale]
+    for key in sorted(stale):
         with database.uow(read_only=True) as uow:
             recipient = uow.session.scalar(select(Delivery.recipient).where(Delivery.key == key))
         mark_skipped(database, key, REPLY_KIND, recipient or "", "decided before it was sent",
