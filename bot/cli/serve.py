@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+# How often the prefork parent looks for a worker that ended (and runs a pending handler).
+CHILD_POLL_SECONDS = 0.2
 
 
 def register(subparsers: Any) -> None:
@@ -182,7 +185,14 @@ def _prefork(settings: Settings, sock: socket.socket, workers: int) -> int:
         _signal_all(children)  # a signal taken by another thread while the children were forked
     status = 0
     while children:
-        pid, wait_status = os.wait()
+        # Polled, not os.wait(): a signal the kernel hands to another thread (any thread an
+        # import started) interrupts no wait of this one, and its handler runs only when this
+        # thread runs Python again. Blocked in os.wait(), the parent never forwarded a SIGTERM
+        # that came that way, and its workers served on.
+        pid, wait_status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            time.sleep(CHILD_POLL_SECONDS)
+            continue
         children.discard(pid)
         code = os.waitstatus_to_exitcode(wait_status)
         # A worker still starting when SIGTERM came may die of it: that is a stop, not a failure.

@@ -223,6 +223,41 @@ def test_sigterm_while_workers_start_is_a_clean_stop(
     assert "ERROR" not in rest
 
 
+# SIGTERM taken by a thread other than the main one (the kernel may hand a process's signal to
+# any thread that does not block it), once the parent has its handler and has forked.
+_SIGNAL_TO_ANOTHER_THREAD = (
+    "import signal, sys, threading, time\n"
+    "def later():\n"
+    "    while signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):\n"
+    "        time.sleep(0.05)\n"
+    "    time.sleep(float(sys.argv[1]))\n"
+    "    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)\n"
+    "threading.Thread(target=later, daemon=True).start()\n"
+    "from bot.cli import main\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+@pytest.mark.slow
+def test_a_sigterm_another_thread_of_the_parent_takes_stops_every_worker(
+    slack_sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    env = _serve_env(slack_sandbox, tmp_path / "serve.sqlite3")
+    with subprocess.Popen(
+        [sys.executable, "-c", _SIGNAL_TO_ANOTHER_THREAD, "2", "serve", "--host", "127.0.0.1",
+         "--port", "0", "--workers", "2"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    ) as process:
+        try:
+            _out, rest = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            _out, rest = process.communicate()
+            pytest.fail(f"serve --workers 2 did not stop within 60 s of SIGTERM:\n{rest}")
+    assert process.returncode == 0, rest
+    assert "signal SIGTERM: stopping 2 worker(s)" in rest  # the parent forwarded it
+
+
 def test_an_unexpected_failure_is_logged_and_the_user_told_nothing_was_saved(
     slack_sandbox: SlackSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
