@@ -73,6 +73,13 @@ class Team:
         for days in (25, 20):
             self.ledger.call(self.customer, NOW - timedelta(days=days))
 
+    def second_account_in_a_digest(self) -> None:
+        """BOLT, escalated like ACME; one message a run, so both come in one digest."""
+        self.per_run = "1"
+        other = self.ledger.account("BOLT", "5000.00", 130)
+        for days in (25, 20):
+            self.ledger.call(other, NOW - timedelta(days=days))
+
     def settings(self) -> Settings:
         return load_settings(
             DATABASE_URL=self.db_url, SLACK_BOT_TOKEN=SANDBOX_TOKEN,
@@ -309,10 +316,7 @@ def test_a_snooze_that_ends_with_the_cause_still_there_pings_once(
 def test_a_digest_gets_one_reminder_for_all_its_escalations(
     team: Team, sandbox: SlackSandbox
 ) -> None:
-    team.per_run = "1"
-    other = team.ledger.account("BOLT", "5000.00", 130)
-    for days in (25, 20):
-        team.ledger.call(other, NOW - timedelta(days=days))
+    team.second_account_in_a_digest()
     team.at(NOW, REMINDER_HOUR, REMINDER_HOUR + timedelta(hours=1))
     (digest,), replies = _top_and_replies(sandbox.dms("UMAX"))
     assert digest["blocks"][0]["text"]["text"] == "2 escalations to decide"
@@ -359,10 +363,7 @@ def test_a_reminder_still_queued_when_the_manager_decides_is_never_sent(
 def test_a_digest_reminder_stays_queued_when_one_of_its_escalations_is_decided(
     team: Team, sandbox: SlackSandbox
 ) -> None:
-    team.per_run = "1"
-    other = team.ledger.account("BOLT", "5000.00", 130)
-    for days in (25, 20):
-        team.ledger.call(other, NOW - timedelta(days=days))
+    team.second_account_in_a_digest()
     team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
     team.queue_levels(REMINDER_HOUR)
     assert _reminder_row(team).key.endswith(":digest")
@@ -384,10 +385,7 @@ def test_a_digest_reminder_stays_queued_when_one_of_its_escalations_is_decided(
 def test_a_digest_reminder_whose_first_escalation_is_decided_is_still_sent(
     team: Team, sandbox: SlackSandbox
 ) -> None:
-    team.per_run = "1"
-    other = team.ledger.account("BOLT", "5000.00", 130)
-    for days in (25, 20):
-        team.ledger.call(other, NOW - timedelta(days=days))
+    team.second_account_in_a_digest()
     team.at(NOW, REMINDER_HOUR - timedelta(hours=1))
     team.queue_levels(REMINDER_HOUR)
     first = int(_reminder_row(team).key.split(":")[1])
