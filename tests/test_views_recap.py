@@ -115,7 +115,8 @@ def test_objective_line_shows_baseline_now_target_bar_and_status() -> None:
 def test_kpis_carry_their_change_from_last_week() -> None:
     text = recap_top(sample()).text
     assert "DSO: 50.7 days (▼ 0.7 days)" in text
-    assert "CEI: 81.3% (▲ 1.3%)" in text  # 81.25 and 1.25 round half up, as money does
+    # 81.25 and 1.25 round half up, as money does; a percentage moves by points.
+    assert "CEI: 81.3% (▲ 1.3 pts)" in text
     assert "Cash collected: $48,210 (no figure last week)" in text
     assert "Cost per $ collected: $0.04 (unchanged)" in text
     assert "Calls: 212 made of 250 planned (84%) · the objectives need 60 a day, 50 planned" in text

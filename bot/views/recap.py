@@ -53,13 +53,16 @@ def tenths(value: Decimal) -> Decimal:
 
 
 def change_text(kpi: Kpi) -> str:
-    """The change from last week with an arrow, e.g. "▼ 1.2 days"; "—" when unknown or none."""
+    """The change from last week with an arrow, e.g. "▼ 1.2 days", "▲ 1.3 pts" (a percentage's
+    change is in points: 80% to 81.3% is not "1.3%" more); "—" when unknown or none."""
     change = kpi.change
     if change is None:
         return "no figure last week"
     if change == _ZERO:
         return "unchanged"
     arrow = "▲" if change > _ZERO else "▼"
+    if kpi.unit == "percent":
+        return f"{arrow} {tenths(abs(change))} pts"
     return f"{arrow} {figure(abs(change), kpi.unit)}"
 
 
