@@ -5,7 +5,6 @@ amounts and overpaid invoices, its facts equal the as-of rule applied invoice by
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,26 +14,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from bot.db import Database
-from bot.db.models import Base, Customer, Invoice, Payment, PaymentAllocation, TeamMember
+from bot.db.models import Base, Customer, Invoice
 from bot.domain.aging import BUCKETS, Bucket, bucket_for
 from bot.domain.metrics import ROLLS, ZERO
 from bot.domain.vocabulary import InvoiceStatus
 from bot.services.ledger import open_balance_as_of
 from bot.services.metrics import ROLL_DAYS, cents, ledger_facts_as_of
+from tests.test_metrics_history import Spec, four_customers, store_invoice
 
 START = date(2026, 1, 1)
-
-
-@dataclass(frozen=True)
-class Spec:
-    customer: int
-    issued: int
-    terms: int
-    cents: int
-    void: bool
-    # (day offset, percent of the amount; negative: a reversal) of each allocation
-    allocations: list[tuple[int, int]]
-    currency: str
 
 
 invoice = st.builds(
@@ -54,37 +42,16 @@ def _rebuild(db: Database, invoices: list[Spec]) -> None:
         s = uow.session
         for table in reversed(Base.metadata.sorted_tables):
             s.execute(delete(table))
-        ana = TeamMember(slack_user_id="UANA", name="Ana")
-        ben = TeamMember(slack_user_id="UBEN", name="Ben")
-        s.add_all([ana, ben])
-        s.flush()
-        owners = [ana.id, ben.id, ana.id, None]
-        customers = [Customer(external_ref=f"C{n}", name=f"C{n}", collector_id=owners[n])
-                     for n in range(4)]
-        s.add_all(customers)
-        s.flush()
+        customers = four_customers(s)
         for n, spec in enumerate(invoices):
             issued = START + timedelta(days=spec.issued)
             amount = Decimal(spec.cents) / 100
             parts = [(START + timedelta(days=offset),
                       (abs(amount) * share / 100).quantize(Decimal("0.01")))
                      for offset, share in spec.allocations]
-            row = Invoice(
-                number=f"I{n}", customer_id=customers[spec.customer].id, issue_date=issued,
-                due_date=issued + timedelta(days=spec.terms), amount=amount,
-                # The ledger's invariant: amount_paid is the sum of the allocations.
-                amount_paid=sum((a for _, a in parts), Decimal(0)), currency=spec.currency,
-                status=InvoiceStatus.VOID if spec.void else InvoiceStatus.OPEN,
-            )
-            s.add(row)
-            s.flush()
-            for k, (day, part) in enumerate(parts):
-                payment = Payment(external_ref=f"P{n}-{k}", customer_id=row.customer_id,
-                                  amount=part, paid_on=day)
-                s.add(payment)
-                s.flush()
-                s.add(PaymentAllocation(payment_id=payment.id, invoice_id=row.id, amount=part,
-                                        applied_on=day))
+            store_invoice(s, n, customers[spec.customer].id, issued=issued,
+                          due=issued + timedelta(days=spec.terms), amount=amount, parts=parts,
+                          currency=spec.currency, void=spec.void)
         uow.commit()
 
 

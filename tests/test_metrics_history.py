@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.db.models import Base, Customer, Invoice, Payment, PaymentAllocation, TeamMember
@@ -57,37 +58,53 @@ def _clear(db: Database) -> None:
 def _build(db: Database, invoices: list[Spec]) -> None:
     with db.uow() as uow:
         s = uow.session
-        ana = TeamMember(slack_user_id="UANA", name="Ana")
-        ben = TeamMember(slack_user_id="UBEN", name="Ben")
-        s.add_all([ana, ben])
-        s.flush()
-        owners = [ana.id, ben.id, ana.id, None]
-        customers = [Customer(external_ref=f"C{n}", name=f"C{n}", collector_id=owners[n])
-                     for n in range(4)]
-        s.add_all(customers)
-        s.flush()
+        customers = four_customers(s)
         for n, spec in enumerate(invoices):
             issued = START + timedelta(days=spec.issued)
             amount = Decimal(spec.cents) / 100 * (-1 if spec.credit else 1)
             parts = [(START + timedelta(days=offset),
                       (amount * share / 100).quantize(Decimal("0.01")))
                      for offset, share in spec.allocations if not spec.credit]
-            row = Invoice(
-                number=f"I{n}", customer_id=customers[spec.customer].id, issue_date=issued,
-                due_date=issued + timedelta(days=spec.terms), amount=amount,
-                amount_paid=sum((a for _, a in parts), Decimal(0)), currency=spec.currency,
-                status=InvoiceStatus.VOID if spec.void else InvoiceStatus.OPEN,
-            )
-            s.add(row)
-            s.flush()
-            for k, (day, part) in enumerate(parts):
-                payment = Payment(external_ref=f"P{n}-{k}", customer_id=row.customer_id,
-                                  amount=part, paid_on=day)
-                s.add(payment)
-                s.flush()
-                s.add(PaymentAllocation(payment_id=payment.id, invoice_id=row.id, amount=part,
-                                        applied_on=day))
+            store_invoice(s, n, customers[spec.customer].id, issued=issued,
+                          due=issued + timedelta(days=spec.terms), amount=amount, parts=parts,
+                          currency=spec.currency, void=spec.void)
         uow.commit()
+
+
+def four_customers(s: Session) -> list[Customer]:
+    """C0 and C2 Ana's, C1 Ben's, C3 nobody's."""
+    ana = TeamMember(slack_user_id="UANA", name="Ana")
+    ben = TeamMember(slack_user_id="UBEN", name="Ben")
+    s.add_all([ana, ben])
+    s.flush()
+    owners = [ana.id, ben.id, ana.id, None]
+    customers = [Customer(external_ref=f"C{n}", name=f"C{n}", collector_id=owners[n])
+                 for n in range(4)]
+    s.add_all(customers)
+    s.flush()
+    return customers
+
+
+def store_invoice(  # noqa: PLR0913 (an invoice's columns)
+    s: Session, n: int, customer_id: int, *, issued: date, due: date, amount: Decimal,
+    parts: list[tuple[date, Decimal]], currency: str, void: bool,
+) -> None:
+    """Invoice I{n}, paid by one payment P{n}-{k} per part, each allocated to it on its day;
+    amount_paid is their sum (the ledger's invariant)."""
+    row = Invoice(
+        number=f"I{n}", customer_id=customer_id, issue_date=issued, due_date=due,
+        amount=amount, amount_paid=sum((a for _, a in parts), Decimal(0)), currency=currency,
+        status=InvoiceStatus.VOID if void else InvoiceStatus.OPEN,
+    )
+    s.add(row)
+    s.flush()
+    for k, (day, part) in enumerate(parts):
+        payment = Payment(external_ref=f"P{n}-{k}", customer_id=customer_id, amount=part,
+                          paid_on=day)
+        s.add(payment)
+        s.flush()
+        s.add(PaymentAllocation(payment_id=payment.id, invoice_id=row.id, amount=part,
+                                applied_on=day))
 
 
 def _metrics(facts: LedgerFacts | None, period_days: int) -> object:

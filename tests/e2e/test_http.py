@@ -211,16 +211,21 @@ def test_sigterm_while_workers_start_is_a_clean_stop(
         while "worker processes" not in (line := process.stderr.readline()):
             assert line, "serve exited before starting its workers"
         process.send_signal(signal.SIGTERM)
-        try:
-            # Long enough for two workers still importing on a loaded machine to start and stop.
-            _out, rest = process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            # Not stopped: kill it and its workers, or leaving the block would wait forever.
-            os.killpg(process.pid, signal.SIGKILL)
-            _out, rest = process.communicate()
-            pytest.fail(f"serve --workers 2 did not stop within 60 s of SIGTERM:\n{rest}")
+        rest = _stderr_once_stopped(process)
     assert process.returncode == 0, rest
     assert "ERROR" not in rest
+
+
+def _stderr_once_stopped(process: subprocess.Popen[str]) -> str:
+    """The rest of serve's log once it stopped; the test fails if it runs on 60 s after SIGTERM
+    (long enough for two workers still importing on a loaded machine to start and stop)."""
+    try:
+        return process.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        # Not stopped: kill it and its workers, or leaving the Popen block would wait forever.
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"serve --workers 2 did not stop within 60 s of SIGTERM:\n"
+                    f"{process.communicate()[1]}")
 
 
 # SIGTERM taken by a thread other than the main one (the kernel may hand a process's signal to
@@ -248,12 +253,7 @@ def test_a_sigterm_another_thread_of_the_parent_takes_stops_every_worker(
          "--port", "0", "--workers", "2"],
         cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
     ) as process:
-        try:
-            _out, rest = process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            _out, rest = process.communicate()
-            pytest.fail(f"serve --workers 2 did not stop within 60 s of SIGTERM:\n{rest}")
+        rest = _stderr_once_stopped(process)
     assert process.returncode == 0, rest
     assert "signal SIGTERM: stopping 2 worker(s)" in rest  # the parent forwarded it
 
