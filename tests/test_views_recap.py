@@ -204,3 +204,14 @@ def test_alt_text_says_what_the_chart_shows() -> None:
         "$480,000 of it past due."
     )
     assert recap_alt_text(sample(trend=())) == "Weekly recap chart: no history yet."
+
+
+def test_a_kpi_without_a_figure_this_week_says_so_not_that_last_week_lacks_one() -> None:
+    from bot.domain.recap import Kpi
+    from bot.views.recap import change_text
+
+    assert change_text(Kpi("cost_per_dollar_collected", "Cost per $ collected", "ratio", None,
+                           D("0.04"))) == "no figure this week"
+    assert change_text(Kpi("cost_per_dollar_collected", "Cost per $ collected", "ratio", None,
+                           None)) == "no figure this week"
+    assert change_text(Kpi("cei", "CEI", "percent", D("80"), None)) == "no figure last week"

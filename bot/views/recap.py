@@ -56,6 +56,8 @@ def change_text(kpi: Kpi) -> str:
     """The change from last week with an arrow, e.g. "▼ 1.2 days", "▲ 1.3 pts" (a percentage's
     change is in points: 80% to 81.3% is not "1.3%" more); "—" when unknown or none."""
     change = kpi.change
+    if kpi.value is None:
+        return "no figure this week"
     if change is None:
         return "no figure last week"
     if change == _ZERO:
