@@ -80,14 +80,16 @@ def test_short_list_is_one_message_with_header_and_buttons() -> None:
         "type": "header",
         "text": {"type": "plain_text", "text": "Call list · Mon 23 Nov", "emoji": True},
     }
-    assert message.blocks[1]["text"]["text"] == "2 calls · $48,200 past due in your book"
+    assert message.blocks[1]["text"]["text"] == (
+        "2 calls · $48,200 past due in your book outside disputes"
+    )
     assert message.blocks[2]["elements"][0]["text"] == "Done 0 of 2"
     row = message.blocks[4]["text"]["text"]
     assert row.startswith("*1. Customer 1* · C-0001\n*$12,400* past due · 64 days")
     assert "Jane Doe · +1 555 0100" in row
     assert "Beta &amp; Sons" in message.blocks[6]["text"]["text"]
     assert message.text == (
-        "Your call list for Mon 23 Nov: 2 calls, $48,200 past due. "
+        "Your call list for Mon 23 Nov: 2 calls, $48,200 past due outside disputes. "
         "First: Customer 1, Beta &amp; Sons"
     )
 
@@ -211,7 +213,7 @@ def test_backup_notice_names_the_absent_collector() -> None:
     assert message.blocks[0]["text"]["text"] == "Covering for Ana Diaz · Mon 23 Nov"
     intro = message.blocks[1]["text"]["text"]
     assert intro.startswith("Ben, <@U0ANA> is out of office today (:palm_tree: vacation).")
-    assert "1 call · $48,200 past due in Ana Diaz's book" in intro
+    assert "1 call · $48,200 past due in Ana Diaz's book outside disputes" in intro
     assert message.text.startswith("Covering for Ana Diaz on Mon 23 Nov: 1 call")
 
 

@@ -46,7 +46,7 @@ def test_call_list_reads_like_the_dm() -> None:
         [
             "Call list · Mon 23 Nov",
             "======================",
-            "1 call · $48,200 past due in your book",
+            "1 call · $48,200 past due in your book outside disputes",
             "  Done 0 of 1",
             "─" * 40,
             "1. Acme & Co <HQ> · C-1",

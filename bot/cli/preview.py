@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         member, result = item.planned.member, item.result
         head = (f"{member.name} ({member.slack_user_id}) · {item.planned.list_date.isoformat()}"
                 f" · {item.planned.tz.key} · {len(result.items)} of target "
-                f"{member.daily_call_target} · {format_money(item.past_due_book)} past due in book")
+                f"{member.daily_call_target} · {format_money(item.past_due_book)} past due"
+                " outside disputes")
         notes = []
         if result.overflow:
             notes.append(f"{result.overflow} more eligible accounts did not fit the target")

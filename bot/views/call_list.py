@@ -211,6 +211,7 @@ def render_call_list(view: CallListView, *, now: datetime) -> list[Message]:
         title=f"Call list · {short_date(view.list_date)}",
         intro=(
             f"{plural(len(view.items), 'call')} · {money(view.past_due_book)} past due in your book"
+            " outside disputes"
         ),
         fallback_lead=f"Your call list for {short_date(view.list_date)}",
     )
@@ -231,7 +232,7 @@ def render_backup_notice(
             f"{inline(backup_name, NAME_CHARS)},"
             f" {mention(view.collector_slack_id, view.collector_name)} is out of office today{why}."
             f" Their list is yours today: {plural(len(view.items), 'call')}"
-            f" · {money(view.past_due_book)} past due in {absent}'s book"
+            f" · {money(view.past_due_book)} past due in {absent}'s book outside disputes"
         ),
         fallback_lead=f"Covering for {absent} on {short_date(view.list_date)}",
     )
@@ -287,7 +288,7 @@ def _render(
                         "type": "section",
                         "text": mrkdwn(
                             "No calls today: nothing is due, and no promise or callback needs you."
-                            f" {money(view.past_due_book)} past due in the book."
+                            f" {money(view.past_due_book)} past due in the book outside disputes."
                         ),
                     },
                 ],
@@ -338,7 +339,7 @@ def _render(
             blocks = list(head)
             text = (
                 f"{fallback_lead}: {plural(len(view.items), 'call')},"
-                f" {money(view.past_due_book)} past due. First: {names}"
+                f" {money(view.past_due_book)} past due outside disputes. First: {names}"
             )
         else:
             span = f"calls {first.position}–{last.position} of {len(view.items)}"
