@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -37,6 +38,9 @@ def test_collector_sees_progress_and_plan_without_buttons() -> None:
     assert "93.0 days → *90.0 days* → 88.4 days" in text
     assert "▓▓▓▓▓▓▓▓▓░░░░░░░  60%" in text
     assert "needed *7* · planned 35 · made 3.0" in text
+    # 88.35 and 88.25 round half up, as the recap rounds them (half-even would show 88.2).
+    halfway = goals_blocks([replace(_progress(), target=D("88.25"))], is_manager=False)
+    assert "→ 88.3 days" in _texts(halfway)
     assert "&lt;5%&gt; &amp; more" in text  # ledger text is escaped
     assert "button" not in text
 

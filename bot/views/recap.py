@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, cast
 
 from rich.text import Text
@@ -22,7 +22,17 @@ from bot.domain.recap import (
 from bot.views.terminal import mrkdwn_rich
 from bot.views.terminal_objectives import bar
 from bot.views.terminal_objectives import figure as metric_figure
-from bot.views.text import Block, Message, inline, mention, money, mrkdwn, plain, short_date
+from bot.views.text import (
+    Block,
+    Message,
+    inline,
+    mention,
+    money,
+    mrkdwn,
+    plain,
+    short_date,
+    tenths,
+)
 
 LINES_PER_SECTION = 10  # lines of up to ~250 characters: far below a section's 3000
 CHART_BLOCK_ID = "recap_dso_chart"
@@ -45,11 +55,6 @@ def figure(value: Decimal | None, unit: Unit) -> str:
     if unit == "ratio":
         return f"${value:.2f}"
     return money(value)
-
-
-def tenths(value: Decimal) -> Decimal:
-    """Rounded to one decimal, half up (as money is): the text and the chart show this."""
-    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def change_text(kpi: Kpi) -> str:

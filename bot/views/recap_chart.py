@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from bot.domain.aging import BUCKETS, Bucket
 from bot.domain.recap import Recap
-from bot.views.recap import tenths
+from bot.views.text import tenths
 
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 7.0, 100
 # Green for current shading to red for the oldest money.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.domain.metrics import Metrics, MetricsReport, period_first
+from bot.views.text import tenths
 
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("Credit sales", "credit_sales", "money"),
@@ -35,7 +36,7 @@ def metric_cell(metrics: Metrics, key: str, kind: str) -> str:
     if kind == "money":
         return f"{Decimal(value):,.2f}"
     if kind == "pct":
-        return f"{Decimal(value):.1f}%"
+        return f"{tenths(Decimal(value))}%"
     return f"{Decimal(value):,.2f}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.domain.objectives import OBJECTIVE_METRICS, ObjectiveProgress
-from bot.views.text import progress_cells
+from bot.views.text import progress_cells, tenths
 
 
 def figure(value: Decimal | None, metric: str) -> str:
@@ -14,9 +14,9 @@ def figure(value: Decimal | None, metric: str) -> str:
         return "?"
     unit = OBJECTIVE_METRICS[metric].unit
     if unit == "days":
-        return f"{value:,.1f} days"
+        return f"{tenths(value):,} days"
     if unit == "pct":
-        return f"{value:.1f}%"
+        return f"{tenths(value)}%"
     return f"${value:,.0f}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,6 +75,13 @@ def mention(slack_id: str | None, name: str) -> str:
 
 def money(amount: Decimal) -> str:
     return format_money(amount)
+
+
+def tenths(value: Decimal) -> Decimal:
+    """Rounded to one decimal, half up (as money is): every figure in days or percent shows this,
+    so a target of 58.25 days reads 58.3 in the recap, its chart, `/collect goals` and the
+    terminal alike."""
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def short_date(day: date) -> str:
