@@ -22,6 +22,7 @@ from bot.db.models import (
     PromiseToPay,
     TeamMember,
 )
+from bot.db.sql import money_value
 from bot.domain.metrics import Metrics
 from bot.domain.vocabulary import InvoiceStatus, Outcome, PromiseStatus
 from bot.services.ledger import balance_given_applied
@@ -156,8 +157,10 @@ def _accounts_on_one_day(session: Session, day: date) -> list[AccountDay]:
                Invoice.due_date < day, balance > 0)
         .group_by(Customer.id, Customer.external_ref, Customer.tier)
         .order_by(Customer.id)).tuples()
-    return [AccountDay(ref, tier, Decimal(total), due, Decimal(got), Decimal(rolling),
-                       Decimal(rolled))
+    # Each sum to the cent (SQLite sums money as floating point; any order of adding the same
+    # cents gives the same cents).
+    return [AccountDay(ref, tier, money_value(total), due, money_value(got),
+                       money_value(rolling), money_value(rolled))
             for ref, tier, total, due, got, rolling, rolled in rows]
 
 

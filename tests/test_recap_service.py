@@ -258,6 +258,8 @@ def test_accounts_on_counts_what_was_collected_and_what_rolled_a_bucket_on(db: D
             s.flush()
             s.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoices[number].id,
                                     amount=Decimal(amount), applied_on=payment.paid_on))
+            # The ledger's invariant: amount paid is the sum of the allocations.
+            invoices[number].amount_paid += Decimal(amount)
         uow.commit()
     with db.uow() as uow:
         [account] = accounts_on(uow.session, day)

@@ -7,14 +7,33 @@ allocations applied and payments received by then, so data dated later never mov
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from bot.db.models import Customer, Invoice, Payment, PaymentAllocation
+from bot.db.models import (
+    IRREGULAR_INVOICE,
+    REVERSAL,
+    Customer,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
+from bot.db.sql import inline_date, scan_key
 
 ZERO = Decimal("0.00")
 
@@ -42,6 +61,40 @@ def balance_given_applied(applied: Any) -> ColumnElement[Decimal]:
         (balance < 0, literal(ZERO)),
         else_=balance,
     )
+
+
+def owed_now_and_applied_after(
+    dialect: Dialect, since: date, scope: ColumnElement[bool],
+    columns: Callable[[Any, Any], Sequence[ColumnElement[Any]]],
+) -> CompoundSelect[Any]:
+    """Rows whose sums give invoices' balances on any day from `since` on, without grouping
+    allocations per invoice.
+
+    An invoice's amount_paid is the sum of its allocations, so its amount less what was applied
+    by a day is what it owes now plus what was applied after the day: one row per invoice in
+    `scope` that owes something now, `columns(amount owed now, None)`, and one per allocation
+    applied after `since` to an invoice in scope, `columns(amount applied, applied_on)`. Exact
+    for the invoices the rule's clamp leaves alone: not `clamped_invoices()`."""
+    owed_now = select(*columns(Invoice.amount - Invoice.amount_paid, None)).where(
+        scope, Invoice.amount_paid != Invoice.amount)
+    applied_on = PaymentAllocation.applied_on
+    applied_after = (
+        select(*columns(PaymentAllocation.amount, applied_on))
+        .select_from(PaymentAllocation)
+        .join(Invoice, Invoice.id == scan_key(dialect, PaymentAllocation.invoice_id))
+        .where(applied_on > inline_date(since), scope)
+    )
+    return union_all(owed_now, applied_after)
+
+
+def clamped_invoices() -> CompoundSelect[Any]:
+    """The ids of the invoices whose balance on a day the rule's clamp may change (none that
+    the import builds): with positive allocations summing to at most the amount, what was
+    applied by any day is within them, so only an invoice of a negative amount or amount_paid
+    outside [0, amount], or one with a reversal among its allocations, can have a balance
+    other than amount less applied (each found through its partial index)."""
+    return union_all(select(Invoice.id).where(IRREGULAR_INVOICE),
+                     select(PaymentAllocation.invoice_id).where(REVERSAL))
 
 
 def credit_by_collector(session: Session, as_of: date) -> dict[int | None, Decimal]:

@@ -45,6 +45,7 @@ from bot.domain.vocabulary import CALL_OUTCOMES, RIGHT_PARTY_OUTCOMES, InvoiceSt
 from bot.services.ledger import (
     applied_as_of,
     balance_given_applied,
+    owed_now_and_applied_after,
     payments_received,
 )
 from bot.services.report import bucket_case
@@ -156,35 +157,23 @@ def _unclamped_rows(dialect: Dialect, as_of: date, days: Sequence[date],
     """Rows (customer, due date, balance_0..n) whose sums are the invoices' balances on each
     of `days` as amount less applied (nil before the issue date), for invoices in `currency`
     issued by `as_of`: the as-of rule without a per-invoice aggregate and without its clamp
-    (`_clamp_corrections` adds what the clamp changes).
+    (`_clamp_corrections` adds what the clamp changes); see `owed_now_and_applied_after`."""
 
-    An invoice's amount_paid is the sum of its allocations, so its amount less what was
-    applied by a day is what it owes now plus what was applied after the day: one row per
-    invoice that owes something now, one per allocation after the earliest day."""
-    owed_now = select(
-        Invoice.customer_id.label("customer_id"), Invoice.due_date.label("due_date"),
-        *[_when(_issued_by(day), Invoice.amount - Invoice.amount_paid, 0).label(f"balance_{n}")
-          for n, day in enumerate(days)],
-    ).where(_in_scope(as_of, currency), Invoice.amount_paid != Invoice.amount)
-    applied_on = PaymentAllocation.applied_on
-    applied_after = (
-        select(Invoice.customer_id, Invoice.due_date,
-               *[_when(and_(_issued_by(day), applied_on > inline_date(day)),
-                       PaymentAllocation.amount, 0) for day in days])
-        .select_from(PaymentAllocation)
-        .join(Invoice, Invoice.id == scan_key(dialect, PaymentAllocation.invoice_id))
-        .where(applied_on > inline_date(min(days)), _in_scope(as_of, currency))
-    )
-    return union_all(owed_now, applied_after).subquery()
+    def columns(amount: Any, applied_on: Any) -> list[ColumnElement[Any]]:
+        return [Invoice.customer_id.label("customer_id"), Invoice.due_date.label("due_date"),
+                *[_when(_issued_by(day) if applied_on is None
+                        else and_(_issued_by(day), applied_on > inline_date(day)),
+                        amount, 0).label(f"balance_{n}") for n, day in enumerate(days)]]
+
+    return owed_now_and_applied_after(dialect, min(days), _in_scope(as_of, currency),
+                                      columns).subquery()
 
 
 def _clamp_corrections(as_of: date, days: Sequence[date], currency: str) -> Subquery:
     """What the as-of rule's clamp (a balance within 0 and the amount) changes in
-    `_unclamped_rows`, per invoice: the rule's balance less amount less applied. With positive
-    allocations summing to at most the amount, what was applied by any day is within them, so
-    only an invoice of a negative amount or amount_paid outside [0, amount], or one with a
-    reversal among its allocations, can have any: only those are read (each through its
-    partial index, empty on a ledger the import built)."""
+    `_unclamped_rows`, per invoice: the rule's balance less amount less applied. Only the
+    invoices of `clamped_invoices` can have any: only those are read (an irregular one, then
+    one with a reversal, each through its partial index; none on a ledger the import built)."""
     applied = [applied_as_of(inline_date(day)) for day in days]
     columns: list[ColumnElement[Any]] = [
         Invoice.customer_id.label("customer_id"), Invoice.due_date.label("due_date"),

@@ -22,13 +22,17 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    cast,
     func,
+    literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
+    IRREGULAR_INVOICE,
     ContactAttempt,
     Customer,
     Escalation,
@@ -38,7 +42,15 @@ from bot.db.models import (
 )
 from bot.db.models import Policy as PolicyRow
 from bot.db.models import PromiseToPay as Promise
-from bot.db.sql import date_value, inline_date, moment_value, one_off_plan, raw, scan_key
+from bot.db.sql import (
+    date_value,
+    inline_date,
+    moment_value,
+    money_value,
+    one_off_plan,
+    raw,
+    scan_key,
+)
 from bot.domain.aging import Bucket, bucket_for
 from bot.domain.assessment import (
     AccountOutcome,
@@ -73,7 +85,11 @@ from bot.domain.vocabulary import (
     InvoiceStatus,
     PromiseStatus,
 )
-from bot.services.ledger import balance_given_applied
+from bot.services.ledger import (
+    balance_given_applied,
+    clamped_invoices,
+    owed_now_and_applied_after,
+)
 from bot.services.metrics import MetricsConfig
 from bot.services.objectives import objectives_progress
 from bot.services.recap_history import flows_as_of, team_stocks
@@ -305,16 +321,43 @@ def accounts_on(session: Session, day: date) -> list[AccountDay]:
 
 def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[AccountDay]]:
     """`accounts_on` for several days from one grouped statement: each day's sums are columns
-    of one pass over the invoices and one over the allocations (accounts in id order)."""
+    of one pass over the invoices owing now and the allocations applied since the first day
+    (accounts in id order)."""
     days = sorted(set(days))
     if not days:
         return {}
-    horizon = inline_date(days[-1] + timedelta(days=PAID_WITHIN_DAYS))
-    first, last = inline_date(days[0]), inline_date(days[-1])
+    first, last = days[0], days[-1]
+    dialect = session.get_bind().dialect
+    in_book = and_(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= inline_date(last))
+    # Zero typed as money: the union's columns of one type, so PostgreSQL can append its parts
+    # as one relation and read them in parallel.
+    nothing = cast(literal_column("0"), Invoice.amount.type)
+
+    # Most invoices: a row per invoice owing now and per allocation since the first day, whose
+    # sums per account are the balances and collected sums (`owed_now_and_applied_after`):
+    # what an invoice owes on a day is never clamped, and what was applied in the 30 days
+    # after is within it, so neither needs the invoice's allocations grouped.
+    def parts(amount: Any, applied_on: Any) -> list[ColumnElement[Any]]:
+        columns: list[ColumnElement[Any]] = [
+            Invoice.customer_id.label("customer_id"), Invoice.issue_date.label("issue_date"),
+            Invoice.due_date.label("due_date")]
+        for n, day in enumerate(days):
+            if applied_on is None:
+                columns += [amount.label(f"balance_{n}"), nothing.label(f"collected_{n}")]
+                continue
+            later = applied_on > inline_date(day)
+            within = and_(later, applied_on
+                          <= inline_date(day + timedelta(days=PAID_WITHIN_DAYS)))
+            columns += [case((later, amount), else_=nothing).label(f"balance_{n}"),
+                        case((within, amount), else_=nothing).label(f"collected_{n}")]
+        return columns
+
+    regular = owed_now_and_applied_after(
+        dialect, first,
+        and_(in_book, ~IRREGULAR_INVOICE, Invoice.id.not_in(clamped_invoices())), parts)
+    # The few the clamp may change (none the import builds): each invoice grouped with its
+    # allocations, the rule applied as written.
     amount, applied_on = PaymentAllocation.amount, PaymentAllocation.applied_on
-    # Each invoice grouped with its allocations (both read in invoice order, no aggregate to
-    # materialize and join): its balance and collected sum per day, computed once; the grouping
-    # by account reads them as plain columns (OFFSET 0 keeps the engines from inlining them).
     per_day: list[ColumnElement[Any]] = []
     for n, day in enumerate(days):
         later_end = inline_date(day + timedelta(days=PAID_WITHIN_DAYS))
@@ -325,37 +368,14 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
         per_day += [balance.label(f"balance_{n}"),
                     case((later > balance, balance), (later < 0, 0), else_=later)
                     .label(f"collected_{n}")]
-    reversal = func.min(case((and_(applied_on > first, applied_on <= last, amount < 0),
-                              amount)))
-    # The due date tested on the group (the invoice's own): most invoices pass, and SQLite
-    # would otherwise walk them in due-date order through its index, 3x slower than reading the
-    # table at a million invoices. Paid off by the first day and nothing reversed until the
-    # last: its balance is nil on every day and it adds nothing to any sum (most of a book's
-    # invoices).
-    owing = (func.max(Invoice.due_date) < last,
-             or_(func.coalesce(func.sum(case((applied_on <= first, amount))), 0)
-                 < Invoice.amount, reversal.is_not(None)))
-    per_invoice = (
+    clamped = (
         select(Invoice.customer_id.label("customer_id"), Invoice.issue_date, Invoice.due_date,
                *per_day)
-        .outerjoin(PaymentAllocation, and_(PaymentAllocation.invoice_id == Invoice.id,
-                                           applied_on <= horizon))
-        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= last)
+        .outerjoin(PaymentAllocation, PaymentAllocation.invoice_id == Invoice.id)
+        .where(in_book, Invoice.id.in_(clamped_invoices()))
         .group_by(Invoice.id, Invoice.customer_id, Invoice.issue_date, Invoice.due_date,
                   Invoice.amount))
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite: those invoices found first by a light pass (two sums an invoice), so the
-        # per-day sums are computed for them only (a tenth less time over the bench's book;
-        # PostgreSQL looks each one up again by key, a third more).
-        per_invoice = per_invoice.where(Invoice.id.in_(
-            select(Invoice.id)
-            .outerjoin(PaymentAllocation, and_(PaymentAllocation.invoice_id == Invoice.id,
-                                               applied_on <= last))
-            .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= last)
-            .group_by(Invoice.id, Invoice.amount).having(*owing)))
-    else:
-        per_invoice = per_invoice.having(*owing)
-    per_invoice_rows = per_invoice.offset(0).subquery()
+    per_invoice_rows = union_all(*regular.selects, clamped).subquery()
     c = per_invoice_rows.c
     sums: list[ColumnElement[Any]] = []
     for n, day in enumerate(days):
@@ -371,13 +391,9 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
                  func.sum(case((can_roll, balance - collected), else_=0)).label(f"rolled_{n}")]
     per_customer = (select(c.customer_id, *sums).group_by(c.customer_id).subquery())
     columns = [per_customer.c[c.name] for c in sums]
-    # Read as the driver returns them (most of a row's days have no past due: nothing to
-    # convert), each value used converted by its column's own result processor: SQLite's
-    # text and floats; PostgreSQL's driver returns the Decimals and dates themselves.
-    dialect = session.get_bind().dialect
-    convert = [column.type.dialect_impl(dialect).result_processor(dialect, None) or _same
-               if dialect.name == "sqlite" else _same for column in columns]
     with one_off_plan(session):
+        # Read as the driver returns them: most of a row's days have no past due, nothing to
+        # convert; each sum used is read to the cent (SQLite sums money as floating point).
         rows = session.execute(
             select(Customer.external_ref, Customer.tier, *[raw(column) for column in columns])
             .join(per_customer, per_customer.c.customer_id == Customer.id)
@@ -387,17 +403,13 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
     for ref, tier, *values in rows:
         for n, day in enumerate(days):
             at = n * width
-            if values[at + 1] is None:  # nothing past due that day
+            total, due, got, rolling, rolled = values[at:at + width]
+            if due is None:  # nothing past due that day
                 continue
-            total, due, got, rolling, rolled = (
-                convert[i](values[i]) for i in range(at, at + width))
-            out[day].append(AccountDay(ref, tier, Decimal(total), due, Decimal(got),
-                                       Decimal(rolling), Decimal(rolled)))
+            out[day].append(AccountDay(ref, tier, money_value(total), _day(due),
+                                       money_value(got), money_value(rolling),
+                                       money_value(rolled)))
     return out
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _sample_days(window: Window) -> list[date]:
