@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Double,
     Select,
     and_,
     case,
@@ -43,13 +44,15 @@ from bot.db.models import (
 from bot.db.models import Policy as PolicyRow
 from bot.db.models import PromiseToPay as Promise
 from bot.db.sql import (
+    cents_of,
     date_value,
     inline_date,
     moment_value,
-    money_value,
+    money_from_cents,
     one_off_plan,
     raw,
     scan_key,
+    unindexed,
 )
 from bot.domain.aging import Bucket, bucket_for
 from bot.domain.assessment import (
@@ -328,28 +331,33 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
         return {}
     first, last = days[0], days[-1]
     dialect = session.get_bind().dialect
-    in_book = and_(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= inline_date(last))
-    # Zero typed as money: the union's columns of one type, so PostgreSQL can append its parts
-    # as one relation and read them in parallel.
-    nothing = cast(literal_column("0"), Invoice.amount.type)
+    # Only an invoice issued and due before the last day can be past due on a day; SQLite
+    # reads the table rather than walk most of it through the due-date index.
+    in_book = and_(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= inline_date(last),
+                   unindexed(dialect, Invoice.due_date) < inline_date(last))
+    # Money as whole cents in doubles (`cents_of`): the grouping below sums 4 of them a day.
+    # Zero of the same type, so PostgreSQL can append the union's parts as one relation and
+    # read them in parallel.
+    nothing = cast(literal_column("0"), Double)
 
     # Most invoices: a row per invoice owing now and per allocation since the first day, whose
     # sums per account are the balances and collected sums (`owed_now_and_applied_after`):
     # what an invoice owes on a day is never clamped, and what was applied in the 30 days
     # after is within it, so neither needs the invoice's allocations grouped.
     def parts(amount: Any, applied_on: Any) -> list[ColumnElement[Any]]:
+        cents = cents_of(dialect, amount)
         columns: list[ColumnElement[Any]] = [
             Invoice.customer_id.label("customer_id"), Invoice.issue_date.label("issue_date"),
             Invoice.due_date.label("due_date")]
         for n, day in enumerate(days):
             if applied_on is None:
-                columns += [amount.label(f"balance_{n}"), nothing.label(f"collected_{n}")]
+                columns += [cents.label(f"balance_{n}"), nothing.label(f"collected_{n}")]
                 continue
             later = applied_on > inline_date(day)
             within = and_(later, applied_on
                           <= inline_date(day + timedelta(days=PAID_WITHIN_DAYS)))
-            columns += [case((later, amount), else_=nothing).label(f"balance_{n}"),
-                        case((within, amount), else_=nothing).label(f"collected_{n}")]
+            columns += [case((later, cents), else_=nothing).label(f"balance_{n}"),
+                        case((within, cents), else_=nothing).label(f"collected_{n}")]
         return columns
 
     regular = owed_now_and_applied_after(
@@ -365,9 +373,9 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
         later = func.coalesce(func.sum(case((
             and_(applied_on > inline_date(day), applied_on <= later_end), amount))), 0)
         balance = balance_given_applied(before)
-        per_day += [balance.label(f"balance_{n}"),
-                    case((later > balance, balance), (later < 0, 0), else_=later)
-                    .label(f"collected_{n}")]
+        per_day += [cents_of(dialect, balance).label(f"balance_{n}"),
+                    cents_of(dialect, case((later > balance, balance), (later < 0, 0),
+                                           else_=later)).label(f"collected_{n}")]
     clamped = (
         select(Invoice.customer_id.label("customer_id"), Invoice.issue_date, Invoice.due_date,
                *per_day)
@@ -393,7 +401,7 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
     columns = [per_customer.c[c.name] for c in sums]
     with one_off_plan(session):
         # Read as the driver returns them: most of a row's days have no past due, nothing to
-        # convert; each sum used is read to the cent (SQLite sums money as floating point).
+        # convert.
         rows = session.execute(
             select(Customer.external_ref, Customer.tier, *[raw(column) for column in columns])
             .join(per_customer, per_customer.c.customer_id == Customer.id)
@@ -406,9 +414,9 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
             total, due, got, rolling, rolled = values[at:at + width]
             if due is None:  # nothing past due that day
                 continue
-            out[day].append(AccountDay(ref, tier, money_value(total), _day(due),
-                                       money_value(got), money_value(rolling),
-                                       money_value(rolled)))
+            out[day].append(AccountDay(ref, tier, money_from_cents(total), _day(due),
+                                       money_from_cents(got), money_from_cents(rolling),
+                                       money_from_cents(rolled)))
     return out
 
 
