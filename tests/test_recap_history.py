@@ -22,12 +22,12 @@ from bot.db.models import (
     PromiseToPay,
     TeamMember,
 )
-from bot.db.sql import money_value
+from bot.db.sql import date_value, money_from_cents, money_value, raw
 from bot.domain.metrics import Metrics
 from bot.domain.vocabulary import InvoiceStatus, Outcome, PromiseStatus
-from bot.services.ledger import balance_given_applied
+from bot.services.ledger import balance_given_applied, open_balance_as_of
 from bot.services.metrics import MetricsConfig, metrics_as_of
-from bot.services.recap import AccountDay, accounts_on_days
+from bot.services.recap import AccountDay, accounts_on_days, past_due_sums
 from bot.services.recap_history import flows_as_of, team_stocks
 from bot.services.snapshots import store_snapshots
 from tests.test_metrics_history import START, Spec, _build, _clear, invoice
@@ -164,15 +164,26 @@ def _accounts_on_one_day(session: Session, day: date) -> list[AccountDay]:
             for ref, tier, total, due, got, rolling, rolled in rows]
 
 
+def _near_events(invoices: list[Spec], probes: list[tuple[int, int]]) -> list[int]:
+    """Day offsets at or next to (pick, shift) an issue date, due date or payment of the
+    ledger, where an off-by-one day in a statement shows."""
+    events = sorted({offset for spec in invoices
+                     for offset in (spec.issued, spec.issued + spec.terms,
+                                    *[on for on, _ in spec.allocations])} or {0})
+    return [events[pick % len(events)] + shift for pick, shift in probes]
+
+
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(invoices=st.lists(invoice, max_size=14),
-       probes=st.lists(st.integers(0, 260), min_size=1, max_size=5))
+       probes=st.lists(st.tuples(st.integers(0, 10_000), st.integers(-1, 1)), min_size=1,
+                       max_size=5))
 def test_accounts_of_several_days_at_once_are_each_days(db: Database, invoices: list[Spec],
-                                                        probes: list[int]) -> None:
+                                                        probes: list[tuple[int, int]]) -> None:
+    """Days at or next to one where something happened (an issue or due date, a payment)."""
     _clear(db)
     _build(db, invoices)
-    days = [START + timedelta(days=probe) for probe in probes]
+    days = [START + timedelta(days=day) for day in _near_events(invoices, probes)]
     with db.uow() as uow:
         observed = accounts_on_days(uow.session, days)
         assert sorted(observed) == sorted(set(days))
@@ -196,6 +207,20 @@ def test_a_payment_reversed_after_the_first_day_reopens_the_balance(db: Database
             assert observed[day] == _accounts_on_one_day(uow.session, day)
 
 
+def test_a_payment_on_a_later_day_counts_as_applied_that_day(db: Database) -> None:
+    """Half paid on the second day: owed in full on the first, half on the second."""
+    _clear(db)
+    _build(db, [Spec(customer=0, issued=0, terms=0, cents=10_000, void=False,
+                     allocations=[(10, 50)], currency="USD")])
+    days = [START + timedelta(days=5), START + timedelta(days=10)]
+    with db.uow() as uow:
+        observed = accounts_on_days(uow.session, days)
+        assert [[a.past_due for a in observed[day]] for day in days] == [
+            [Decimal(100)], [Decimal(50)]]
+        for day in days:
+            assert observed[day] == _accounts_on_one_day(uow.session, day)
+
+
 def test_the_assessment_statement_leaves_the_transactions_settings(db: Database) -> None:
     """PostgreSQL runs it without JIT and with more memory, then the transaction's own come back."""
     from sqlalchemy import text
@@ -210,3 +235,45 @@ def test_the_assessment_statement_leaves_the_transactions_settings(db: Database)
         accounts_on_days(uow.session, [START, START + timedelta(days=40)])
         assert uow.session.scalar(text("SELECT current_setting('work_mem')")) == "5MB"
         assert uow.session.scalar(text("SELECT current_setting('jit')")) == "on"
+
+
+def _past_due_by_the_rule(session: Session, day: date, customers: list[int]
+                          ) -> dict[int, tuple[Decimal, date]]:
+    """Each of `customers`' past-due balance on `day` and oldest past-due due date, every
+    invoice's balance from the as-of rule itself (`open_balance_as_of`)."""
+    out: dict[int, tuple[Decimal, date]] = {}
+    for customer, due, balance in session.execute(
+            select(Invoice.customer_id, Invoice.due_date, open_balance_as_of(day))
+            .where(Invoice.customer_id.in_(customers), Invoice.status != InvoiceStatus.VOID,
+                   Invoice.issue_date <= day, Invoice.due_date < day)).tuples():
+        amount = money_value(balance)
+        if amount > 0:
+            total, oldest = out.get(customer, (Decimal(0), due))
+            out[customer] = (total + amount, min(oldest, due))
+    return out
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(invoices=st.lists(invoice, max_size=14), pick=st.integers(0, 10_000),
+       shift=st.integers(-1, 1), chosen=st.sets(st.integers(0, 3), min_size=1))
+def test_past_due_of_some_accounts_on_a_day_is_the_rules(  # noqa: PLR0913 (hypothesis)
+        db: Database, invoices: list[Spec], pick: int, shift: int, chosen: set[int]) -> None:
+    """What the effort query reads of the week's active accounts (`past_due_sums` for some
+    customers, one day) equals the as-of rule applied invoice by invoice, on a day at or next
+    to one where something happened (an issue or due date, a payment)."""
+    _clear(db)
+    _build(db, invoices)
+    [day] = [START + timedelta(days=offset)
+             for offset in _near_events(invoices, [(pick, shift)])]
+    with db.uow() as uow:
+        s = uow.session
+        ids = list(s.scalars(select(Customer.id).order_by(Customer.id)))
+        customers = [ids[n] for n in sorted(chosen)]
+        sums = past_due_sums(s.get_bind().dialect, [day],
+                             select(Customer.id).where(Customer.id.in_(customers)))
+        got = {customer: (money_from_cents(total), date_value(oldest))
+               for customer, total, oldest in s.execute(
+                   select(sums.c.customer_id, raw(sums.c.past_due_0), raw(sums.c.oldest_0))
+                   .where(sums.c.oldest_0.is_not(None))).tuples()}
+        assert got == _past_due_by_the_rule(s, day, customers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Double,
     Select,
+    Subquery,
     and_,
     case,
     cast,
@@ -30,10 +31,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
-    IRREGULAR_INVOICE,
     ContactAttempt,
     Customer,
     Escalation,
@@ -46,6 +47,7 @@ from bot.db.models import PromiseToPay as Promise
 from bot.db.sql import (
     cents_of,
     date_value,
+    driver_rows,
     inline_date,
     moment_value,
     money_from_cents,
@@ -72,7 +74,7 @@ from bot.domain.assessment import (
 from bot.domain.calendar import LocalDates, local_date
 from bot.domain.holdout import is_held_out, strategy_key, strategy_versions
 from bot.domain.metrics import Metrics, MetricsReport
-from bot.domain.policy import Policy, Segment, policy_from_dict
+from bot.domain.policy import Policy, Segment, SegmentIndex, policy_from_dict
 from bot.domain.recap import (
     CallsPlan,
     CollectorWeek,
@@ -189,25 +191,6 @@ def collector_weeks(session: Session, report: MetricsReport, first: date, last: 
     return tuple(out)
 
 
-def past_due_by_customer(session: Session, day: date, customers: Any
-                         ) -> dict[int, tuple[Decimal, date]]:
-    """For the customers selected by `customers` (a subquery of ids): their past-due balance on
-    `day` and oldest past-due due date, in one grouped statement."""
-    # Only those customers' allocations: a week's active accounts are a small part of the book.
-    applied = (select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount).label("a"))
-               .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
-               .where(PaymentAllocation.applied_on <= day, Invoice.customer_id.in_(customers))
-               .group_by(PaymentAllocation.invoice_id).subquery())
-    balance = balance_given_applied(func.coalesce(applied.c.a, 0))
-    rows = session.execute(
-        select(Invoice.customer_id, func.sum(balance), func.min(Invoice.due_date))
-        .outerjoin(applied, applied.c.invoice_id == Invoice.id)
-        .where(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= day,
-               Invoice.due_date < day, balance > 0, Invoice.customer_id.in_(customers))
-        .group_by(Invoice.customer_id)).tuples()
-    return {c: (Decimal(total), due) for c, total, due in rows}
-
-
 def effort(session: Session, first: date, last: date, config: MetricsConfig
            ) -> list[EffortRow]:
     """The week's calls and cash per (aging bucket × balance size) of the account at the start."""
@@ -225,10 +208,13 @@ def effort(session: Session, first: date, last: date, config: MetricsConfig
               .where(ContactAttempt.at >= start, ContactAttempt.at < end)
               .union(select(Payment.customer_id)
                      .where(Payment.paid_on >= first, Payment.paid_on <= last))).subquery()
+    sums = past_due_sums(session.get_bind().dialect, [first - timedelta(days=1)],
+                         select(active.c.customer_id))
     segments: dict[int, tuple[Bucket, str]] = {
-        c: (bucket_for(due, first), balance_band(total))
-        for c, (total, due) in past_due_by_customer(
-            session, first - timedelta(days=1), select(active.c.customer_id)).items()}
+        customer: (bucket_for(_day(due), first), balance_band(money_from_cents(total)))
+        for customer, total, due in driver_rows(session.connection(), select(
+            sums.c.customer_id, raw(sums.c.past_due_0), raw(sums.c.oldest_0))
+            .where(sums.c.oldest_0.is_not(None)))}
     call_sums: dict[tuple[Bucket, str], int] = defaultdict(int)
     cash_sums: dict[tuple[Bucket, str], Decimal] = defaultdict(Decimal)
     for customer, n in calls.items():
@@ -252,8 +238,9 @@ def contact_gaps(session: Session, as_of: date, config: MetricsConfig) -> list[G
                .where(ContactAttempt.at < until,
                       ContactAttempt.outcome.in_(sorted(CALL_OUTCOMES)))).subquery()
     # Tens of thousands of timestamps: read as the driver gives them, parsed in C.
-    rows = session.execute(select(ordered.c.customer_id, raw(ordered.c.at), raw(ordered.c.prev))
-                           .where(ordered.c.at >= since)).tuples().all()
+    rows = driver_rows(session.connection(), select(
+        ordered.c.customer_id, raw(ordered.c.at), raw(ordered.c.prev))
+        .where(ordered.c.at >= since))
     if not rows:
         return []
     # Only the payments of accounts called in the window (SQLite reads them by date, not by
@@ -261,12 +248,16 @@ def contact_gaps(session: Session, as_of: date, config: MetricsConfig) -> list[G
     called = select(ContactAttempt.customer_id).where(ContactAttempt.at >= since,
                                                       ContactAttempt.at < until)
     paid: dict[int, list[date]] = defaultdict(list)
-    for customer, on in session.execute(
+    days_paid: dict[object, date] = {}  # a hundred-odd dates (SQLite: text), each read once
+    for customer, on in driver_rows(session.connection(), (
             select(Payment.customer_id, raw(Payment.paid_on))
             .where(Payment.paid_on > first, Payment.paid_on <= as_of,
                    scan_key(session.get_bind().dialect, Payment.customer_id).in_(called))
-            .order_by(Payment.paid_on)).tuples():
-        paid[customer].append(_day(on))
+            .order_by(Payment.paid_on))):
+        day = days_paid.get(on)
+        if day is None:
+            day = days_paid[on] = _day(on)
+        paid[customer].append(day)
     local = LocalDates(config.zone)
     window = timedelta(days=PAID_WITHIN_DAYS)
     observations = []
@@ -323,18 +314,55 @@ def accounts_on(session: Session, day: date) -> list[AccountDay]:
 
 
 def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[AccountDay]]:
-    """`accounts_on` for several days from one grouped statement: each day's sums are columns
-    of one pass over the invoices owing now and the allocations applied since the first day
-    (accounts in id order)."""
+    """`accounts_on` for several days from one grouped statement (`past_due_sums`), accounts
+    in id order."""
     days = sorted(set(days))
     if not days:
         return {}
-    first, last = days[0], days[-1]
-    dialect = session.get_bind().dialect
+    sums = past_due_sums(session.get_bind().dialect, days)
+    columns = [sums.c[f"{name}_{n}"] for n in range(len(days)) for name in _SUMS]
+    with one_off_plan(session):
+        # Read as the driver returns them: most of a row's days have no past due, nothing to
+        # convert.
+        rows = driver_rows(session.connection(), (
+            select(Customer.external_ref, Customer.tier, *[raw(column) for column in columns])
+            .join(sums, sums.c.customer_id == Customer.id)
+            .order_by(sums.c.customer_id)))
+    out: dict[date, list[AccountDay]] = {day: [] for day in days}
+    width = len(_SUMS)
+    due_dates: dict[object, date] = {}  # a few hundred due dates (SQLite: text), each read once
+    for ref, tier, *values in rows:
+        for n, day in enumerate(days):
+            at = n * width
+            total, due, got, rolling, rolled = values[at:at + width]
+            if due is None:  # nothing past due that day
+                continue
+            oldest = due_dates.get(due)
+            if oldest is None:
+                oldest = due_dates[due] = _day(due)
+            out[day].append(AccountDay(ref, tier, money_from_cents(total), oldest,
+                                       money_from_cents(got), money_from_cents(rolling),
+                                       money_from_cents(rolled)))
+    return out
+
+
+_SUMS = ("past_due", "oldest", "collected", "rolling", "rolled")
+
+
+def past_due_sums(dialect: Dialect, days: Sequence[date], customers: Any = None) -> Subquery:
+    """Per account (customer_id), on each of `days` (n in their order): its past-due balance
+    (past_due_n, whole cents: `money_from_cents`), its oldest past-due due date (oldest_n; None:
+    nothing past due that day), what of that balance was applied in the next 30 days
+    (collected_n) and the part of it 1-120 days past due (rolling_n) and of that part what was
+    still unpaid 30 days on (rolled_n). One grouped pass over the invoices owing now and the
+    allocations applied since the first day; `customers`: only those (a subquery of ids)."""
+    first, last = min(days), max(days)
     # Only an invoice issued and due before the last day can be past due on a day; SQLite
     # reads the table rather than walk most of it through the due-date index.
     in_book = and_(Invoice.status != InvoiceStatus.VOID, Invoice.issue_date <= inline_date(last),
                    unindexed(dialect, Invoice.due_date) < inline_date(last))
+    if customers is not None:
+        in_book = and_(in_book, Invoice.customer_id.in_(customers))
     # Money as whole cents in doubles (`cents_of`): the grouping below sums 4 of them a day.
     # Zero of the same type, so PostgreSQL can append the union's parts as one relation and
     # read them in parallel.
@@ -362,7 +390,7 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
 
     regular = owed_now_and_applied_after(
         dialect, first,
-        and_(in_book, ~IRREGULAR_INVOICE, Invoice.id.not_in(clamped_invoices())), parts)
+        and_(in_book, Invoice.id.not_in(clamped_invoices())), parts)
     # The few the clamp may change (none the import builds): each invoice grouped with its
     # allocations, the rule applied as written.
     amount, applied_on = PaymentAllocation.amount, PaymentAllocation.applied_on
@@ -397,27 +425,7 @@ def accounts_on_days(session: Session, days: Iterable[date]) -> dict[date, list[
                  func.sum(case((past_due, collected))).label(f"collected_{n}"),
                  func.sum(case((can_roll, balance), else_=0)).label(f"rolling_{n}"),
                  func.sum(case((can_roll, balance - collected), else_=0)).label(f"rolled_{n}")]
-    per_customer = (select(c.customer_id, *sums).group_by(c.customer_id).subquery())
-    columns = [per_customer.c[c.name] for c in sums]
-    with one_off_plan(session):
-        # Read as the driver returns them: most of a row's days have no past due, nothing to
-        # convert.
-        rows = session.execute(
-            select(Customer.external_ref, Customer.tier, *[raw(column) for column in columns])
-            .join(per_customer, per_customer.c.customer_id == Customer.id)
-            .order_by(Customer.id)).tuples().all()
-    out: dict[date, list[AccountDay]] = {day: [] for day in days}
-    width = len(sums) // len(days)
-    for ref, tier, *values in rows:
-        for n, day in enumerate(days):
-            at = n * width
-            total, due, got, rolling, rolled = values[at:at + width]
-            if due is None:  # nothing past due that day
-                continue
-            out[day].append(AccountDay(ref, tier, money_from_cents(total), _day(due),
-                                       money_from_cents(got), money_from_cents(rolling),
-                                       money_from_cents(rolled)))
-    return out
+    return select(c.customer_id, *sums).group_by(c.customer_id).subquery()
 
 
 def _sample_days(window: Window) -> list[date]:
@@ -427,8 +435,15 @@ def _sample_days(window: Window) -> list[date]:
 
 def segments_of(policy: Policy, day: date, accounts: Iterable[AccountDay]) -> list[str]:
     """The segment each account observed on `day` was in (the same for every strategy)."""
-    return [policy.segment_for(bucket_for(account.oldest_due, day), account.past_due,
-                               account.tier).name for account in accounts]
+    index = SegmentIndex(policy)
+    buckets: dict[date, Bucket] = {}  # accounts share their oldest due dates
+    names = []
+    for account in accounts:
+        bucket = buckets.get(account.oldest_due)
+        if bucket is None:
+            bucket = buckets[account.oldest_due] = bucket_for(account.oldest_due, day)
+        names.append(index.segment_for(bucket, account.past_due, account.tier).name)
+    return names
 
 
 @dataclass(slots=True)
@@ -447,6 +462,11 @@ class OutcomeSums:
         self.rolled += account.rolled
         self.rolling += account.rolling
         self.accounts += 1
+
+    def __add__(self, other: OutcomeSums) -> OutcomeSums:
+        return OutcomeSums(self.collected + other.collected, self.past_due + other.past_due,
+                           self.rolled + other.rolled, self.rolling + other.rolling,
+                           self.accounts + other.accounts)
 
     def __sub__(self, other: OutcomeSums) -> OutcomeSums:
         return OutcomeSums(self.collected - other.collected, self.past_due - other.past_due,
@@ -468,11 +488,12 @@ class ObservedDay:
     def of(cls, policy: Policy, day: date, accounts: list[AccountDay]) -> ObservedDay:
         names = segments_of(policy, day, accounts)
         by_segment: dict[str, OutcomeSums] = {}
-        everyone = OutcomeSums()
         for account, name in zip(accounts, names, strict=True):
-            by_segment.setdefault(name, OutcomeSums()).add(account)
-            everyone.add(account)
-        return cls(accounts, names, by_segment, everyone)
+            sums = by_segment.get(name)
+            if sums is None:
+                sums = by_segment[name] = OutcomeSums()
+            sums.add(account)
+        return cls(accounts, names, by_segment, sum(by_segment.values(), OutcomeSums()))
 
 
 def assess(policy: Policy, segment: Segment, version: int, windows: tuple[Window, Window],
