@@ -32,9 +32,25 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.types import UserDefinedType
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+
+
+class _ArrayText(UserDefinedType[str]):
+    """A PostgreSQL array bound as its text form (`{1,2,3}`), cast to its type in the
+    statement (`$1::INTEGER[]`): the server reads it once, as the array it plans with (a
+    cast of a VARCHAR would be read again for every row)."""
+
+    cache_ok = True
+    render_bind_cast = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.spec
 
 
 def key_in(
@@ -45,7 +61,14 @@ def key_in(
     PostgreSQL: `= ANY(array)`; SQLite: `IN (SELECT value FROM json_each(json))`.
     """
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+        keys = list(keys)
+        if all(type(key) is int for key in keys):
+            # Integers as one array literal: the driver adapts a list element by element
+            # (~7 ms for 4,000 ids), a joined string in well under one.
+            spec = conn.dialect.type_compiler_instance.process(ARRAY(column.type))
+            return column == any_(bindparam(None, "{" + ",".join(map(str, keys)) + "}",
+                                            type_=_ArrayText(spec)))
+        return column == any_(bindparam(None, keys, type_=ARRAY(column.type)))
     values = func.json_each(bindparam(None, json.dumps(list(keys)), type_=String)).table_valued(
         "value"
     )

@@ -34,7 +34,7 @@ from bot.db.models import (
     Payment,
     PromiseToPay,
 )
-from bot.db.sql import CENT, key_in
+from bot.db.sql import CENT, driver_rows, key_in
 from bot.db.sql import date_value as _as_date
 from bot.db.sql import money_value as _money
 from bot.domain.accounts import AccountState, PromiseState
@@ -148,10 +148,10 @@ def load_account_states(
     not a call on the next day because it is past midnight in UTC.
 
     With `prune`, each collector's accounts are ranked: first those the rules may list today
-    (active, not snoozed, not called since their bucket's instant), then by the score bound.
-    Only the first `top` of those are loaded, plus every account with a promise or a callback
-    (the rules that override the others); the caller checks that nothing left out could have
-    made the list (`cut_at`).
+    (active, not snoozed, no promise for a later day, not called since their bucket's
+    instant), then by the score bound. Only the first `top` of those are loaded, plus every
+    account with a callback or a promise due (the rules that override the others); the caller
+    checks that nothing left out could have made the list (`cut_at`).
     """
     # Nothing past due outside disputes is never called (the domain agrees): not even loaded.
     totals = past_due_totals(today).subquery()
@@ -173,7 +173,7 @@ def load_account_states(
         else Customer.collector_id.is_not(None)
     )
     if prune is not None:
-        rows = _candidates(session, totals, columns, scope, prune, today=today, now=now)
+        rows = _candidates(session, totals, scope, prune, today=today, now=now)
     else:
         rows = [tuple(row) for row in session.connection().execute(
             select(*columns).select_from(totals)
@@ -261,7 +261,6 @@ _URGENT = -2.0  # a promise or a callback: always loaded, so never takes a candi
 def _candidates(
     session: Session,
     totals: Any,
-    columns: list[Any],
     scope: ColumnElement[bool],
     prune: Pruning,
     *,
@@ -273,8 +272,11 @@ def _candidates(
 
     One float key per account ranks narrow rows (ids, sums, the key): the score bound for an
     account the rules may list, or below zero for one they surely leave off (inactive,
-    snoozed, called too recently) or that is loaded anyway (urgent). The customers' text
-    columns are joined for the winners only. Rows end with (book, key, rank).
+    snoozed, promised for a later day, called too recently) or that is loaded anyway
+    (urgent). The customers' text
+    columns are read for the winners only, by primary key (PostgreSQL otherwise merge-joins
+    them by walking every customer). Rows are load_account_states' columns, then (book, key,
+    rank).
     """
     oldest, past_due = totals.c[2], cast(totals.c[1], Float)
     joined = totals.join(Customer, Customer.id == totals.c.customer_id)
@@ -306,7 +308,9 @@ def _candidates(
     key = case(
         (Customer.status.in_(sorted(EXCLUDED_STATUS)), _OFF),
         (Customer.snoozed_until > today, _OFF),
-        (totals.c.customer_id.in_(_with_commitments(now, today)), _URGENT),
+        (totals.c.customer_id.in_(_with_callbacks(now, today)), _URGENT),
+        (totals.c.customer_id.in_(_promised_later(today)), _OFF),
+        (totals.c.customer_id.in_(_with_promises(today)), _URGENT),
         else_=bucket_case(
             oldest, today, {b: listable(b) for b in Bucket if b is not Bucket.CURRENT}),
     ).label("key")
@@ -322,18 +326,24 @@ def _candidates(
     book = func.sum(keyed.c[1]).over(
         partition_by=owner, order_by=order, rows=(None, None)).label("book")
     ranked = select(keyed, book, rank).subquery()
-    return [
-        tuple(row) for row in session.connection().execute(
-            select(*columns[:9], ranked.c[1], ranked.c[2], ranked.c.book, ranked.c.key,
-                   ranked.c.rank)
-            .select_from(ranked)
-            .join(Customer, Customer.id == ranked.c.customer_id)
-            # Rank 1 too, listable or not: it carries the book of a collector with nothing
-            # to call today.
-            .where(((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
-                   | (ranked.c.key == _URGENT) | (ranked.c.rank == 1))
-        ).all()
-    ]
+    connection = session.connection()
+    winners = driver_rows(connection, select(ranked).where(
+        # Rank 1 too, listable or not: it carries the book of a collector with nothing to
+        # call today.
+        ((ranked.c.rank <= prune.top) & (ranked.c.key >= 0))
+        | (ranked.c.key == _URGENT) | (ranked.c.rank == 1)))
+    customers = {
+        row[0]: row[1:] for row in driver_rows(connection, select(
+            Customer.id, Customer.external_ref, Customer.name, Customer.tier,
+            Customer.status, Customer.contact_name, Customer.phone, Customer.snoozed_until,
+        ).where(key_in(connection, Customer.id, [row[0] for row in winners])))
+    }
+    rows = []
+    for customer_id, past_due, oldest, collector_id, key_, book_, rank_ in winners:
+        ref, name, tier, status, contact, phone, snoozed = customers[customer_id]
+        rows.append((customer_id, ref, name, tier, status, collector_id, contact, phone,
+                     snoozed, past_due, oldest, book_, key_, rank_))
+    return rows
 
 
 def _promises_in_force(today: date) -> ColumnElement[bool]:
@@ -344,21 +354,37 @@ def _promises_in_force(today: date) -> ColumnElement[bool]:
     )
 
 
-def _with_commitments(now: datetime, today: date) -> Any:
-    """Customers with an open or recently broken promise, or a callback asked for today or
-    later: always loaded.
+def _with_callbacks(now: datetime, today: date) -> Any:
+    """Customers with a callback asked for today or later: always loaded.
 
-    The same promises `_promises` reads and the callbacks of the window `_contact_history`
-    reads, so every account the rules may put first is among them. A callback whose day has
-    passed in every zone is neither due today nor a reason to wait: the account is ranked as
-    any other (its call is a contact like the rest), not loaded on top of the candidates.
+    The callbacks of the window `_contact_history` reads, so every account the rules may put
+    first for its callback is among them. A callback whose day has passed in every zone is
+    neither due today nor a reason to wait: the account is ranked as any other (its call is a
+    contact like the rest), not loaded on top of the candidates.
     """
-    promised = select(PromiseToPay.customer_id).where(_promises_in_force(today))
-    callbacks = select(ContactAttempt.customer_id).where(
+    return select(ContactAttempt.customer_id).where(
         ContactAttempt.callback_at >= _first_instant_of(today),
         ContactAttempt.at >= now - timedelta(days=HISTORY_DAYS),
     )
-    return promised.union(callbacks)
+
+
+def _promised_later(today: date) -> Any:
+    """Customers whose latest open promise falls after today: the rules leave them off
+    (a promise still ahead) unless a callback is due today, and those are loaded first.
+
+    `_promises` keeps the open promise with the latest date, so this is the date it reads.
+    """
+    return (select(PromiseToPay.customer_id)
+            .where(PromiseToPay.status == PromiseStatus.OPEN)
+            .group_by(PromiseToPay.customer_id)
+            .having(func.max(PromiseToPay.promised_date) > today))
+
+
+def _with_promises(today: date) -> Any:
+    """Customers with an open or recently broken promise (the ones `_promises` reads): always
+    loaded, past those promised for a later day. A promise due today or passed puts the
+    account first, a broken one next."""
+    return select(PromiseToPay.customer_id).where(_promises_in_force(today))
 
 
 def _first_instant_of(day: date) -> datetime:
