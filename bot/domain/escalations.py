@@ -147,6 +147,10 @@ def _no_contact(facts: EscalationFacts, rules: EscalationRules, today: date) -> 
     silent = (today - since).days
     if silent < limit:
         return None
+    return no_contact_reason(silent, limit, since)
+
+
+def no_contact_reason(silent: int, limit: int, since: date) -> Reason:
     return Reason(NO_CONTACT, f"no contact for {_days(silent)} (policy: {limit})",
                   since.isoformat())
 
@@ -159,7 +163,10 @@ def _attempts(facts: EscalationFacts, segment: Segment) -> Reason | None:
     count, limit = facts.unreached_attempts, segment.max_attempts
     if facts.past_due <= 0 or count < limit:
         return None
-    since = _reached_since(facts)
+    return attempts_reason(count, limit, _reached_since(facts))
+
+
+def attempts_reason(count: int, limit: int, since: date | None) -> Reason:
     word = "attempt" if count == 1 else "attempts"
     return Reason(ATTEMPTS, f"{count} {word}, nobody reached (policy: {limit})",
                   since.isoformat() if since else "never")
@@ -182,12 +189,15 @@ def _broken_promises(
     last = recent[-1]
     if any(d is not None and d >= last for d in (facts.last_promise_on, facts.last_paid_on)):
         return None  # a new promise or a payment since the last break
-    word = "promise" if len(recent) == 1 else "promises"
-    return Reason(
-        BROKEN_PROMISES,
-        f"{len(recent)} {word} broken in {rules.broken_promise_days} days (policy: {limit})",
-        f"promise {facts.latest_broken_id}",
-    )
+    return broken_promises_reason(len(recent), rules.broken_promise_days, limit,
+                                  facts.latest_broken_id)
+
+
+def broken_promises_reason(count: int, window: int, limit: int, promise_id: int | None
+                           ) -> Reason:
+    word = "promise" if count == 1 else "promises"
+    return Reason(BROKEN_PROMISES, f"{count} {word} broken in {window} days (policy: {limit})",
+                  f"promise {promise_id}")
 
 
 def _past_due(facts: EscalationFacts, rules: EscalationRules, today: date) -> Reason | None:
@@ -197,12 +207,19 @@ def _past_due(facts: EscalationFacts, rules: EscalationRules, today: date) -> Re
     late = days_past_due(facts.oldest_due, today)
     if late <= rules.past_due_days:
         return None
-    return Reason(
-        PAST_DUE,
-        f"{format_money(facts.past_due)} past due, oldest {_days(late)} (policy: "
-        f"{format_money(over)} over {rules.past_due_days} days)",
-        facts.oldest_due.isoformat(),
-    )
+    return past_due_reason(facts.past_due, past_due_tail(late, over, rules.past_due_days),
+                           facts.oldest_due.isoformat())
+
+
+def past_due_tail(late: int, over: Decimal, days: int) -> str:
+    """The past-due reason's words after the amount (the same for many accounts)."""
+    return f" past due, oldest {_days(late)} (policy: {format_money(over)} over {days} days)"
+
+
+def past_due_reason(past_due: Decimal, tail: str, oldest: str) -> Reason:
+    """"$60,000 past due, oldest 95 days (policy: $50,000 over 45 days)", about the oldest
+    past-due invoice's due date (`oldest`, ISO); `tail` is past_due_tail's."""
+    return Reason(PAST_DUE, format_money(past_due) + tail, oldest)
 
 
 def _dispute(facts: EscalationFacts, rules: EscalationRules, today: date) -> Reason | None:
@@ -212,8 +229,12 @@ def _dispute(facts: EscalationFacts, rules: EscalationRules, today: date) -> Rea
     open_for = (today - facts.dispute_opened_on).days
     if open_for <= limit:
         return None
+    return dispute_reason(open_for, limit, facts.dispute_id)
+
+
+def dispute_reason(open_for: int, limit: int, dispute_id: int | None) -> Reason:
     return Reason(DISPUTE, f"dispute open {_days(open_for)} (policy: {limit})",
-                  f"dispute {facts.dispute_id}")
+                  f"dispute {dispute_id}")
 
 
 def escalation_reasons(facts: EscalationFacts, segment: Segment, today: date) -> list[Reason]:
@@ -233,7 +254,7 @@ def escalation_reasons(facts: EscalationFacts, segment: Segment, today: date) ->
 
 def reasons_text(reasons: list[Reason]) -> str:
     """The reasons joined as a manager reads them."""
-    return SEPARATOR.join(reason.text for reason in reasons)
+    return SEPARATOR.join([reason.text for reason in reasons])
 
 
 def is_settled(reasons: list[Reason], settled: Mapping[str, str]) -> bool:

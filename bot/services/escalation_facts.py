@@ -50,6 +50,14 @@ class Calendar:
     def zone(self, collector_id: int | None) -> ZoneInfo:
         return self.zones.get(collector_id, self.team_zone) if collector_id else self.team_zone
 
+    def todays(self) -> dict[int | None, date]:
+        """`today`'s answers for the unassigned (None) and each collector with a zone; the
+        team's today for any other."""
+        todays: dict[int | None, date] = {None: self._team_today}
+        for member, day in self._todays.items():
+            todays[member] = day
+        return todays
+
     def today(self, collector_id: int | None) -> date:
         if collector_id is None:
             return self._team_today

@@ -36,19 +36,19 @@ from bot.db.uow import UnitOfWork
 from bot.domain.aging import days_past_due
 from bot.domain.calendar import local_date
 from bot.domain.escalation_decisions import Decision, decision_words
+from bot.domain.escalation_judge import BookJudge
 from bot.domain.escalations import (
     EscalationFacts,
     OpenEscalation,
     Reason,
     account_gone_reason,
     close_reason,
-    escalation_reasons,
     is_settled,
     reasons_text,
     segment_of,
 )
 from bot.domain.handoff import handoff_due
-from bot.domain.policy import Policy, Segment, SegmentIndex
+from bot.domain.policy import Policy, Segment
 from bot.domain.vocabulary import (
     CALL_OUTCOMES,
     CustomerStatus,
@@ -134,25 +134,28 @@ def _run(uow: UnitOfWork, now: datetime, team_zone: str | ZoneInfo, actor: str) 
     xact_lock(session.connection(), ESCALATION_LOCK_KEY)
     _, policy = current_policy(session)
     calendar = team_calendar(session, now, team_zone)
-    # The evidence as its stored JSON text: compared, not decoded, unless it changed.
+    # The evidence as its stored JSON text: compared, not decoded, unless it changed. Fetched
+    # at once (iterating the result would fetch its 40,000 rows one by one).
     open_rows = list(map(_Open._make, session.connection().execute(
         select(Escalation.id, Escalation.customer_id, Escalation.reason,
                cast(Escalation.evidence, Text))
-        .where(Escalation.status == EscalationStatus.OPEN))))
+        .where(Escalation.status == EscalationStatus.OPEN)).all()))
     loaded = load_facts(
         session, calendar,
         min_balance=min(s.escalate.min_balance for s in policy.segments),
         broken_window_days=max(s.escalate.broken_promise_days for s in policy.segments),
         include=[row.customer_id for row in open_rows],
     )
-    findings, handoffs = _findings(loaded, policy, calendar)
+    findings, changed, handoffs = _judge(loaded, policy, calendar, open_rows)
     merged, changes, gone = [], [], []
     for row in open_rows:
-        finding = findings.pop(row.customer_id, None)
-        if finding is None:
+        verdict = changed.get(row.customer_id, _UNCHANGED)
+        if verdict is _UNCHANGED:
+            continue
+        if verdict is None:
             gone.append(row)
             continue
-        change = _merge(row, finding.reasons, now)
+        change = _merge(row, verdict, now)
         if change is not None:
             changes.append(change)
             if set(change["evidence"]) - set(row.held):
@@ -166,21 +169,44 @@ def _run(uow: UnitOfWork, now: datetime, team_zone: str | ZoneInfo, actor: str) 
     return EscalationRun(len(loaded.facts), opened, merged, closed, open_now, handoffs)
 
 
-def _findings(
-    loaded: LoadedFacts, policy: Policy, calendar: Calendar
-) -> tuple[dict[int, _Finding], dict[int, tuple[int, int]]]:
-    findings, handoffs = {}, {}
-    segments = SegmentIndex(policy)
+_UNCHANGED: list[Reason] = []  # an open escalation whose reasons are as stored
+
+
+def _judge(
+    loaded: LoadedFacts, policy: Policy, calendar: Calendar, open_rows: list[_Open]
+) -> tuple[dict[int, _Finding], dict[int, list[Reason] | None], dict[int, tuple[int, int]]]:
+    """Every loaded account judged: the accounts without an open escalation that a rule names
+    (findings), the open escalations that change (their reasons now; None: no rule holds), and
+    the hand-offs due.
+
+    An open escalation whose words and evidence are as stored (the steady run's every one) is
+    left out at once: one pass, and nothing kept for it.
+    """
+    findings: dict[int, _Finding] = {}
+    changed: dict[int, list[Reason] | None] = {}
+    handoffs: dict[int, tuple[int, int]] = {}
+    judge = BookJudge(policy).judge
+    todays, team_today = calendar.todays(), calendar.today(None)
+    collectors = loaded.collectors
+    open_by = {row.customer_id: row for row in open_rows}  # one each (a unique index)
+    active = CustomerStatus.ACTIVE
     for customer_id, facts in loaded.facts.items():
-        today = calendar.today(loaded.collectors[customer_id])
-        segment = segment_of(facts, segments, today)
-        reasons = escalation_reasons(facts, segment, today)
-        if reasons:
+        today = todays.get(collectors[customer_id], team_today)
+        segment, reasons = judge(facts, today)
+        row = open_by.get(customer_id)
+        if row is not None:
+            if not reasons:
+                changed[customer_id] = None
+            elif _stored(row, reasons) is not None:
+                changed[customer_id] = reasons
+        elif reasons:
             findings[customer_id] = _Finding(segment, today, reasons)
-        if facts.status is CustomerStatus.ACTIVE and segment.handoff_after is not None and \
+        if facts.status is active and segment.handoff_after is not None and \
                 handoff_due(facts.unreached_attempts, segment.handoff_after):
             handoffs[customer_id] = (facts.unreached_attempts, segment.handoff_after)
-    return findings, handoffs
+    for customer_id in open_by.keys() - loaded.facts.keys():
+        changed[customer_id] = None  # not loaded: the account is gone
+    return findings, changed, handoffs
 
 
 def _evidence(reasons: Sequence[Reason]) -> dict[str, str]:
@@ -190,17 +216,28 @@ def _evidence(reasons: Sequence[Reason]) -> dict[str, str]:
 def _evidence_json(reasons: Sequence[Reason]) -> str:
     """json.dumps(_evidence(reasons)), written out: the steady run compares it for every open
     escalation, and the general encoder costs more than the rules."""
+    if len(reasons) == 1:  # most escalations have one reason
+        rule, _, evidence = reasons[0]
+        return f"{{{_json_text(rule)}: {_json_text(evidence)}}}"
     seen: dict[str, str] = {}
     for reason in reasons:
         seen[reason.rule] = f"{_json_text(reason.rule)}: {_json_text(reason.evidence)}"
     return "{" + ", ".join(seen.values()) + "}"
 
 
-def _merge(row: _Open, reasons: list[Reason], now: datetime) -> dict[str, Any] | None:
-    """The update that brings an open escalation's reasons up to date (None: they are)."""
-    text = reasons_text(reasons)[:REASON_CHARS]
+def _stored(row: _Open, reasons: list[Reason]) -> str | None:
+    """None when the open escalation's words and evidence are these reasons', else the words."""
+    text = (reasons[0].text if len(reasons) == 1 else reasons_text(reasons))[:REASON_CHARS]
     # The column's JSON is json.dumps' (SQLAlchemy's serializer): equal text, equal evidence.
     if text == row.reason and _evidence_json(reasons) == row.evidence_json:
+        return None
+    return text
+
+
+def _merge(row: _Open, reasons: list[Reason], now: datetime) -> dict[str, Any] | None:
+    """The update that brings an open escalation's reasons up to date (None: they are)."""
+    text = _stored(row, reasons)
+    if text is None:
         return None
     return {"id": row.id, "reason": text, "evidence": _evidence(reasons), "updated_at": now}
 
