@@ -22,17 +22,7 @@ from bot.domain.recap import (
 from bot.views.terminal import mrkdwn_rich
 from bot.views.terminal_objectives import bar
 from bot.views.terminal_objectives import figure as metric_figure
-from bot.views.text import (
-    Block,
-    Message,
-    inline,
-    mention,
-    money,
-    mrkdwn,
-    plain,
-    short_date,
-    tenths,
-)
+from bot.views.text import Block, Message, inline, mention, money, mrkdwn, plain, short_date, tenths
 
 LINES_PER_SECTION = 10  # lines of up to ~250 characters: far below a section's 3000
 CHART_BLOCK_ID = "recap_dso_chart"
